@@ -1,0 +1,457 @@
+#!/usr/bin/env bash
+# kubeadm-ha lab: real Debian hosts (systemd-nspawn containers booting systemd) on one machine,
+# on a bridge inside a private network namespace. See lab/README.md.
+set -euo pipefail
+# shellcheck source=lab/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+  cat <<EOF
+usage: lab/lab.sh COMMAND [ARGS]
+  rootfs                 build the cached Debian rootfs (once) and the lab files layer
+  up [N]                 boot hosts ${LAB_HOST_PREFIX}1..N (default 5) in netns $LAB_NETNS; idempotent
+  status                 show the namespace and every host
+  inventory              hosts as JSON (name, ip, user, key), for stack configs and tests
+  ssh HOST [CMD...]      SSH to a host (name, index or IP) from inside the namespace
+  stop-host HOST         power a host off (its disk is kept)
+  start-host HOST        boot a stopped host again
+  down                   stop every host, unmount, delete the namespace (host disks are kept)
+  purge                  down, then delete the host disks and the lab SSH key
+  exec CMD [ARGS...]     run a command inside the lab network namespace
+EOF
+}
+
+# ---- network namespace -------------------------------------------------------------------------
+
+ensure_netns() {
+  mkdir -p "$LAB_RUN_DIR"
+  if ! netns_exists; then
+    # `ip netns add` bind-mounts /run/netns onto itself the first time; remember whether that
+    # mount is ours so `down` can take it away again.
+    if [[ ! -f "$LAB_RUN_DIR/run-netns.mounted-by-lab" ]] && ! mountpoint -q /run/netns 2>/dev/null; then
+      touch "$LAB_RUN_DIR/run-netns.mounted-by-lab"
+    fi
+    ip netns add "$LAB_NETNS"
+    log "created netns $LAB_NETNS"
+  fi
+  in_netns ip link set lo up
+  if ! in_netns ip link show "$LAB_BRIDGE" >/dev/null 2>&1; then
+    in_netns ip link add "$LAB_BRIDGE" type bridge
+  fi
+  in_netns ip addr replace "$LAB_GATEWAY/24" dev "$LAB_BRIDGE"
+  in_netns ip link set "$LAB_BRIDGE" up
+  # The namespace is a dead end: no uplink, no default route, no forwarding, no NAT.
+  in_netns sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+  if in_netns ip route show default | grep -q .; then
+    die "netns $LAB_NETNS has a default route; the lab must not route out"
+  fi
+}
+
+delete_netns() {
+  if netns_exists; then
+    local pids
+    pids="$(ip netns pids "$LAB_NETNS" 2>/dev/null | tr '\n' ' ')"
+    if [[ -n "${pids// /}" ]]; then
+      die "processes still run in netns $LAB_NETNS (pids: $pids); end them (e.g. a 'lab.sh exec' job) and run down again"
+    fi
+    ip netns del "$LAB_NETNS"
+    log "deleted netns $LAB_NETNS"
+  fi
+  if [[ -f "$LAB_RUN_DIR/run-netns.mounted-by-lab" ]]; then
+    if mountpoint -q /run/netns 2>/dev/null && [[ -z "$(ls -A /run/netns)" ]]; then
+      umount /run/netns
+    fi
+    rm -f "$LAB_RUN_DIR/run-netns.mounted-by-lab"
+  fi
+}
+
+# ---- SSH key -----------------------------------------------------------------------------------
+
+ensure_ssh_key() {
+  mkdir -p "$LAB_SSH_DIR"
+  chmod 700 "$LAB_SSH_DIR"
+  if [[ ! -f "$LAB_SSH_KEY" ]]; then
+    ssh-keygen -q -t ed25519 -N '' -C "kubeadm-ha-lab" -f "$LAB_SSH_KEY"
+    log "generated lab SSH key $LAB_SSH_KEY"
+  fi
+}
+
+# known_hosts for every host disk that exists (each host has its own host keys).
+write_known_hosts() {
+  local d name idx tmp
+  tmp="$(mktemp "$LAB_SSH_DIR/known_hosts.XXXXXX")"
+  for d in "$LAB_HOSTS_DIR"/"$LAB_HOST_PREFIX"*; do
+    [[ -f "$d/upper/etc/ssh/ssh_host_ed25519_key.pub" ]] || continue
+    name="$(basename "$d")"
+    idx="$(host_index "$name")"
+    printf '%s,%s %s\n' "$(host_ip "$idx")" "$name" \
+      "$(cut -d' ' -f1,2 "$d/upper/etc/ssh/ssh_host_ed25519_key.pub")" >>"$tmp"
+  done
+  mv "$tmp" "$LAB_KNOWN_HOSTS"
+}
+
+# ---- cgroups -----------------------------------------------------------------------------------
+# With --register=no --keep-unit, nspawn leaves the container in the cgroup it was started from,
+# and the container's systemd builds its tree (system.slice, ...) there. Every host must get its
+# own cgroup in every hierarchy, or the hosts' systemds share (and kill) each other's units.
+# The lab's cgroups go below the cgroup of the process that runs `up`.
+
+# Lines "mountpoint<TAB>relative-path" for each cgroup hierarchy of pid $1.
+cgroup_paths() {
+  awk -v pidfile="/proc/$1/cgroup" '
+    BEGIN {
+      while ((getline line < pidfile) > 0) {
+        split(line, f, ":"); path = substr(line, length(f[1]) + length(f[2]) + 3)
+        if (f[2] == "") v2 = path; else { n = split(f[2], c, ","); for (i = 1; i <= n; i++) cg[c[i]] = path }
+      }
+    }
+    {
+      sep = 0; for (i = 1; i <= NF; i++) if ($i == "-") { sep = i; break }
+      fstype = $(sep + 1); opts = $(sep + 3); mnt = $5
+      if (mnt !~ /^\/sys\/fs\/cgroup/) next
+      if (fstype == "cgroup2" && v2 != "") print mnt "\t" v2
+      else if (fstype == "cgroup") {
+        n = split(opts, o, ","); for (i = 1; i <= n; i++) if (o[i] in cg) { print mnt "\t" cg[o[i]]; break }
+      }
+    }' /proc/self/mountinfo
+}
+
+# Move pid $2 into a fresh cgroup for host $1 in every hierarchy; record the dirs for cleanup.
+cgroup_enter() {
+  local name="$1" pid="$2" mnt rel base dir list
+  list="$LAB_RUN_DIR/$name.cgroups"
+  : >"$list"
+  while IFS=$'\t' read -r mnt rel; do
+    base="$mnt${rel%/}/kha-lab"
+    dir="$base/$name"
+    mkdir -p "$dir"
+    if [[ -f "$dir/cpuset.cpus" ]]; then
+      cat "$base/../cpuset.cpus" >"$base/cpuset.cpus" 2>/dev/null || true
+      cat "$base/../cpuset.mems" >"$base/cpuset.mems" 2>/dev/null || true
+      cat "$base/cpuset.cpus" >"$dir/cpuset.cpus"
+      cat "$base/cpuset.mems" >"$dir/cpuset.mems"
+    fi
+    echo "$pid" >"$dir/cgroup.procs"
+    echo "$dir" >>"$list"
+  done < <(cgroup_paths "$pid")
+}
+
+# Remove a stopped host's cgroups (depth first), then the kha-lab parents once they are empty.
+cgroup_cleanup() {
+  local name="$1" list dir i
+  list="$LAB_RUN_DIR/$name.cgroups"
+  [[ -f "$list" ]] || return 0
+  while read -r dir; do
+    [[ -d "$dir" && "$dir" == */kha-lab/"$name" ]] || continue
+    for i in $(seq 1 20); do
+      find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+      [[ -d "$dir" ]] || break
+      sleep 0.25
+    done
+    [[ -d "$dir" ]] && log "warning: could not remove cgroup $dir"
+    rmdir "$(dirname "$dir")" 2>/dev/null || true
+  done <"$list"
+  rm -f "$list"
+}
+
+# ---- hosts -------------------------------------------------------------------------------------
+
+host_running() { pidfile_alive "$(host_pidfile "$1")"; }
+root_mounted() { grep -qF " $(host_root "$1") " /proc/mounts; }
+
+# Per-host files, written into the host's upper dir before it boots (its "disk").
+prepare_host_disk() {
+  local idx="$1" n="$2" name ip up i
+  name="$(host_name "$idx")"
+  ip="$(host_ip "$idx")"
+  up="$(host_dir "$name")/upper"
+  mkdir -p "$up/etc/ssh" "$up/etc/systemd/network" "$up/root/.ssh" \
+    "$(host_dir "$name")/work" "$(host_root "$name")" "$(host_dir "$name")/containerd"
+  echo "$name" >"$up/etc/hostname"
+  [[ -s "$up/etc/machine-id" ]] || tr -d '-' </proc/sys/kernel/random/uuid >"$up/etc/machine-id"
+  [[ -f "$up/etc/ssh/ssh_host_ed25519_key" ]] || ssh-keygen -q -A -f "$up"
+  cat >"$up/etc/systemd/network/10-kha-lab.network" <<EOF
+# kubeadm-ha lab: static address on the lab bridge. The gateway is the bridge in the lab's
+# namespace, which routes nowhere (Kubernetes wants a default route to pick the node IP).
+[Match]
+Name=host0
+
+[Network]
+Address=$ip/24
+Gateway=$LAB_GATEWAY
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+EOF
+  {
+    printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n'
+    for ((i = 1; i <= n; i++)); do printf '%s\t%s\n' "$(host_ip "$i")" "$(host_name "$i")"; done
+  } >"$up/etc/hosts"
+  install -m 600 "$LAB_SSH_KEY.pub" "$up/root/.ssh/authorized_keys"
+  chmod 700 "$up/root/.ssh"
+}
+
+mount_root() {
+  local name="$1" d
+  d="$(host_dir "$name")"
+  root_mounted "$name" && return 0
+  rm -rf "$d/work/work" # overlay's scratch dir; must be empty between mounts
+  mount -t overlay kha-lab-overlay \
+    -o "lowerdir=$(files_layer_dir):$(rootfs_dir),upperdir=$d/upper,workdir=$d/work" "$(host_root "$name")"
+}
+
+umount_root() {
+  local name="$1" i
+  for i in $(seq 1 40); do
+    root_mounted "$name" || return 0
+    umount "$(host_root "$name")" 2>/dev/null || sleep 0.25
+  done
+  root_mounted "$name" && die "cannot unmount $(host_root "$name")"
+  return 0
+}
+
+# Boot one host (asynchronously). $2: how many hosts /etc/hosts should list.
+start_host() {
+  local idx="$1" n="$2" name pid leader i
+  name="$(host_name "$idx")"
+  if host_running "$name"; then
+    log "$name already running (pid $(pidfile_pid "$(host_pidfile "$name")"))"
+    return 0
+  fi
+  rm -f "$(host_pidfile "$name")" "$(host_leaderfile "$name")"
+  prepare_host_disk "$idx" "$n"
+  mount_root "$name"
+  (
+    cgroup_enter "$name" "$BASHPID"
+    export SYSTEMD_SECCOMP=0
+    exec setsid nsenter --net="$LAB_NETNS_PATH" -- systemd-nspawn --quiet \
+      --boot --register=no --keep-unit --machine="$name" --hostname="$name" \
+      --directory="$(host_root "$name")" \
+      --network-veth --network-bridge="$LAB_BRIDGE" --capability=all \
+      --bind="$(host_dir "$name")/containerd:/var/lib/containerd" \
+      --resolv-conf=off --timezone=off --link-journal=no --console=read-only
+  ) </dev/null >"$(host_log "$name")" 2>&1 &
+  pid=$!
+  write_pidfile "$(host_pidfile "$name")" "$pid"
+  # The container's PID 1 is a child of nspawn; record it for a forced stop.
+  for i in $(seq 1 100); do
+    leader="$(awk '{print $1}' "/proc/$pid/task/$pid/children" 2>/dev/null)" || true
+    [[ -n "$leader" && "$(cat "/proc/$pid/comm" 2>/dev/null)" == "systemd-nspawn" ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [[ -n "${leader:-}" ]]; then
+    write_pidfile "$(host_leaderfile "$name")" "$leader"
+  fi
+}
+
+# Wait until host idx answers SSH and its systemd finished booting. Prints the boot state.
+wait_host() {
+  local idx="$1" name state i
+  name="$(host_name "$idx")"
+  for i in $(seq 1 240); do
+    host_running "$name" || { tail -n 20 "$(host_log "$name")" >&2; die "$name exited while booting"; }
+    if host_ssh "$idx" true 2>/dev/null; then break; fi
+    ((i == 240)) && die "$name did not answer SSH within 60 s (log: $(host_log "$name"))"
+    sleep 0.25
+  done
+  state="$(host_ssh "$idx" timeout 60 systemctl is-system-running --wait 2>/dev/null || true)"
+  echo "${state:-unknown}"
+}
+
+stop_host() {
+  local name="$1" pidf leaderf pid i
+  pidf="$(host_pidfile "$name")"
+  leaderf="$(host_leaderfile "$name")"
+  if pidfile_alive "$pidf"; then
+    pid="$(pidfile_pid "$pidf")"
+    # SIGTERM to nspawn = orderly shutdown of the container's systemd (SIGRTMIN+3 to its PID 1).
+    kill -TERM "$pid"
+    for i in $(seq 1 120); do
+      pidfile_alive "$pidf" || break
+      sleep 0.25
+    done
+    if pidfile_alive "$pidf"; then
+      log "$name did not shut down in 30 s; killing it"
+      if pidfile_alive "$leaderf"; then kill -KILL "$(pidfile_pid "$leaderf")" || true; fi
+      for i in $(seq 1 40); do
+        pidfile_alive "$pidf" || break
+        sleep 0.25
+      done
+      if pidfile_alive "$pidf"; then kill -KILL "$pid" || true; sleep 0.5; fi
+    fi
+    log "$name stopped"
+  fi
+  umount_root "$name"
+  cgroup_cleanup "$name"
+  rm -f "$pidf" "$leaderf"
+}
+
+# Accept a host as name, index or IP.
+resolve_host() {
+  local h="$1"
+  if [[ "$h" =~ ^[0-9]+$ ]]; then h="$(host_name "$h")"; fi
+  if [[ "$h" == "$LAB_SUBNET_PREFIX".* ]]; then h="$(host_name "$((${h##*.} - 10))")"; fi
+  host_index "$h" >/dev/null
+  echo "$h"
+}
+
+# Hosts known to the lab: with a disk or a pidfile, in index order.
+known_hosts_list() {
+  local d
+  for d in "$LAB_HOSTS_DIR"/"$LAB_HOST_PREFIX"* "$LAB_RUN_DIR"/"$LAB_HOST_PREFIX"*.pid; do
+    [[ -e "$d" ]] || continue
+    d="$(basename "$d")"
+    echo "${d%.pid}"
+  done | sort -u -t- -k3,3n
+}
+
+# How many hosts /etc/hosts lists: the highest index known, at least $1.
+host_count() {
+  local n="$1" name idx
+  while read -r name; do
+    [[ -n "$name" ]] || continue
+    idx="$(host_index "$name")"
+    ((idx > n)) && n=$idx
+  done < <(known_hosts_list)
+  echo "$n"
+}
+
+# ---- commands ----------------------------------------------------------------------------------
+
+cmd_rootfs() { "$LAB_DIR/rootfs.sh"; }
+
+cmd_up() {
+  local n="${1:-5}" t0 t1 i total state failed=0
+  if ! [[ "$n" =~ ^[0-9]+$ ]] || ((n < 1 || n > LAB_MAX_HOSTS)); then die "N must be 1..$LAB_MAX_HOSTS"; fi
+  need_root
+  "$LAB_DIR/rootfs.sh"
+  ensure_ssh_key
+  ensure_netns
+  total="$(host_count "$n")"
+  t0=$(now_ms)
+  for ((i = 1; i <= n; i++)); do start_host "$i" "$total"; done
+  write_known_hosts
+  for ((i = 1; i <= n; i++)); do
+    state="$(wait_host "$i")"
+    t1=$(now_ms)
+    log "$(host_name "$i") $(host_ip "$i") up: $state ($((t1 - t0))ms since start)"
+    if [[ "$state" != running ]]; then
+      failed=1
+      host_ssh "$i" systemctl --failed --no-legend --plain 2>/dev/null | sed 's/^/    failed: /' >&2 || true
+    fi
+  done
+  log "lab up: $n hosts in $((t1 - t0))ms"
+  ((failed == 0)) || log "warning: some hosts are degraded (see failed units above)"
+}
+
+cmd_status() {
+  local name idx state
+  if netns_exists; then
+    echo "netns $LAB_NETNS: present; $LAB_BRIDGE $(in_netns ip -br addr show "$LAB_BRIDGE" 2>/dev/null | awk '{print $3}')"
+  else
+    echo "netns $LAB_NETNS: absent"
+  fi
+  while read -r name; do
+    [[ -n "$name" ]] || continue
+    idx="$(host_index "$name")"
+    if host_running "$name"; then
+      state="$(host_ssh "$idx" systemctl is-system-running 2>/dev/null || true)"
+      printf '%-12s %-12s running (pid %s) systemd: %s\n' "$name" "$(host_ip "$idx")" \
+        "$(pidfile_pid "$(host_pidfile "$name")")" "${state:-no ssh}"
+    else
+      printf '%-12s %-12s stopped\n' "$name" "$(host_ip "$idx")"
+    fi
+  done < <(known_hosts_list)
+}
+
+cmd_inventory() {
+  local name idx first=1
+  printf '{"netns":"%s","sshUser":"root","sshKey":"%s","knownHosts":"%s","hosts":[' \
+    "$LAB_NETNS" "$LAB_SSH_KEY" "$LAB_KNOWN_HOSTS"
+  while read -r name; do
+    [[ -n "$name" ]] || continue
+    idx="$(host_index "$name")"
+    ((first)) || printf ','
+    first=0
+    printf '{"name":"%s","ip":"%s","running":%s}' "$name" "$(host_ip "$idx")" \
+      "$(host_running "$name" && echo true || echo false)"
+  done < <(known_hosts_list)
+  printf ']}\n'
+}
+
+cmd_ssh() {
+  [[ $# -ge 1 ]] || die "usage: lab.sh ssh HOST [CMD...]"
+  local name idx opts
+  name="$(resolve_host "$1")"
+  shift
+  idx="$(host_index "$name")"
+  mapfile -t opts < <(ssh_opts)
+  if [[ $# -eq 0 && -t 0 ]]; then opts+=(-t); fi
+  exec nsenter --net="$LAB_NETNS_PATH" -- ssh "${opts[@]}" "root@$(host_ip "$idx")" "$@"
+}
+
+cmd_stop_host() {
+  [[ $# -eq 1 ]] || die "usage: lab.sh stop-host HOST"
+  need_root
+  stop_host "$(resolve_host "$1")"
+}
+
+cmd_start_host() {
+  [[ $# -eq 1 ]] || die "usage: lab.sh start-host HOST"
+  need_root
+  local name idx t0 state
+  name="$(resolve_host "$1")"
+  idx="$(host_index "$name")"
+  [[ -d "$(host_dir "$name")/upper" ]] || die "$name has never been up; use 'lab.sh up'"
+  netns_exists || die "the lab is down; use 'lab.sh up'"
+  t0=$(now_ms)
+  start_host "$idx" "$(host_count "$idx")"
+  write_known_hosts
+  state="$(wait_host "$idx")"
+  log "$name up: $state ($(($(now_ms) - t0))ms)"
+}
+
+cmd_down() {
+  need_root
+  local name
+  while read -r name; do
+    [[ -n "$name" ]] || continue
+    stop_host "$name"
+  done < <(known_hosts_list)
+  delete_netns
+  rm -f "$LAB_RUN_DIR"/*.pid "$LAB_RUN_DIR"/*.leader
+  log "lab down"
+}
+
+cmd_purge() {
+  cmd_down
+  rm -rf "$LAB_HOSTS_DIR" "$LAB_SSH_DIR" "$LAB_RUN_DIR"
+  log "host disks and lab SSH key deleted"
+}
+
+cmd_exec() {
+  [[ $# -ge 1 ]] || set -- "${SHELL:-/bin/bash}"
+  netns_exists || die "the lab is down; use 'lab.sh up'"
+  exec nsenter --net="$LAB_NETNS_PATH" -- "$@"
+}
+
+main() {
+  local cmd="${1:-}"
+  [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    rootfs) cmd_rootfs "$@" ;;
+    up) cmd_up "$@" ;;
+    status) cmd_status "$@" ;;
+    inventory) cmd_inventory "$@" ;;
+    ssh) cmd_ssh "$@" ;;
+    stop-host) cmd_stop_host "$@" ;;
+    start-host) cmd_start_host "$@" ;;
+    down) cmd_down "$@" ;;
+    purge) cmd_purge "$@" ;;
+    exec) cmd_exec "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
