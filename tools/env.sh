@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# Offline Pulumi environment for scripts and tests. Source it:
+#
+#   source tools/env.sh          # after tools/toolchain.sh has built the engine
+#   kha_backend "$statedir"      # file:// state backend in a directory of yours
+#
+# It only sets variables and defines kha_backend; it builds nothing (run
+# tools/toolchain.sh for that) and does not enable `set -e` in your shell.
+
+KHA_CACHE="${KHA_CACHE:-$HOME/.cache/kubeadm-ha}"
+export KHA_CACHE
+# Where tools/toolchain.sh puts the binaries; bin/ holds the current set.
+export KHA_TOOLCHAIN="$KHA_CACHE/toolchain"
+case ":$PATH:" in
+  *":$KHA_TOOLCHAIN/bin:"*) ;;
+  *) export PATH="$KHA_TOOLCHAIN/bin:$PATH" ;;
+esac
+
+# Plugins live in $PULUMI_HOME/plugins/resource-<name>-v<version>/ (installed
+# by tools/toolchain.sh); nothing is ever downloaded.
+export PULUMI_HOME="${PULUMI_HOME:-$KHA_CACHE/pulumi-home}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+
+# Passphrase of the passphrase secrets provider. The default is deliberately a
+# well-known, LAB-ONLY value: stacks under test/ and lab/ hold throwaway keys
+# for throwaway hosts. Real stacks must set their own PULUMI_CONFIG_PASSPHRASE
+# (or PULUMI_CONFIG_PASSPHRASE_FILE) before sourcing this file; an exported
+# value, even an empty one, is kept.
+if [[ -z "${PULUMI_CONFIG_PASSPHRASE+set}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
+  export PULUMI_CONFIG_PASSPHRASE="kubeadm-ha-lab-only-not-a-secret"
+fi
+
+# kha_backend DIR: keep Pulumi state as files in DIR (created if missing).
+kha_backend() {
+  if [[ $# -ne 1 || -z "$1" ]]; then
+    echo "usage: kha_backend <state dir>" >&2
+    return 2
+  fi
+  mkdir -p "$1" || return
+  PULUMI_BACKEND_URL="file://$(cd "$1" && pwd)" || return
+  export PULUMI_BACKEND_URL
+}
