@@ -1,0 +1,51 @@
+// Reads the stack's config (every key under `kubeadm-ha:`) and validates it as a whole.
+
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import { NAMESPACE, Raw } from "./reader";
+import { validateConfig } from "./validate";
+import type { ClusterConfig } from "./types";
+
+export interface LoadedConfig {
+  config: ClusterConfig;
+  /** the SSH private key, always a secret */
+  sshPrivateKey: pulumi.Output<string>;
+}
+
+/** `pulumi config set` stores text; structured values arrive as JSON text. */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function rawStackConfig(all: Record<string, string> = pulumi.runtime.allConfig()): Raw {
+  const raw: Raw = {};
+  const prefix = `${NAMESPACE}:`;
+  for (const [fullKey, text] of Object.entries(all)) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    if (key === "sshPrivateKey") continue; // a secret: only its presence is validated
+    raw[key] = parseValue(text);
+  }
+  return raw;
+}
+
+export function loadConfig(): LoadedConfig {
+  const stackConfig = new pulumi.Config(NAMESPACE);
+  const secretKey = stackConfig.getSecret("sshPrivateKey");
+  const config = validateConfig(rawStackConfig(), { sshPrivateKey: secretKey !== undefined });
+  const file = config.ssh.privateKeyFile;
+  let sshPrivateKey: pulumi.Output<string>;
+  if (secretKey) {
+    sshPrivateKey = secretKey;
+  } else {
+    if (!file || !fs.existsSync(file)) {
+      throw new Error(`${NAMESPACE}:ssh.privateKeyFile: ${file} does not exist (fix: point it at a readable private key file)`);
+    }
+    sshPrivateKey = pulumi.secret(fs.readFileSync(file, "utf8"));
+  }
+  return { config, sshPrivateKey };
+}

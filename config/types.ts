@@ -1,0 +1,157 @@
+// The validated cluster configuration: what `validateConfig` returns and every component reads.
+// Raw stack config (Pulumi.<stack>.yaml, keys under `kubeadm-ha:`) is documented in README.md.
+
+export const PROVIDERS = ["digitalocean", "aws", "baremetal"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const ETCD_TOPOLOGIES = ["stacked", "external"] as const;
+export type EtcdTopology = (typeof ETCD_TOPOLOGIES)[number];
+
+export const API_ENDPOINT_MODES = ["nginx-proxy", "vip", "external"] as const;
+export type ApiEndpointMode = (typeof API_ENDPOINT_MODES)[number];
+
+export const CNIS = ["calico", "flannel", "bridge"] as const;
+export type CniName = (typeof CNIS)[number];
+
+export const NODE_ROLES = ["control-plane", "etcd", "worker", "loadbalancer"] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+export const ARTIFACT_SOURCES = ["release", "local"] as const;
+export type ArtifactSource = (typeof ARTIFACT_SOURCES)[number];
+
+export const VIP_IMPLEMENTATIONS = ["keepalived", "kube-vip"] as const;
+export type VipImplementation = (typeof VIP_IMPLEMENTATIONS)[number];
+
+/** Kubernetes minor versions this release is tested with (kubeadm config v1beta4). */
+export const SUPPORTED_KUBERNETES_MINORS = [31, 32, 33, 34] as const;
+
+export interface SshEndpoint {
+  host: string;
+  user: string;
+  port: number;
+}
+
+export interface HostSpec {
+  name: string;
+  /** where SSH connects (public address, or the private one behind a bastion) */
+  address: string;
+  /** the address cluster traffic uses; defaults to `address` */
+  privateIp: string;
+  roles: NodeRole[];
+  user: string;
+  port: number;
+  bastion?: SshEndpoint;
+}
+
+export interface ApiEndpointConfig {
+  mode: ApiEndpointMode;
+  /** vip mode: the floating address; external mode: the user's LB address or DNS name */
+  address?: string;
+  port: number;
+  vipImplementation: VipImplementation;
+  /** vip mode: network interface carrying the VIP (keepalived/kube-vip) */
+  vipInterface: string;
+}
+
+export interface LeaderElectionConfig {
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
+}
+
+export interface ArtifactsConfig {
+  source: ArtifactSource;
+  /** local: directory on the machine running Pulumi holding binaries and image tars */
+  dir?: string;
+  kubernetesBaseUrl: string;
+  etcdVersion: string;
+  etcdBaseUrl: string;
+  /** extra image tars to import on every node (air-gapped), relative to `dir` */
+  images: string[];
+  /** kubeadm imageRepository; a local name when images are preloaded */
+  imageRepository: string;
+}
+
+export interface ServiceRoute {
+  host: string;
+  service: string;
+  namespace: string;
+  port: number;
+}
+
+export interface ServiceLoadBalancerConfig {
+  enabled: boolean;
+  httpNodePort: number;
+  httpsNodePort: number;
+  image: string;
+  routes: ServiceRoute[];
+  /** clouds: how many workers get the loadbalancer role (bare metal: the hosts' roles decide) */
+  nodeCount: number;
+  /** optional DNS: round-robin A records in this zone */
+  dnsZone?: string;
+  dnsName?: string;
+}
+
+export interface PkiConfig {
+  validityHours: number;
+  earlyRenewalHours: number;
+}
+
+export interface DigitalOceanConfig {
+  region: string;
+  size: string;
+  image: string;
+  vpcCidr: string;
+  project?: string;
+  adminCidrs: string[];
+}
+
+export interface AwsConfig {
+  region: string;
+  instanceType: string;
+  /** explicit AMI id; otherwise the newest Ubuntu LTS from Canonical is looked up */
+  ami?: string;
+  azCount: number;
+  vpcCidr: string;
+  adminCidrs: string[];
+}
+
+export interface SshConfig {
+  user: string;
+  port: number;
+  /** path to a private key file read at deploy time (lab); otherwise the `sshPrivateKey` secret */
+  privateKeyFile?: string;
+  /** clouds: public key registered with the provider */
+  publicKey?: string;
+  bastion?: SshEndpoint;
+  /** how often a connection attempt is retried before a command fails */
+  dialErrorLimit: number;
+}
+
+export interface ClusterConfig {
+  clusterName: string;
+  provider: ProviderName;
+  etcdTopology: EtcdTopology;
+  controlPlaneCount: number;
+  etcdCount: number;
+  workerCount: number;
+  kubernetesVersion: string;
+  podCidr: string;
+  serviceCidr: string;
+  apiEndpoint: ApiEndpointConfig;
+  cni: CniName;
+  hosts: HostSpec[];
+  ssh: SshConfig;
+  artifacts: ArtifactsConfig;
+  serviceLoadBalancer: ServiceLoadBalancerConfig;
+  leaderElection: LeaderElectionConfig;
+  pki: PkiConfig;
+  digitalocean?: DigitalOceanConfig;
+  aws?: AwsConfig;
+}
+
+/** One planned machine: what a provider must create (clouds) or reach (bare metal). */
+export interface NodePlan {
+  name: string;
+  roles: NodeRole[];
+}
