@@ -10,6 +10,7 @@
 #     command-1.2.1/pulumi-resource-command     tools/build-command.sh
 #     tls-5.6.1/pulumi-resource-tls             tools/build-tls.sh
 #     bin/{pulumi,pulumi-language-nodejs}       hard links: what PATH gets
+#     bin/pulumi-resource-pulumi-nodejs         copy of the tools/ script (dynamic providers)
 #   $KHA_CACHE/pulumi-home/plugins/resource-<name>-v<version>/   (PULUMI_HOME)
 #
 # then `source tools/env.sh`. Each component is keyed by its version and
@@ -190,6 +191,8 @@ if [[ $rc == 0 ]]; then
 fi
 if [[ $rc == 0 ]]; then
   link_bin "$host_dir/pulumi-language-nodejs"
+  # Plugin serving pulumi.dynamic.Resource providers; pulumi finds it beside itself.
+  cp -f "$here/pulumi-resource-pulumi-nodejs" "$bin_dir/"
   for p in command tls; do
     t0=$(date +%s)
     prc=0
