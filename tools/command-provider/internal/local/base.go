@@ -12,11 +12,11 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/gobwas/glob"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi-go-provider/infer/types"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/gobwas/glob"
 
 	"github.com/kubeadm-ha/command-provider/internal/shellrun"
 )

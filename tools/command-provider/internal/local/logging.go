@@ -13,11 +13,11 @@ type Logging string
 // Values lists the enum's members for the schema.
 func (Logging) Values() []infer.EnumValue[Logging] {
 	return []infer.EnumValue[Logging]{
-		{Name: shellrun.LogStdout, Value: shellrun.LogStdout, Description: "Capture stdout in logs but not stderr"},
-		{Name: shellrun.LogStderr, Value: shellrun.LogStderr, Description: "Capture stderr in logs but not stdout"},
-		{Name: shellrun.LogStdoutAndStderr, Value: shellrun.LogStdoutAndStderr,
+		{Value: shellrun.LogStdout, Description: "Capture stdout in logs but not stderr"},
+		{Value: shellrun.LogStderr, Description: "Capture stderr in logs but not stdout"},
+		{Value: shellrun.LogStdoutAndStderr,
 			Description: "Capture stdout and stderr in logs"},
-		{Name: shellrun.LogNone, Value: shellrun.LogNone, Description: "Capture no logs"},
+		{Value: shellrun.LogNone, Description: "Capture no logs"},
 	}
 }
 

@@ -185,14 +185,17 @@ func runSession(ctx context.Context, client *ssh.Client, cmd string, in sessionI
 	session.Stdout = capture.Stdout()
 	session.Stderr = capture.Stderr()
 
-	// Closing the session is the only way to abandon a remote command: do it
-	// when the engine cancels the operation.
+	// When the engine cancels the operation, ask the remote process to stop
+	// and drop the connection: the session's Run returns only once the
+	// server reports an exit or the transport goes away.
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
 		select {
 		case <-ctx.Done():
+			_ = session.Signal(ssh.SIGTERM)
 			_ = session.Close()
+			_ = client.Close()
 		case <-done:
 		}
 	}()

@@ -11,6 +11,7 @@ package shellrun
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -95,10 +96,10 @@ func (w captureWriter) Write(b []byte) (int, error) {
 }
 
 // Stdout is the writer to give the process as its standard output.
-func (c *Capture) Stdout() *captureWriter { return &captureWriter{c: c} }
+func (c *Capture) Stdout() io.Writer { return &captureWriter{c: c} }
 
 // Stderr is the writer to give the process as its standard error.
-func (c *Capture) Stderr() *captureWriter { return &captureWriter{c: c, isStderr: true} }
+func (c *Capture) Stderr() io.Writer { return &captureWriter{c: c, isStderr: true} }
 
 // Flush streams a last line that had no newline.
 func (c *Capture) Flush() {
