@@ -1,0 +1,83 @@
+// Air-gapped artifacts: copies local files (binaries, image tars) to a node's
+// /opt/kubeadm-ha/artifacts before the scripts that install them run. With
+// `artifacts.source: release` nothing is copied and the scripts download instead.
+
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import type { ArtifactsConfig } from "../config/types";
+import type { ClusterNode } from "../providers/node";
+
+export const REMOTE_ARTIFACTS = "/opt/kubeadm-ha/artifacts";
+
+export interface LocalArtifact {
+  /** absolute path on the machine running Pulumi */
+  source: string;
+  /** path under REMOTE_ARTIFACTS, e.g. "bin/kubelet" */
+  target: string;
+}
+
+/** The local binaries named, as found under artifacts.dir/bin; a clear error names any missing one. */
+export function localBinaries(artifacts: ArtifactsConfig, names: string[]): LocalArtifact[] {
+  if (artifacts.source !== "local" || !artifacts.dir) return [];
+  return names.map((name) => {
+    const source = path.join(artifacts.dir!, "bin", name);
+    if (!fs.existsSync(source)) {
+      throw new Error(`kubeadm-ha:artifacts.dir: ${source} is missing (fix: put the ${name} binary there, or use artifacts.source: release)`);
+    }
+    return { source, target: `bin/${name}` };
+  });
+}
+
+/** Image tars imported on every Kubernetes node: artifacts.images, or every *.tar in dir/images. */
+export function localImages(artifacts: ArtifactsConfig): LocalArtifact[] {
+  if (artifacts.source !== "local" || !artifacts.dir) return [];
+  const dir = path.join(artifacts.dir, "images");
+  const names = artifacts.images.length > 0 ? artifacts.images : fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".tar")).sort() : [];
+  return names.map((name) => {
+    const source = path.isAbsolute(name) ? name : path.join(dir, name);
+    if (!fs.existsSync(source)) {
+      throw new Error(`kubeadm-ha:artifacts.images: ${source} is missing (fix: build or copy the image tar there)`);
+    }
+    return { source, target: `images/${path.basename(source)}` };
+  });
+}
+
+const digests = new Map<string, string>();
+
+/**
+ * sha256 of the artifacts' contents, for a step's inputs: a rebuilt binary or image tar changes
+ * it, so the step that installs them runs again. Cached per path, size and mtime.
+ */
+export function artifactsDigest(items: LocalArtifact[]): string {
+  const hash = crypto.createHash("sha256");
+  for (const item of items) {
+    const stat = fs.statSync(item.source);
+    const key = `${item.source}:${stat.size}:${stat.mtimeMs}`;
+    let digest = digests.get(key);
+    if (!digest) {
+      digest = crypto.createHash("sha256").update(fs.readFileSync(item.source)).digest("hex");
+      digests.set(key, digest);
+    }
+    hash.update(`${item.target}=${digest}\n`);
+  }
+  return hash.digest("hex");
+}
+
+export function copyArtifacts(
+  name: string,
+  node: ClusterNode,
+  items: LocalArtifact[],
+  opts: pulumi.CustomResourceOptions,
+): command.remote.CopyToRemote[] {
+  return items.map(
+    (item) =>
+      new command.remote.CopyToRemote(
+        `${name}-${item.target.replace(/[^A-Za-z0-9.-]/g, "-")}`,
+        { connection: node.connection, source: new pulumi.asset.FileAsset(item.source), remotePath: `${REMOTE_ARTIFACTS}/${item.target}` },
+        opts,
+      ),
+  );
+}

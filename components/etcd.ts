@@ -1,0 +1,99 @@
+// EtcdCluster: etcd as a host systemd service on every node with the etcd role (stacked = the
+// control planes, external = dedicated nodes), mutual TLS for clients and peers, then a health
+// gate that waits for every member before anything depends on etcd.
+
+import * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
+import type { ArtifactsConfig } from "../config/types";
+import type { ClusterNode } from "../providers/node";
+import { artifactsDigest, copyArtifacts, localBinaries } from "./artifacts";
+import type { ClusterPki } from "./pki";
+import { clientEndpoints, ETCD_ENV_FILE, ETCD_PKI, ETCD_UNIT_FILE, EtcdMemberAddress, renderEtcdEnv, renderEtcdUnit } from "./render/etcd";
+import { resetOnDestroy, runOnNode } from "./remote";
+
+export interface EtcdClusterArgs {
+  members: ClusterNode[];
+  pki: ClusterPki;
+  clusterToken: pulumi.Input<string>;
+  artifacts: ArtifactsConfig;
+  /** per node name: what must finish first (host preparation) */
+  after?: Record<string, pulumi.Resource[]>;
+  /** bare metal: stop etcd and remove data, unit and certificates on destroy */
+  resetOnDestroy?: boolean;
+}
+
+export function etcdReleaseUrl(artifacts: ArtifactsConfig): string {
+  const v = artifacts.etcdVersion;
+  return `${artifacts.etcdBaseUrl}/v${v}/etcd-v${v}-linux-amd64.tar.gz`;
+}
+
+export class EtcdCluster extends pulumi.ComponentResource {
+  readonly installs: Record<string, command.remote.Command> = {};
+  readonly healthGate: command.remote.Command;
+  /** https://<ip>:2379 for every member */
+  readonly endpoints: pulumi.Output<string[]>;
+
+  constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kubeadm-ha:etcd:EtcdCluster", name, {}, opts);
+    if (args.members.length === 0) throw new Error("EtcdCluster needs at least one member");
+    const parent = { parent: this };
+    const addresses: pulumi.Output<EtcdMemberAddress[]> = pulumi
+      .all(args.members.map((m) => pulumi.output(m.privateIp)))
+      .apply((ips) => args.members.map((m, i) => ({ name: m.name, ip: ips[i] })));
+    this.endpoints = addresses.apply(clientEndpoints);
+    const binaries = localBinaries(args.artifacts, ["etcd", "etcdctl"]);
+
+    for (const member of args.members) {
+      const certs = args.pki.etcdMembers[member.name];
+      if (!certs) throw new Error(`ClusterPki has no etcd certificates for ${member.name}`);
+      const after = args.after?.[member.name] ?? [];
+      const reset = args.resetOnDestroy
+        ? [resetOnDestroy(`${name}-${member.name}-reset`, { node: member, script: "etcd-reset.sh", dependsOn: after }, parent)]
+        : [];
+      const copies = copyArtifacts(`${name}-${member.name}`, member, binaries, { parent: this, dependsOn: [...after, ...reset] });
+      const env = pulumi
+        .all([addresses, args.clusterToken])
+        .apply(([all, token]) => renderEtcdEnv({ member: all.find((a) => a.name === member.name)!, members: all, clusterToken: token }));
+      this.installs[member.name] = runOnNode(
+        `${name}-${member.name}-install`,
+        {
+          node: member,
+          script: "etcd-install.sh",
+          helpers: ["lib.sh"],
+          env: {
+            KHA_ETCD_VERSION: args.artifacts.etcdVersion,
+            KHA_ETCD_URL: args.artifacts.source === "release" ? etcdReleaseUrl(args.artifacts) : "",
+            KHA_ARTIFACTS_DIGEST: artifactsDigest(binaries),
+          },
+          files: [
+            { path: ETCD_UNIT_FILE, content: renderEtcdUnit() },
+            { path: ETCD_ENV_FILE, content: env },
+            { path: `${ETCD_PKI}/ca.crt`, content: args.pki.etcdCa.certPem },
+            { path: `${ETCD_PKI}/server.crt`, content: certs.server.certPem },
+            { path: `${ETCD_PKI}/server.key`, content: certs.server.keyPem, mode: "0600" },
+            { path: `${ETCD_PKI}/peer.crt`, content: certs.peer.certPem },
+            { path: `${ETCD_PKI}/peer.key`, content: certs.peer.keyPem, mode: "0600" },
+            { path: `${ETCD_PKI}/healthcheck-client.crt`, content: args.pki.etcdHealthcheckClient.certPem },
+            { path: `${ETCD_PKI}/healthcheck-client.key`, content: args.pki.etcdHealthcheckClient.keyPem, mode: "0600" },
+          ],
+          dependsOn: [...after, ...reset, ...copies],
+        },
+        parent,
+      );
+    }
+
+    const first = args.members[0];
+    this.healthGate = runOnNode(
+      `${name}-health`,
+      {
+        node: first,
+        script: "etcd-health.sh",
+        helpers: ["lib.sh"],
+        env: { KHA_ETCD_ENDPOINTS: this.endpoints.apply((e) => e.join(",")) },
+        dependsOn: Object.values(this.installs),
+      },
+      parent,
+    );
+    this.registerOutputs({ endpoints: this.endpoints });
+  }
+}

@@ -1,0 +1,90 @@
+// HostPrep: the first phase on every node. host-prep.sh (swap, modules, sysctls, directories) on
+// all nodes; then, on Kubernetes nodes, air-gapped artifact copies and node-install.sh
+// (containerd, CNI plugins, kubeadm/kubelet/kubectl, image imports, kubelet unit).
+
+import * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
+import type { ArtifactsConfig } from "../config/types";
+import type { ClusterNode } from "../providers/node";
+import { artifactsDigest, copyArtifacts, localBinaries, localImages } from "./artifacts";
+import {
+  pauseImage,
+  renderContainerdConfig,
+  renderCrictlConfig,
+  renderKubeletKubeadmDropin,
+  renderKubeletUnit,
+  renderModules,
+  renderSysctls,
+} from "./render/host";
+import { runOnNode } from "./remote";
+
+export interface HostPrepArgs {
+  nodes: ClusterNode[];
+  kubernetesVersion: string;
+  artifacts: ArtifactsConfig;
+}
+
+export function isKubernetesNode(node: ClusterNode): boolean {
+  return node.roles.includes("control-plane") || node.roles.includes("worker");
+}
+
+export function kubernetesReleaseUrl(artifacts: ArtifactsConfig, version: string): string {
+  return `${artifacts.kubernetesBaseUrl}/v${version}/bin/linux/amd64`;
+}
+
+export class HostPrep extends pulumi.ComponentResource {
+  /** per node name: the last preparation step; later phases depend on it */
+  readonly done: Record<string, command.remote.Command> = {};
+
+  constructor(name: string, args: HostPrepArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kubeadm-ha:hostPrep:HostPrep", name, {}, opts);
+    const parent = { parent: this };
+    const binaries = localBinaries(args.artifacts, ["kubeadm", "kubelet", "kubectl"]);
+    const images = localImages(args.artifacts);
+    const release = args.artifacts.source === "release";
+
+    for (const node of args.nodes) {
+      const base = runOnNode(
+        `${name}-${node.name}-base`,
+        {
+          node,
+          script: "host-prep.sh",
+          helpers: ["lib.sh"],
+          files: [
+            { path: "/etc/sysctl.d/99-kubeadm-ha.conf", content: renderSysctls() },
+            { path: "/etc/modules-load.d/kubeadm-ha.conf", content: renderModules() },
+          ],
+        },
+        parent,
+      );
+      if (!isKubernetesNode(node)) {
+        this.done[node.name] = base;
+        continue;
+      }
+      const copies = copyArtifacts(`${name}-${node.name}`, node, [...binaries, ...images], { parent: this, dependsOn: [base] });
+      this.done[node.name] = runOnNode(
+        `${name}-${node.name}-install`,
+        {
+          node,
+          script: "node-install.sh",
+          helpers: ["lib.sh"],
+          env: {
+            KHA_K8S_URL: release ? kubernetesReleaseUrl(args.artifacts, args.kubernetesVersion) : "",
+            KHA_INSTALL_PACKAGES: String(release),
+            // a changed local binary or image tar re-runs the install
+            KHA_ARTIFACTS_DIGEST: artifactsDigest([...binaries, ...images]),
+          },
+          files: [
+            { path: "/etc/containerd/config.toml", content: renderContainerdConfig(pauseImage(args.artifacts.imageRepository, args.kubernetesVersion)) },
+            { path: "/etc/crictl.yaml", content: renderCrictlConfig() },
+            { path: "/etc/systemd/system/kubelet.service", content: renderKubeletUnit() },
+            { path: "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", content: renderKubeletKubeadmDropin() },
+          ],
+          dependsOn: [base, ...copies],
+        },
+        parent,
+      );
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,110 @@
+// How a phase runs on a node: one `command.remote.Command` whose command string is a constant
+// `bash -s` and whose stdin carries the scripts, files and parameters (see render/program.ts).
+// Secrets therefore only ever travel in stdin, which Pulumi keeps secret when any part is.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import type { ClusterNode } from "../providers/node";
+import { BundleFile, renderStepProgram, SCRIPTS_DIR } from "./render/program";
+import { readScript } from "./scripts";
+
+export interface HostFile {
+  path: string;
+  content: pulumi.Input<string>;
+  mode?: string;
+}
+
+export interface StepArgs {
+  node: ClusterNode;
+  /** script under components/scripts to run, e.g. "etcd-install.sh" */
+  script: string;
+  /** other scripts the step's script calls, delivered alongside it */
+  helpers?: string[];
+  env?: Record<string, pulumi.Input<string>>;
+  files?: HostFile[];
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** the step prints a secret (a join token): keep stdout secret and unlogged */
+  secretStdout?: boolean;
+}
+
+/** Renders the stdin program of a step; an Output, secret when any input is. */
+export function stepProgram(title: string, args: Omit<StepArgs, "node" | "dependsOn" | "secretStdout">): pulumi.Output<string> {
+  const scripts = [args.script, ...(args.helpers ?? [])];
+  const files = pulumi.all((args.files ?? []).map((f) => pulumi.all([f.path, f.content, f.mode ?? "0644"])));
+  const env = pulumi.all(args.env ?? {});
+  return pulumi.all([files, env]).apply(([fileList, envValues]) => {
+    const bundle: BundleFile[] = [
+      ...scripts.map((s) => ({ path: `${SCRIPTS_DIR}/${s}`, content: readScript(s), mode: "0755" })),
+      ...fileList.map(([path, content, mode]) => ({ path, content, mode })),
+    ];
+    return renderStepProgram({
+      title,
+      putFilesScript: readScript("put-files.sh"),
+      files: bundle,
+      run: `${SCRIPTS_DIR}/${args.script}`,
+      env: envValues as Record<string, string>,
+    });
+  });
+}
+
+function shellFor(user: pulumi.Input<string> | undefined): pulumi.Output<string> {
+  return pulumi.output(user ?? "root").apply((u) => (u === "root" ? "bash -s" : "sudo -n bash -s"));
+}
+
+export function runOnNode(name: string, args: StepArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+  const title = `${args.script.replace(/\.sh$/, "")} on ${args.node.name}`;
+  return new command.remote.Command(
+    name,
+    {
+      connection: args.node.connection,
+      create: shellFor(args.node.connection.user),
+      stdin: stepProgram(title, args),
+      logging: args.secretStdout ? "none" : "stdoutAndStderr",
+      addPreviousOutputInEnv: false,
+    },
+    {
+      ...opts,
+      dependsOn: [...args.node.ready, ...(args.dependsOn ?? [])],
+      additionalSecretOutputs: args.secretStdout ? ["stdout"] : undefined,
+    },
+  );
+}
+
+export interface ResetArgs {
+  node: ClusterNode;
+  script: string;
+  env?: Record<string, pulumi.Input<string>>;
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Bare metal clean-up on `pulumi destroy` (or when the node leaves the config): a local command
+ * whose delete SSHes to the host with the system ssh client and runs the reset script there.
+ * Local, not remote, so an unreachable host is reported and skipped instead of wedging destroy.
+ */
+export function resetOnDestroy(name: string, args: ResetArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+  const c = args.node.connection;
+  const proxy = pulumi.output(c.proxy);
+  const title = `${args.script.replace(/\.sh$/, "")} on ${args.node.name}`;
+  return new command.local.Command(
+    name,
+    {
+      create: "true",
+      delete: 'bash -c "$KHA_SSH_RUN"',
+      environment: {
+        KHA_SSH_RUN: readScript("local-ssh-run.sh"),
+        KHA_NODE: args.node.name,
+        KHA_HOST: c.host,
+        KHA_PORT: pulumi.output(c.port ?? 22).apply(String),
+        KHA_USER: pulumi.output(c.user ?? "root"),
+        KHA_BASTION: proxy.apply((p) => (p ? `${p.user ?? "root"}@${p.host}:${p.port ?? 22}` : "")),
+        KHA_REMOTE_SHELL: shellFor(c.user),
+        KHA_REMOTE_PROGRAM: stepProgram(title, { script: args.script, env: args.env }),
+      },
+      stdin: pulumi.secret(c.privateKey ?? ""),
+      logging: "stdoutAndStderr",
+      addPreviousOutputInEnv: false,
+    },
+    { ...opts, dependsOn: [...args.node.ready, ...(args.dependsOn ?? [])] },
+  );
+}

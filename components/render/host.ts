@@ -1,0 +1,91 @@
+// Host preparation files: sysctls, kernel modules, containerd config, kubelet unit (pure).
+
+/** pause image tag kubeadm expects per Kubernetes minor. */
+const PAUSE_TAGS: Record<number, string> = { 31: "3.10", 32: "3.10", 33: "3.10", 34: "3.10.1" };
+
+export function pauseImage(imageRepository: string, kubernetesVersion: string): string {
+  const minor = Number(kubernetesVersion.split(".")[1]);
+  return `${imageRepository}/pause:${PAUSE_TAGS[minor] ?? "3.10.1"}`;
+}
+
+export function renderSysctls(): string {
+  return [
+    "# managed by kubeadm-ha",
+    "net.ipv4.ip_forward = 1",
+    "net.bridge.bridge-nf-call-iptables = 1",
+    "net.bridge.bridge-nf-call-ip6tables = 1",
+    "fs.inotify.max_user_instances = 8192",
+    "fs.inotify.max_user_watches = 524288",
+    "",
+  ].join("\n");
+}
+
+export function renderModules(): string {
+  return "# managed by kubeadm-ha (loaded when the kernel allows; built-ins need nothing)\noverlay\nbr_netfilter\n";
+}
+
+/** containerd config (format version 2, read by containerd 1.6, 1.7 and 2.x). */
+export function renderContainerdConfig(sandboxImage: string): string {
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  return [
+    "# managed by kubeadm-ha",
+    "version = 2",
+    "",
+    `[${cri}]`,
+    `  sandbox_image = "${sandboxImage}"`,
+    "",
+    `[${cri}.containerd]`,
+    '  default_runtime_name = "runc"',
+    "",
+    `[${cri}.containerd.runtimes.runc]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    "",
+    `[${cri}.containerd.runtimes.runc.options]`,
+    "  SystemdCgroup = true",
+    "",
+    `[${cri}.cni]`,
+    '  bin_dir = "/opt/cni/bin"',
+    '  conf_dir = "/etc/cni/net.d"',
+    "",
+  ].join("\n");
+}
+
+export function renderCrictlConfig(): string {
+  return "runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\n";
+}
+
+export function renderKubeletUnit(): string {
+  return [
+    "# managed by kubeadm-ha",
+    "[Unit]",
+    "Description=kubelet: The Kubernetes Node Agent",
+    "Documentation=https://kubernetes.io/docs/",
+    "Wants=network-online.target containerd.service",
+    "After=network-online.target containerd.service",
+    "",
+    "[Service]",
+    "ExecStart=/usr/local/bin/kubelet",
+    "Restart=always",
+    "StartLimitInterval=0",
+    "RestartSec=10",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
+/** The drop-in kubeadm's own packages ship: kubelet reads what kubeadm init/join write. */
+export function renderKubeletKubeadmDropin(): string {
+  return [
+    "# managed by kubeadm-ha",
+    "[Service]",
+    'Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"',
+    'Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"',
+    "EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env",
+    "EnvironmentFile=-/etc/default/kubelet",
+    "ExecStart=",
+    "ExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,73 @@
+// Renders the program a remote step sends on stdin. Nothing of a step travels in the command
+// string (which the command provider echoes on failure): the command is a constant `bash -s`
+// and stdin carries, in order, put-files.sh, a bundle of the files the step needs (its scripts,
+// configs, certificates and keys), and the final line that runs the step's script with its
+// parameters as environment variables.
+
+export const REMOTE_DIR = "/opt/kubeadm-ha";
+export const SCRIPTS_DIR = `${REMOTE_DIR}/scripts`;
+
+export interface BundleFile {
+  path: string;
+  content: string;
+  /** octal, e.g. "0644"; keys use "0600" */
+  mode: string;
+}
+
+/** POSIX single-quote quoting: safe for any value, including newlines. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+function base64Lines(content: string): string {
+  return (Buffer.from(content, "utf8").toString("base64").match(/.{1,76}/g) ?? []).join("\n");
+}
+
+export function renderBundle(files: BundleFile[]): string {
+  const seen = new Set<string>();
+  return files
+    .map((file) => {
+      if (!file.path.startsWith("/") || file.path.includes("..") || /\s/.test(file.path)) {
+        throw new Error(`bundle path must be absolute without spaces or '..': ${file.path}`);
+      }
+      if (!/^0?[0-7]{3}$/.test(file.mode)) throw new Error(`bad mode ${file.mode} for ${file.path}`);
+      if (seen.has(file.path)) throw new Error(`bundle has ${file.path} twice`);
+      seen.add(file.path);
+      const body = base64Lines(file.content);
+      return `file ${file.mode} ${file.path}\n${body}${body ? "\n" : ""}end\n`;
+    })
+    .join("");
+}
+
+export interface StepProgram {
+  /** a label for logs, e.g. "etcd-install on cp-1" */
+  title: string;
+  putFilesScript: string;
+  files: BundleFile[];
+  /** absolute path of the script to run once files are in place */
+  run: string;
+  env: Record<string, string>;
+}
+
+export function renderStepProgram(step: StepProgram): string {
+  const assignments = Object.entries(step.env)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => {
+      if (!ENV_NAME.test(name)) throw new Error(`bad environment name ${name}`);
+      return `${name}=${shellQuote(value)}`;
+    });
+  return [
+    `# kubeadm-ha: ${step.title.replace(/\n/g, " ")}`,
+    "set -euo pipefail",
+    `install -d -m 0755 ${SCRIPTS_DIR}`,
+    `base64 -d > ${SCRIPTS_DIR}/put-files.sh <<'KHA_EOF'`,
+    base64Lines(step.putFilesScript),
+    "KHA_EOF",
+    `bash ${SCRIPTS_DIR}/put-files.sh <<'KHA_EOF'`,
+    renderBundle(step.files) + "KHA_EOF",
+    `${[...assignments, "bash", step.run].join(" ")} </dev/null`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Shared helpers for kubeadm-ha host scripts; sourced, never run. Every path goes through
+# "$KHA_ROOT" (empty on real hosts) so script tests can run against a temporary root.
+# shellcheck shell=bash
+
+KHA_ROOT="${KHA_ROOT:-}"
+KHA_STATE_DIR="${KHA_ROOT}/var/lib/kubeadm-ha"
+KHA_ARTIFACTS="${KHA_ROOT}/opt/kubeadm-ha/artifacts"
+
+log() { echo "kubeadm-ha[$(basename "$0" .sh)]: $*"; }
+die() { echo "kubeadm-ha[$(basename "$0" .sh)]: ERROR: $*" >&2; exit 1; }
+
+# install_file SRC DEST MODE: copies only when content or mode differ; prints what it did.
+install_file() {
+  local src=$1 dest=$2 mode=$3
+  if [[ -f "$dest" ]] && cmp -s "$src" "$dest" && [[ "$(stat -c %a "$dest")" == "${mode#0}" ]]; then
+    return 0
+  fi
+  install -D -m "$mode" "$src" "$dest.kha-new"
+  mv -f "$dest.kha-new" "$dest"
+  log "installed $dest"
+}
+
+# fetch NAME URL: makes $KHA_ARTIFACTS/bin/NAME present. With an empty URL (air-gapped) the file
+# must have been copied there; otherwise it is downloaded unless the same URL was fetched before.
+fetch() {
+  local name=$1 url=$2 dest="$KHA_ARTIFACTS/bin/$1"
+  if [[ -s "$dest" && ( -z "$url" || "$(cat "$dest.url" 2>/dev/null)" == "$url" ) ]]; then return 0; fi
+  [[ -n "$url" ]] || die "$name is not in $KHA_ARTIFACTS/bin and no download URL is set (artifacts.source)"
+  install -d -m 0755 "$(dirname "$dest")"
+  log "downloading $name from $url"
+  curl -fsSL --retry 3 --connect-timeout 20 -o "$dest.part" "$url"
+  if curl -fsSL --retry 3 --connect-timeout 20 -o "$dest.sha256" "$url.sha256" 2>/dev/null; then
+    echo "$(cut -d' ' -f1 < "$dest.sha256")  $dest.part" | sha256sum -c --quiet - || die "checksum mismatch for $url"
+  fi
+  mv -f "$dest.part" "$dest"
+  echo "$url" > "$dest.url"
+}
+
+# config_changed NAME FILE...: true when the files' checksum differs from the one recorded
+# under NAME; records the new one. Lets scripts restart services only on real changes.
+config_changed() {
+  local name=$1
+  shift
+  local sum
+  sum=$(cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1)
+  install -d -m 0755 "$KHA_STATE_DIR"
+  if [[ -f "$KHA_STATE_DIR/$name.sum" && "$(cat "$KHA_STATE_DIR/$name.sum")" == "$sum" ]]; then
+    return 1
+  fi
+  echo "$sum" > "$KHA_STATE_DIR/$name.sum"
+  return 0
+}
+
+# wait_for DESCRIPTION TRIES DELAY COMMAND...: bounded retry loop.
+wait_for() {
+  local what=$1 tries=$2 delay=$3
+  shift 3
+  local i
+  for ((i = 1; i <= tries; i++)); do
+    if "$@"; then return 0; fi
+    sleep "$delay"
+  done
+  die "timed out waiting for $what ($tries x ${delay}s)"
+}

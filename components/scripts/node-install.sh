@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Second step on Kubernetes nodes (after host-prep.sh and any artifact copies): OS packages when
+# allowed, containerd with the systemd cgroup driver, CNI plugins, kubeadm/kubelet/kubectl from
+# artifacts, image tars imported into containerd, and the kubelet unit enabled. Idempotent.
+#
+# Environment: KHA_K8S_URL (base URL of the release binaries; empty when air-gapped),
+# KHA_INSTALL_PACKAGES (true: apt-get install missing OS packages), KHA_ROOT (tests).
+# Files already written by put-files: containerd config, crictl config, kubelet unit + drop-in.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+need_packages=()
+command -v containerd >/dev/null 2>&1 || need_packages+=(containerd)
+command -v conntrack >/dev/null 2>&1 || need_packages+=(conntrack)
+command -v socat >/dev/null 2>&1 || need_packages+=(socat)
+command -v iptables >/dev/null 2>&1 || need_packages+=(iptables)
+if [[ ! -x "$KHA_ROOT/opt/cni/bin/bridge" && ! -x /usr/lib/cni/bridge ]]; then need_packages+=(containernetworking-plugins); fi
+if ((${#need_packages[@]} > 0)); then
+  [[ "${KHA_INSTALL_PACKAGES:-false}" == true ]] || die "missing on this host: ${need_packages[*]} (install them, or use artifacts.source: release)"
+  log "installing ${need_packages[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_packages[@]}" >/dev/null
+fi
+
+# CNI plugins where kubelet and containerd look for them
+install -d -m 0755 "$KHA_ROOT/opt/cni/bin" "$KHA_ROOT/etc/cni/net.d"
+if [[ ! -x "$KHA_ROOT/opt/cni/bin/bridge" && -d /usr/lib/cni ]]; then
+  for plugin in /usr/lib/cni/*; do ln -sf "$plugin" "$KHA_ROOT/opt/cni/bin/$(basename "$plugin")"; done
+  log "linked CNI plugins from /usr/lib/cni"
+fi
+
+for name in kubeadm kubelet kubectl; do
+  fetch "$name" "${KHA_K8S_URL:+$KHA_K8S_URL/$name}"
+  install_file "$KHA_ARTIFACTS/bin/$name" "$KHA_ROOT/usr/local/bin/$name" 0755
+done
+
+if config_changed containerd "$KHA_ROOT/etc/containerd/config.toml"; then
+  systemctl restart containerd.service
+  log "containerd (re)started with the systemd cgroup driver"
+fi
+systemctl enable containerd.service >/dev/null 2>&1 || true
+wait_for "containerd" 30 1 ctr version
+
+# air-gapped images: import each tar once (keyed by its checksum)
+shopt -s nullglob
+for tar in "$KHA_ARTIFACTS"/images/*.tar; do
+  sum=$(sha256sum "$tar" | cut -d' ' -f1)
+  marker="$KHA_STATE_DIR/images/$sum"
+  [[ -f "$marker" ]] && continue
+  ctr -n k8s.io images import "$tar" >/dev/null
+  install -d -m 0755 "$(dirname "$marker")"
+  basename "$tar" > "$marker"
+  log "imported $(basename "$tar")"
+done
+
+systemctl daemon-reload
+systemctl enable kubelet.service >/dev/null 2>&1
+log "Kubernetes node components installed"
