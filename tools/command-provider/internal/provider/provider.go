@@ -2,6 +2,9 @@
 package provider
 
 import (
+	"context"
+	"strings"
+
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi-go-provider/middleware/schema"
@@ -19,7 +22,7 @@ const Version = "1.2.1"
 
 // New returns the provider.
 func New() p.Provider {
-	return infer.Provider(infer.Options{
+	prov := infer.Provider(infer.Options{
 		Metadata: schema.Metadata{
 			DisplayName: "Command",
 			Description: "Runs commands and scripts locally or over SSH as part of the Pulumi resource model " +
@@ -43,4 +46,36 @@ func New() p.Provider {
 			infer.Function(&local.Run{}),
 		},
 	})
+	inferredDiff := prov.Diff
+	prov.Diff = func(ctx context.Context, req p.DiffRequest) (p.DiffResponse, error) {
+		resp, err := inferredDiff(ctx, req)
+		if err != nil {
+			return resp, err
+		}
+		return replaceOnTriggerChange(resp), nil
+	}
+	return prov
+}
+
+// replaceOnTriggerChange makes any change under `triggers` a replacement.
+// The inferred diff reports a changed element as `triggers[0]`, which the
+// schema's replaceOnChanges on `triggers` does not catch; the SDKs also ask
+// the engine for `replaceOnChanges: ["triggers[*]"]`, but the provider should
+// not depend on that.
+func replaceOnTriggerChange(resp p.DiffResponse) p.DiffResponse {
+	for k, d := range resp.DetailedDiff {
+		if k != "triggers" && !strings.HasPrefix(k, "triggers[") && !strings.HasPrefix(k, "triggers.") {
+			continue
+		}
+		switch d.Kind {
+		case p.Add:
+			d.Kind = p.AddReplace
+		case p.Update:
+			d.Kind = p.UpdateReplace
+		case p.Delete:
+			d.Kind = p.DeleteReplace
+		}
+		resp.DetailedDiff[k] = d
+	}
+	return resp
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -161,6 +162,10 @@ func (e *EnvRefusedError) Error() string {
 
 func (e *EnvRefusedError) Unwrap() error { return e.Err }
 
+// cancelGrace is how long a cancelled command has to exit after SIGTERM
+// before the connection is dropped.
+var cancelGrace = 3 * time.Second
+
 // runSession runs one command in a new session of client.
 func runSession(ctx context.Context, client *ssh.Client, cmd string, in sessionInput, capture *shellrun.Capture) error {
 	session, err := client.NewSession()
@@ -194,8 +199,12 @@ func runSession(ctx context.Context, client *ssh.Client, cmd string, in sessionI
 		select {
 		case <-ctx.Done():
 			_ = session.Signal(ssh.SIGTERM)
-			_ = session.Close()
-			_ = client.Close()
+			select {
+			case <-done:
+			case <-time.After(cancelGrace):
+				_ = session.Close()
+				_ = client.Close()
+			}
 		case <-done:
 		}
 	}()
