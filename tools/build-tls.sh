@@ -86,7 +86,7 @@ export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export CGO_ENABLED=0
 
 log "building pulumi-tfgen-tls ($(go env GOVERSION))"
-go build -o "$work/bin/pulumi-tfgen-tls" ./cmd/pulumi-tfgen-tls
+go build -trimpath -o "$work/bin/pulumi-tfgen-tls" ./cmd/pulumi-tfgen-tls
 log "tfgen built at $(elapsed)"
 
 upstream=$(go list -m -f '{{.Dir}}' github.com/hashicorp/terraform-provider-tls)
