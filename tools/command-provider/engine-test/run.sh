@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Round trip of the command plugin through the real engine: the offline pulumi
+# CLI + Node.js language host (tools/toolchain.sh) run project/ with
+# @pulumi/command@1.2.1 against an sshd started here on 127.0.0.1:<free port>.
+# The plugin is installed into a private PULUMI_HOME; state is a temp file
+# backend. Checks: preview runs nothing; up runs create, copies files; stdin and
+# the private key are encrypted in the state; an input change runs create
+# again (no replace) and update for the local command; a triggers change
+# replaces (create, then delete of the old); a failing command's error carries
+# its output; destroy runs delete.
+#
+#   tools/command-provider/engine-test/run.sh     (needs tools/toolchain.sh run)
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+# shellcheck source=../../env.sh
+source "$repo/tools/env.sh"
+
+say() { printf '[command-engine] %s\n' "$*"; }
+failures=0
+check() {
+  local what="$1"
+  shift
+  if "$@"; then say "ok   $what"; else say "FAIL $what"; failures=$((failures + 1)); fi
+}
+
+for tool in pulumi pulumi-language-nodejs node ssh-keygen; do
+  command -v "$tool" >/dev/null || { say "FAIL: $tool missing (run tools/toolchain.sh)"; exit 1; }
+done
+[[ -x /usr/sbin/sshd ]] || { say "FAIL: /usr/sbin/sshd missing (apt-get install openssh-server)"; exit 1; }
+
+bash "$repo/tools/build-command.sh"
+plugin="$KHA_TOOLCHAIN/command-1.2.1/pulumi-resource-command"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kha-command-engine.XXXXXX")
+sshd_pid=""
+cleanup() {
+  local rc=$?
+  if [[ -n "$sshd_pid" ]]; then kill "$sshd_pid" 2>/dev/null || true; fi
+  if [[ $rc == 0 && $failures == 0 ]]; then rm -rf "$work"; else say "kept $work"; fi
+}
+trap cleanup EXIT
+
+# --- sshd on loopback -------------------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
+cp "$work/client_key.pub" "$work/authorized_keys"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/sshd_config" <<CFG
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/host_key
+AuthorizedKeysFile $work/authorized_keys
+PidFile none
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AcceptEnv KHA_ACCEPTED_* PULUMI_COMMAND_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel ERROR
+CFG
+mkdir -p /run/sshd
+/usr/sbin/sshd -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
+sshd_pid=$!
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+
+# --- private plugin home, project, state ------------------------------------
+export PULUMI_HOME="$work/pulumi-home"
+pulumi plugin install resource command 1.2.1 --file "$plugin" >/dev/null
+cp -r "$here/project" "$work/project"
+ln -s "$repo/node_modules" "$work/project/node_modules"
+mkdir -p "$work/state" "$work/marks" "$work/dest"
+export PULUMI_BACKEND_URL="file://$work/state"
+cd "$work/project"
+unset SSH_AUTH_SOCK
+
+pulumi stack init dev --non-interactive >/dev/null
+pulumi config set port "$port"
+pulumi config set user "$(id -un)"
+pulumi config set hostKey "$(cut -d' ' -f1,2 "$work/host_key.pub")"
+pulumi config set --secret privateKey <"$work/client_key"
+pulumi config set marks "$work/marks"
+pulumi config set dest "$work/dest"
+
+lines() { if [[ -f "$1" ]]; then wc -l <"$1"; else echo 0; fi; }
+output() { pulumi stack output "$1" --show-secrets; }
+
+# --- preview runs nothing ---------------------------------------------------
+pulumi preview --non-interactive >"$work/preview1.log" 2>&1 || { cat "$work/preview1.log"; exit 1; }
+check "preview ran no remote command" test "$(lines "$work/marks/remote.log")" = 0
+check "preview ran no local command" test "$(lines "$work/marks/local.log")" = 0
+check "preview copied nothing" test ! -e "$work/dest/text.txt"
+
+# --- up ---------------------------------------------------------------------
+pulumi up --yes --non-interactive >"$work/up1.log" 2>&1 || { cat "$work/up1.log"; exit 1; }
+check "remote create ran once" test "$(cat "$work/marks/remote.log")" = "create-1"
+check "remote stdout (stdin + environment)" test "$(output remoteStdout)" = "gen=1 toklen=22 env=from-environment"
+check "local stdout" test "$(output localStdout)" = "local-1"
+check "FileAsset copied" test "$(cat "$work/dest/etc/kubeadm/kubeadm.yaml")" = "kind: InitConfiguration"
+check "StringAsset copied" test "$(cat "$work/dest/text.txt")" = "text-gen-1"
+check "FileArchive directory copied" test "$(cat "$work/dest/opt/tree/sub/b.sh")" = "echo b"
+check "logging=stdout streamed the command's stdout" grep -q "gen=1 toklen=22" "$work/up1.log"
+check "logging=none streamed nothing" bash -c "! grep -q 'quiet-marker' '$work/up1.log'"
+check "logging=none still captured stdout" test "$(output quietStdout)" = "quiet-marker"
+
+pulumi stack export >"$work/state.json"
+check "stdin is not in the state in clear" bash -c "! grep -q 's3cr3t-bootstrap-token' '$work/state.json'"
+check "private key is not in the state in clear" bash -c "! grep -q \"\$(sed -n 2p '$work/client_key')\" '$work/state.json'"
+check "connection and stdin are secrets in the state" node -e '
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const r = s.deployment.resources.find(r => r.type === "command:remote:Command");
+const sec = v => v && v["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
+process.exit(sec(r.outputs.connection) && sec(r.outputs.stdin) && sec(r.inputs.connection) ? 0 : 1);
+' "$work/state.json"
+
+# --- no change: nothing runs ------------------------------------------------
+pulumi up --yes --non-interactive >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; exit 1; }
+check "an unchanged up runs nothing" test "$(lines "$work/marks/remote.log"):$(lines "$work/marks/local.log")" = "1:1"
+
+# --- input change: create again / update, no replace ------------------------
+pulumi config set gen 2
+pulumi preview --non-interactive >"$work/preview2.log" 2>&1 || { cat "$work/preview2.log"; exit 1; }
+check "preview of a change runs nothing" test "$(lines "$work/marks/remote.log"):$(lines "$work/marks/local.log")" = "1:1"
+check "preview shows an update, not a replace" bash -c "grep -q 'update' '$work/preview2.log' && ! grep -q 'replace' '$work/preview2.log'"
+pulumi up --yes --non-interactive >"$work/up3.log" 2>&1 || { cat "$work/up3.log"; exit 1; }
+check "remote: create ran again, no delete" test "$(tr '\n' ' ' <"$work/marks/remote.log")" = "create-1 create-2 "
+check "remote stdout updated" test "$(output remoteStdout)" = "gen=2 toklen=22 env=from-environment"
+check "local: update ran with the previous stdout" test "$(output localStdout)" = "updated-2 after local-1"
+check "StringAsset copied again" test "$(cat "$work/dest/text.txt")" = "text-gen-2"
+
+# --- triggers change: replace ----------------------------------------------
+pulumi config set trigger t2
+pulumi up --yes --non-interactive >"$work/up4.log" 2>&1 || { cat "$work/up4.log"; exit 1; }
+check "triggers change replaced: create new, then delete old" test "$(tr '\n' ' ' <"$work/marks/remote.log")" = \
+  "create-1 create-2 create-2 delete after gen=2 toklen=22 env=from-environment "
+check "the up reports a replacement" grep -q "replaced" "$work/up4.log"
+
+# --- a failing command -----------------------------------------------------
+pulumi config set fail true
+if pulumi up --yes --non-interactive >"$work/up5.log" 2>&1; then
+  check "a failing command fails the up" false
+else
+  check "the error names the command" grep -q 'running "echo context-line' "$work/up5.log"
+  check "the error carries stderr" grep -q "the-reason-it-failed" "$work/up5.log"
+  check "the error carries stdout" grep -q "context-line" "$work/up5.log"
+fi
+pulumi config rm fail
+
+# --- destroy runs delete ---------------------------------------------------
+pulumi destroy --yes --non-interactive >"$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; exit 1; }
+check "destroy ran remote delete" test "$(tail -n1 "$work/marks/remote.log")" = "delete after gen=2 toklen=22 env=from-environment"
+check "destroy ran local delete" test "$(tail -n1 "$work/marks/local.log")" = "local-delete"
+pulumi stack rm --yes --non-interactive >/dev/null
+
+if ((failures)); then
+  say "$failures check(s) failed"
+  exit 1
+fi
+say "all checks passed"
