@@ -22,7 +22,9 @@ pulumi preview --non-interactive --diff >preview.log 2>&1 || { cat preview.log; 
 check "preview plans the component" grep -q "kha:test:Greeting" preview.log
 
 pulumi up --yes --non-interactive --skip-preview >up.log 2>&1 || { cat up.log; exit 1; }
-check "up created the component" grep -Eq "kha:test:Greeting +greeting +created" up.log
+# Components are reported as "creating" only; count them in the summary.
+check "up registered the component" grep -Eq "kha:test:Greeting +greeting +creating" up.log
+check "up created stack + component + dynamic resource" grep -Eq "\+ 3 created" up.log
 check "up created the dynamic resource" grep -Eq "pulumi-nodejs:dynamic:Resource +note +created" up.log
 
 out() { pulumi stack output "$@"; }
@@ -48,7 +50,7 @@ pulumi up --yes --non-interactive --skip-preview >up2.log 2>&1 || { cat up2.log;
 check "second up changes nothing" grep -Eq "[0-9]+ unchanged" up2.log
 
 pulumi destroy --yes --non-interactive --skip-preview >destroy.log 2>&1 || { cat destroy.log; exit 1; }
-check "destroy deleted the component" grep -Eq "kha:test:Greeting +greeting +deleted" destroy.log
+check "destroy deleted all 3 resources" grep -Eq -- "- 3 deleted" destroy.log
 check "destroy deleted the dynamic resource" grep -Eq "pulumi-nodejs:dynamic:Resource +note +deleted" destroy.log
 check "no resources left" test "$(resource_count)" = 0
 pulumi stack rm --yes --non-interactive dev

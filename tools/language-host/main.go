@@ -74,9 +74,8 @@ func main() {
 	tracing := flag.String("tracing", "", "tracing endpoint, passed through to the Node SDK")
 	runtimeName := flag.String("runtime", "nodejs", "only \"nodejs\" is supported")
 	showVersion := flag.Bool("version", false, "print the version and exit")
-	// Passed by `pulumi --logflow`; accepted and ignored.
-	flag.Bool("logtostderr", false, "ignored")
-	flag.Int("v", 0, "ignored")
+	// -v and -logtostderr (passed by `pulumi --logflow`) are registered by
+	// glog, which the sdk's rpcutil pulls in.
 	flag.Parse()
 
 	if *showVersion {
