@@ -5,8 +5,15 @@
 #   3. when our Pulumi CLI exists (toolchain/cli-*/pulumi), `pulumi package
 #      get-schema` on the plugin returns a schema with name tls, version 5.6.1,
 #      the four resource tokens and the two function tokens the npm SDK uses,
-#      and the private key / PEM outputs marked secret.
-# Usage: tools/tls-provider/test.sh [path/to/pulumi-resource-tls]
+#      and the private key / PEM outputs marked secret;
+#   4. with KHA_TLS_E2E=1 and the Node language host beside the CLI: `pulumi up`
+#      of a small Node program using @pulumi/tls from the repo's node_modules
+#      (file backend in a temp dir): CA key + self-signed CA, RSA key + CSR +
+#      locally signed cert, ED25519 key, getPublicKey/getCertificate; then checks
+#      private keys are encrypted in the state, the chain verifies (openssl),
+#      a second preview has no changes, and earlyRenewalHours > validity plans
+#      a replacement (readyForRenewal).
+# Usage: [KHA_TLS_E2E=1] tools/tls-provider/test.sh [path/to/pulumi-resource-tls]
 set -euo pipefail
 
 cache="${KHA_CACHE:-$HOME/.cache/kubeadm-ha}"
@@ -101,6 +108,79 @@ PY
     fi
   else
     bad "pulumi package get-schema failed: $(head -c 800 "$tmp/get-schema.err")"
+  fi
+fi
+
+# 4. end to end through the engine (opt-in: a few seconds, needs the language host)
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [[ "${KHA_TLS_E2E:-0}" != 1 ]]; then
+  echo "skip e2e: set KHA_TLS_E2E=1"
+elif [[ -z "$pulumi" || ! -x "$(dirname "$pulumi")/../bin/pulumi-language-nodejs" || ! -d "$repo/node_modules/@pulumi/tls" ]]; then
+  echo "skip e2e: needs the CLI, toolchain/bin/pulumi-language-nodejs and $repo/node_modules/@pulumi/tls"
+else
+  prog="$tmp/prog"
+  mkdir -p "$prog" "$tmp/state"
+  ln -s "$repo/node_modules" "$prog/node_modules"
+  printf '%s\n' 'name: tls-selfcheck' 'runtime: nodejs' 'plugins:' '  providers:' '    - name: tls' \
+    "      path: $(dirname "$bin")" >"$prog/Pulumi.yaml"
+  printf '{"name":"tls-selfcheck","main":"index.js"}\n' >"$prog/package.json"
+  cat >"$prog/index.js" <<'JS'
+const pulumi = require("@pulumi/pulumi");
+const tls = require("@pulumi/tls");
+const cfg = new pulumi.Config();
+const caKey = new tls.PrivateKey("ca", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+const ca = new tls.SelfSignedCert("ca", {
+  privateKeyPem: caKey.privateKeyPem, isCaCertificate: true, validityPeriodHours: 24, earlyRenewalHours: 1,
+  allowedUses: ["cert_signing", "digital_signature"], subject: { commonName: "selfcheck-ca" }, setSubjectKeyId: true,
+});
+const key = new tls.PrivateKey("leaf", { algorithm: "RSA", rsaBits: 2048 });
+const csr = new tls.CertRequest("leaf", {
+  privateKeyPem: key.privateKeyPem, dnsNames: ["a.example"], ipAddresses: ["10.0.0.1"], subject: { commonName: "leaf" },
+});
+const leaf = new tls.LocallySignedCert("leaf", {
+  certRequestPem: csr.certRequestPem, caPrivateKeyPem: caKey.privateKeyPem, caCertPem: ca.certPem,
+  validityPeriodHours: 12, earlyRenewalHours: cfg.getNumber("early") || 0, allowedUses: ["server_auth"],
+});
+const ed = new tls.PrivateKey("ed", { algorithm: "ED25519" });
+exports.ca = ca.certPem;
+exports.leaf = leaf.certPem;
+exports.ssh = ed.publicKeyOpenssh;
+exports.pub = tls.getPublicKeyOutput({ privateKeyPem: key.privateKeyPem }).publicKeyFingerprintSha256;
+exports.cn = tls.getCertificateOutput({ content: ca.certPem }).certificates.apply((c) => c[0].subject);
+JS
+  e2e() {
+    (cd "$prog" && PULUMI_HOME="$tmp/home" PULUMI_BACKEND_URL="file://$tmp/state" PULUMI_CONFIG_PASSPHRASE=selfcheck \
+      PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true \
+      PATH="$(dirname "$pulumi"):$(dirname "$pulumi")/../bin:$PATH" "$pulumi" "$@")
+  }
+  if e2e stack init selfcheck >"$tmp/e2e.log" 2>&1 && e2e up --yes --skip-preview >>"$tmp/e2e.log" 2>&1; then
+    ok "pulumi up created the 6 tls resources and 2 invokes"
+    state=$(find "$tmp/state" -name 'selfcheck.json' -path '*stacks*' | head -n1)
+    if [[ -n "$state" ]] && ! grep -q 'PRIVATE KEY' "$state" && grep -q '4dabf18193072939515e22adb298388d' "$state"; then
+      ok "state holds private keys only as secrets"
+    else
+      bad "private key material in plain text in the state (or no state at '$state')"
+    fi
+    if command -v openssl >/dev/null; then
+      e2e stack output ca >"$tmp/ca.pem" 2>>"$tmp/e2e.log"
+      e2e stack output leaf >"$tmp/leaf.pem" 2>>"$tmp/e2e.log"
+      if openssl verify -CAfile "$tmp/ca.pem" "$tmp/leaf.pem" >>"$tmp/e2e.log" 2>&1; then
+        ok "leaf certificate verifies against the CA"
+      else
+        bad "openssl verify failed"
+      fi
+    fi
+    if e2e preview --expect-no-changes >>"$tmp/e2e.log" 2>&1; then ok "second preview: no changes"; else bad "second preview shows changes"; fi
+    e2e config set early 13 >>"$tmp/e2e.log" 2>&1
+    if e2e preview --diff >"$tmp/renew.log" 2>&1 && grep -q 'readyForRenewal *: false => true' "$tmp/renew.log" &&
+      grep -q '+-1 to replace' "$tmp/renew.log"; then
+      ok "earlyRenewalHours beyond the validity plans a replacement"
+    else
+      bad "no renewal replacement planned: $(tail -n 5 "$tmp/renew.log")"
+    fi
+    e2e destroy --yes --skip-preview >>"$tmp/e2e.log" 2>&1 || bad "pulumi destroy failed"
+  else
+    bad "pulumi up failed: $(tail -n 20 "$tmp/e2e.log")"
   fi
 fi
 
