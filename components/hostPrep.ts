@@ -22,6 +22,8 @@ export interface HostPrepArgs {
   nodes: ClusterNode[];
   kubernetesVersion: string;
   artifacts: ArtifactsConfig;
+  /** false: only the base preparation (an etcd-only roll-out, `stopAfter: etcd`) */
+  kubernetes?: boolean;
 }
 
 export function isKubernetesNode(node: ClusterNode): boolean {
@@ -39,8 +41,9 @@ export class HostPrep extends pulumi.ComponentResource {
   constructor(name: string, args: HostPrepArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:hostPrep:HostPrep", name, {}, opts);
     const parent = { parent: this };
-    const binaries = localBinaries(args.artifacts, ["kubeadm", "kubelet", "kubectl"]);
-    const images = localImages(args.artifacts);
+    const kubernetes = args.kubernetes !== false;
+    const binaries = kubernetes ? localBinaries(args.artifacts, ["kubeadm", "kubelet", "kubectl"]) : [];
+    const images = kubernetes ? localImages(args.artifacts) : [];
     const release = args.artifacts.source === "release";
 
     for (const node of args.nodes) {
@@ -57,7 +60,7 @@ export class HostPrep extends pulumi.ComponentResource {
         },
         parent,
       );
-      if (!isKubernetesNode(node)) {
+      if (!isKubernetesNode(node) || args.kubernetes === false) {
         this.done[node.name] = base;
         continue;
       }

@@ -1,6 +1,7 @@
 // Reads the stack's config (every key under `kubeadm-ha:`) and validates it as a whole.
 
 import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACE, Raw } from "./reader";
 import { validateConfig } from "./validate";
@@ -37,6 +38,9 @@ export function loadConfig(): LoadedConfig {
   const stackConfig = new pulumi.Config(NAMESPACE);
   const secretKey = stackConfig.getSecret("sshPrivateKey");
   const config = validateConfig(rawStackConfig(), { sshPrivateKey: secretKey !== undefined });
+  // relative paths are relative to the project directory (where Pulumi runs the program)
+  if (config.artifacts.dir) config.artifacts.dir = path.resolve(config.artifacts.dir);
+  if (config.ssh.privateKeyFile) config.ssh.privateKeyFile = path.resolve(config.ssh.privateKeyFile);
   const file = config.ssh.privateKeyFile;
   let sshPrivateKey: pulumi.Output<string>;
   if (secretKey) {

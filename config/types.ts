@@ -76,7 +76,10 @@ export interface ServiceRoute {
   host: string;
   service: string;
   namespace: string;
+  /** HTTP port of the Service */
   port: number;
+  /** optional TLS port of the Service: HTTPS on the https NodePort is passed through by SNI */
+  tlsPort?: number;
 }
 
 export interface ServiceLoadBalancerConfig {
@@ -128,6 +131,10 @@ export interface SshConfig {
   dialErrorLimit: number;
 }
 
+/** Phases in order; `stopAfter` brings a cluster up only to one of them. */
+export const PHASES = ["etcd", "control-plane", "workers", "cni", "service-load-balancer"] as const;
+export type Phase = (typeof PHASES)[number];
+
 export interface ClusterConfig {
   clusterName: string;
   provider: ProviderName;
@@ -146,6 +153,12 @@ export interface ClusterConfig {
   serviceLoadBalancer: ServiceLoadBalancerConfig;
   leaderElection: LeaderElectionConfig;
   pki: PkiConfig;
+  /** kubeadm preflight checks to ignore (SystemVerification by default: many hosts lack kernel config) */
+  ignorePreflightErrors: string[];
+  /** stop after this phase (staged roll-outs, debugging, the lab's etcd drills); all by default */
+  stopAfter: Phase;
+  /** apiserver proxy image (nginx with the stream module) */
+  apiserverProxyImage: string;
   digitalocean?: DigitalOceanConfig;
   aws?: AwsConfig;
 }

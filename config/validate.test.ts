@@ -147,7 +147,7 @@ const BAD: [string, Raw, string, RegExp][] = [
   ["service LB without load-balancer hosts", bareMetal({ hosts: labHosts().map((h) => ({ ...h, roles: (h.roles as string[]).filter((r) => r !== "loadbalancer") })) }), "serviceLoadBalancer", /no host has the loadbalancer role/],
   ["service LB needing more workers than exist", cloud("aws", { workerCount: 1, serviceLoadBalancer: { nodeCount: 2 } }), "serviceLoadBalancer.nodeCount", /cannot be taken from 1 workers/],
   ["a route twice", bareMetal({ serviceLoadBalancer: { routes: [{ host: "a.example.com", service: "web" }, { host: "a.example.com", service: "api" }] } }), "serviceLoadBalancer.routes[1].host", /routed twice/],
-  ["local artifacts without a directory", bareMetal({ artifacts: { source: "local" } }), "artifacts.dir", /absolute directory/],
+  ["local artifacts without a directory", bareMetal({ artifacts: { source: "local" } }), "artifacts.dir", /needs a directory/],
   ["leader election out of order", bareMetal({ leaderElection: { leaseDuration: "10s", renewDeadline: "15s" } }), "leaderElection", /leaseDuration > renewDeadline/],
   ["bad duration", bareMetal({ leaderElection: { leaseDuration: "fifteen" } }), "leaderElection.leaseDuration", /not a duration/],
   ["renewal window longer than validity", bareMetal({ pki: { validityHours: 100, earlyRenewalHours: 200 } }), "pki.earlyRenewalHours", /must be shorter/],

@@ -19,6 +19,7 @@ import {
   NODE_ROLES,
   NodeRole,
   PROVIDERS,
+  PHASES,
   PkiConfig,
   ProviderName,
   ServiceLoadBalancerConfig,
@@ -53,6 +54,9 @@ export const TOP_LEVEL_KEYS = [
   "serviceLoadBalancer",
   "leaderElection",
   "pki",
+  "ignorePreflightErrors",
+  "stopAfter",
+  "apiserverProxyImage",
   "digitalocean",
   "aws",
 ] as const;
@@ -120,6 +124,9 @@ export function validateConfig(raw: Raw, secrets: SecretPresence): ClusterConfig
     serviceLoadBalancer,
     leaderElection: readLeaderElection(r, raw.leaderElection),
     pki: readPki(r, raw.pki),
+    ignorePreflightErrors: readPreflight(r, raw.ignorePreflightErrors),
+    stopAfter: r.oneOf(raw.stopAfter, "stopAfter", PHASES, "service-load-balancer"),
+    apiserverProxyImage: r.string(raw.apiserverProxyImage, "apiserverProxyImage", "docker.io/library/nginx:1.29.1-alpine"),
     digitalocean,
     aws,
   };
@@ -380,7 +387,7 @@ function readRoutes(r: Reader, value: unknown, key: string): ServiceRoute[] {
       r.fail(k, "expected a mapping with host, service and port", "e.g. {host: app.example.com, service: web, port: 80}");
       return;
     }
-    r.allowKeys(item, k, ["host", "service", "namespace", "port"]);
+    r.allowKeys(item, k, ["host", "service", "namespace", "port", "tlsPort"]);
     const host = r.string(item.host, `${k}.host`) ?? "";
     if (!DNS_NAME.test(host)) r.fail(`${k}.host`, `'${host}' is not a DNS name`, "set the host name clients send");
     const service = r.string(item.service, `${k}.service`) ?? "";
@@ -390,6 +397,7 @@ function readRoutes(r: Reader, value: unknown, key: string): ServiceRoute[] {
       service,
       namespace: r.string(item.namespace, `${k}.namespace`, "default"),
       port: r.int(item.port, `${k}.port`, 80, 1, 65535),
+      tlsPort: item.tlsPort === undefined ? undefined : r.int(item.tlsPort, `${k}.tlsPort`, 443, 1, 65535),
     });
   });
   const seen = new Set<string>();
@@ -405,8 +413,8 @@ function readArtifacts(r: Reader, value: unknown): ArtifactsConfig {
   r.allowKeys(obj, "artifacts", ["source", "dir", "kubernetesBaseUrl", "etcdVersion", "etcdBaseUrl", "images", "imageRepository"]);
   const source = r.oneOf(obj.source, "artifacts.source", ARTIFACT_SOURCES, "release");
   const dir = r.string(obj.dir, "artifacts.dir");
-  if (source === "local" && (!dir || !dir.startsWith("/"))) {
-    r.fail("artifacts.dir", "artifacts.source: local needs an absolute directory", "set artifacts.dir to the folder holding binaries and image tars");
+  if (source === "local" && !dir) {
+    r.fail("artifacts.dir", "artifacts.source: local needs a directory", "set artifacts.dir to the folder holding bin/ and images/ (relative to the project, or absolute)");
   }
   const images = r.list(obj.images, "artifacts.images").map((item, i) => r.string(item, `artifacts.images[${i}]`) ?? "");
   return {
@@ -453,6 +461,17 @@ function readPki(r: Reader, value: unknown): PkiConfig {
     r.fail("pki.earlyRenewalHours", `(${earlyRenewalHours}) must be shorter than pki.validityHours (${validityHours})`, "renew a few weeks before expiry, e.g. 720");
   }
   return { validityHours, earlyRenewalHours };
+}
+
+function readPreflight(r: Reader, value: unknown): string[] {
+  if (value === undefined) return ["SystemVerification"];
+  return r.list(value, "ignorePreflightErrors").map((item, i) => {
+    const check = r.string(item, `ignorePreflightErrors[${i}]`) ?? "";
+    if (!/^[A-Za-z0-9-]+$/.test(check)) {
+      r.fail(`ignorePreflightErrors[${i}]`, `'${check}' is not a kubeadm preflight check name`, "use names kubeadm prints, e.g. SystemVerification, Swap, or all");
+    }
+    return check;
+  });
 }
 
 function readAdminCidrs(r: Reader, value: unknown, key: string): string[] {

@@ -1,0 +1,129 @@
+// ControlPlane: certificates placed under /etc/kubernetes/pki on every control plane, `kubeadm
+// init` on the first, `kubeadm join --control-plane` on the others one after another (no
+// upload-certs secret: a control plane added months later joins the same way), leader election
+// for controller-manager and scheduler, and the admin kubeconfig as a secret output.
+
+import * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
+import type { ClusterNode } from "../providers/node";
+import { joinNode } from "./join";
+import type { ClusterPki } from "./pki";
+import { HostFile, resetOnDestroy, runOnNode } from "./remote";
+import { ETCD_PKI } from "./render/etcd";
+import { ClusterSettings, KUBEADM_CONFIG, PKI_DIR, renderInitConfig } from "./render/kubeadm";
+import { renderKubeconfig } from "./render/kubeconfig";
+
+export interface ControlPlaneArgs {
+  controlPlanes: ClusterNode[];
+  pki: ClusterPki;
+  settings: Omit<ClusterSettings, "etcdEndpoints">;
+  etcdEndpoints: pulumi.Input<string[]>;
+  /** per node name: what must finish first (host preparation, the etcd health gate) */
+  after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+  resetOnDestroy?: boolean;
+}
+
+/** The address admins (and the output kubeconfig) use to reach the API. */
+export function adminServer(settings: ControlPlaneArgs["settings"], first: ClusterNode): pulumi.Output<string> {
+  const { endpoint } = settings;
+  const host = endpoint.mode === "nginx-proxy" ? pulumi.output(first.publicIp ?? first.privateIp) : pulumi.output(endpoint.address!);
+  return pulumi.interpolate`https://${host}:${endpoint.port}`;
+}
+
+export class ControlPlane extends pulumi.ComponentResource {
+  readonly init: command.remote.Command;
+  readonly joins: Record<string, command.remote.Command> = {};
+  /** the last control-plane step: the whole control plane is up after it */
+  readonly ready: command.remote.Command;
+  readonly first: ClusterNode;
+  readonly server: pulumi.Output<string>;
+  /** admin kubeconfig (client certificate in group system:masters); a secret */
+  readonly kubeconfig: pulumi.Output<string>;
+
+  constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kubeadm-ha:controlPlane:ControlPlane", name, {}, opts);
+    if (args.controlPlanes.length === 0) throw new Error("ControlPlane needs at least one control-plane node");
+    const parent = { parent: this };
+    const [first, ...others] = args.controlPlanes;
+    this.first = first;
+    const { settings, pki } = args;
+
+    const files = (node: ClusterNode): HostFile[] => {
+      const apiserver = pki.apiservers[node.name];
+      if (!apiserver) throw new Error(`ClusterPki has no apiserver certificate for ${node.name}`);
+      const config = pulumi
+        .all([node.privateIp, args.etcdEndpoints])
+        .apply(([ip, etcdEndpoints]) => renderInitConfig({ ...settings, etcdEndpoints }, { name: node.name, ip, roles: node.roles }));
+      const key = (path: string, content: pulumi.Input<string>): HostFile => ({ path: `${PKI_DIR}/${path}`, content, mode: "0600" });
+      const cert = (path: string, content: pulumi.Input<string>): HostFile => ({ path: `${PKI_DIR}/${path}`, content });
+      return [
+        { path: KUBEADM_CONFIG, content: config },
+        cert("ca.crt", pki.kubernetesCa.certPem),
+        key("ca.key", pki.kubernetesCa.keyPem),
+        cert("apiserver.crt", apiserver.certPem),
+        key("apiserver.key", apiserver.keyPem),
+        cert("apiserver-kubelet-client.crt", pki.apiserverKubeletClient.certPem),
+        key("apiserver-kubelet-client.key", pki.apiserverKubeletClient.keyPem),
+        cert("front-proxy-ca.crt", pki.frontProxyCa.certPem),
+        key("front-proxy-ca.key", pki.frontProxyCa.keyPem),
+        cert("front-proxy-client.crt", pki.frontProxyClient.certPem),
+        key("front-proxy-client.key", pki.frontProxyClient.keyPem),
+        cert("sa.pub", pki.serviceAccount.publicKeyPem),
+        key("sa.key", pki.serviceAccount.privateKeyPem),
+        cert("apiserver-etcd-client.crt", pki.apiserverEtcdClient.certPem),
+        key("apiserver-etcd-client.key", pki.apiserverEtcdClient.keyPem),
+        { path: `${ETCD_PKI}/ca.crt`, content: pki.etcdCa.certPem },
+      ];
+    };
+    const resets = (node: ClusterNode) =>
+      args.resetOnDestroy
+        ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "kubeadm-reset.sh", dependsOn: args.after?.[node.name] }, parent)]
+        : [];
+
+    this.init = runOnNode(
+      `${name}-${first.name}-init`,
+      {
+        node: first,
+        script: "kubeadm-init.sh",
+        helpers: ["lib.sh"],
+        files: files(first),
+        dependsOn: [...(args.after?.[first.name] ?? []), ...resets(first)],
+      },
+      parent,
+    );
+
+    const discovery = pulumi.interpolate`${first.privateIp}:${settings.endpoint.port}`;
+    let previous: command.remote.Command = this.init;
+    for (const node of others) {
+      const { join } = joinNode(
+        `${name}-${node.name}`,
+        {
+          node,
+          tokenNode: first,
+          discoveryEndpoint: discovery,
+          caCertHash: pki.discoveryHash,
+          ignorePreflightErrors: settings.ignorePreflightErrors,
+          controlPlane: { bindPort: settings.endpoint.port },
+          files: files(node),
+          // one at a time, as kubeadm advises for control-plane joins
+          dependsOn: [...(args.after?.[node.name] ?? []), ...resets(node), previous],
+        },
+        parent,
+      );
+      this.joins[node.name] = join;
+      previous = join;
+    }
+    this.ready = previous;
+
+    this.server = adminServer(settings, first);
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        // resolves once the control plane is up, so consumers (a Kubernetes provider) wait for it
+        .all([this.server, pki.kubernetesCa.certPem, pki.admin.certPem, pki.admin.keyPem, this.ready.id])
+        .apply(([server, caCertPem, clientCertPem, clientKeyPem]) =>
+          renderKubeconfig({ clusterName: settings.clusterName, server, caCertPem, clientCertPem, clientKeyPem }),
+        ),
+    );
+    this.registerOutputs({ server: this.server, kubeconfig: this.kubeconfig });
+  }
+}

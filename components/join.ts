@@ -1,0 +1,64 @@
+// A node joining the cluster: a short-lived token created on the first control plane for this
+// node only, then `kubeadm join` on the node with that token inside its (secret) join config.
+// Shared by ControlPlane (other control planes) and Workers.
+
+import * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
+import type { ClusterNode } from "../providers/node";
+import { HostFile, runOnNode } from "./remote";
+import { KUBEADM_JOIN_CONFIG, NodeSettings, renderJoinConfig } from "./render/kubeadm";
+
+export interface JoinArgs {
+  node: ClusterNode;
+  /** where tokens are created (the first control plane) */
+  tokenNode: ClusterNode;
+  discoveryEndpoint: pulumi.Input<string>;
+  caCertHash: pulumi.Input<string>;
+  ignorePreflightErrors: string[];
+  controlPlane?: { bindPort: number };
+  /** more files the node needs before joining (control planes: certificates, kubeadm.yaml) */
+  files?: HostFile[];
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export interface Joined {
+  token: command.remote.Command;
+  join: command.remote.Command;
+}
+
+export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResourceOptions): Joined {
+  const token = runOnNode(
+    `${name}-token`,
+    { node: args.tokenNode, script: "kubeadm-token.sh", env: { KHA_FOR: args.node.name }, dependsOn: args.dependsOn, secretStdout: true },
+    opts,
+  );
+  const settings = pulumi.all([args.node.privateIp, args.discoveryEndpoint, args.caCertHash, token.stdout]);
+  const joinConfig = pulumi.secret(
+    settings.apply(([ip, discoveryEndpoint, caCertHash, stdout]) => {
+      const node: NodeSettings = { name: args.node.name, ip, roles: args.node.roles };
+      return renderJoinConfig(
+        {
+          discoveryEndpoint,
+          token: stdout.trim(),
+          caCertHash,
+          ignorePreflightErrors: args.ignorePreflightErrors,
+          controlPlane: args.controlPlane ? { advertiseAddress: ip, bindPort: args.controlPlane.bindPort } : undefined,
+        },
+        node,
+      );
+    }),
+  );
+  const join = runOnNode(
+    `${name}-join`,
+    {
+      node: args.node,
+      script: "kubeadm-join.sh",
+      helpers: ["lib.sh"],
+      env: { KHA_CONTROL_PLANE: String(Boolean(args.controlPlane)) },
+      files: [...(args.files ?? []), { path: KUBEADM_JOIN_CONFIG, content: joinConfig, mode: "0600" }],
+      dependsOn: [...args.dependsOn, token],
+    },
+    opts,
+  );
+  return { token, join };
+}

@@ -1,0 +1,175 @@
+// kubeadm configuration documents (kubeadm.k8s.io/v1beta4, Kubernetes 1.31+), rendered with a
+// YAML library from plain objects (pure).
+
+import { stringify } from "yaml";
+import type { ApiEndpointConfig, LeaderElectionConfig, NodeRole } from "../../config/types";
+import { ETCD_PKI } from "./etcd";
+
+export const PKI_DIR = "/etc/kubernetes/pki";
+export const KUBEADM_CONFIG = "/etc/kubeadm-ha/kubeadm.yaml";
+/** join configuration with the bootstrap token: mode 0600, removed once the node joined */
+export const KUBEADM_JOIN_CONFIG = "/etc/kubeadm-ha/kubeadm-join.yaml";
+export const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
+export const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
+
+type Arg = { name: string; value: string };
+
+function args(values: Record<string, string>): Arg[] {
+  return Object.entries(values).map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * Where every node's kubeconfig points. nginx-proxy: localhost, which on a control plane is its
+ * own apiserver and elsewhere the node's nginx proxy to all apiservers (Kubespray's design);
+ * vip: the floating address; external: the user's load balancer.
+ */
+export function controlPlaneEndpoint(endpoint: ApiEndpointConfig): string {
+  const host = endpoint.mode === "nginx-proxy" ? "localhost" : endpoint.address;
+  if (!host) throw new Error(`apiEndpoint ${endpoint.mode} has no address`);
+  return `${host}:${endpoint.port}`;
+}
+
+export interface ClusterSettings {
+  clusterName: string;
+  kubernetesVersion: string;
+  imageRepository: string;
+  podCidr: string;
+  serviceCidr: string;
+  endpoint: ApiEndpointConfig;
+  leaderElection: LeaderElectionConfig;
+  etcdEndpoints: string[];
+  /** extra apiserver SANs beyond what each node's certificate already carries */
+  certSans?: string[];
+  /** kubeadm preflight checks to ignore (e.g. SystemVerification on hosts without kernel config) */
+  ignorePreflightErrors: string[];
+}
+
+export interface NodeSettings {
+  name: string;
+  ip: string;
+  roles: NodeRole[];
+}
+
+function leaderElectionArgs(le: LeaderElectionConfig): Record<string, string> {
+  return {
+    "leader-elect": "true",
+    "leader-elect-lease-duration": le.leaseDuration,
+    "leader-elect-renew-deadline": le.renewDeadline,
+    "leader-elect-retry-period": le.retryPeriod,
+  };
+}
+
+function nodeRegistration(node: NodeSettings, ignorePreflightErrors: string[]) {
+  const labels: Record<string, string> = node.roles.includes("loadbalancer") ? { "node-labels": "role=loadbalancer" } : {};
+  const controlPlaneOnly = node.roles.includes("control-plane") && !node.roles.includes("worker");
+  return {
+    name: node.name,
+    criSocket: CRI_SOCKET,
+    kubeletExtraArgs: args({ "node-ip": node.ip, ...labels }),
+    taints: controlPlaneOnly ? [CONTROL_PLANE_TAINT] : [],
+    ignorePreflightErrors,
+  };
+}
+
+export function clusterConfiguration(c: ClusterSettings) {
+  return {
+    apiVersion: "kubeadm.k8s.io/v1beta4",
+    kind: "ClusterConfiguration",
+    clusterName: c.clusterName,
+    kubernetesVersion: `v${c.kubernetesVersion}`,
+    controlPlaneEndpoint: controlPlaneEndpoint(c.endpoint),
+    imageRepository: c.imageRepository,
+    certificatesDir: PKI_DIR,
+    networking: { podSubnet: c.podCidr, serviceSubnet: c.serviceCidr, dnsDomain: "cluster.local" },
+    etcd: {
+      external: {
+        endpoints: c.etcdEndpoints,
+        caFile: `${ETCD_PKI}/ca.crt`,
+        certFile: `${PKI_DIR}/apiserver-etcd-client.crt`,
+        keyFile: `${PKI_DIR}/apiserver-etcd-client.key`,
+      },
+    },
+    apiServer: {
+      certSANs: c.certSans ?? [],
+      extraArgs: args({ "service-cluster-ip-range": c.serviceCidr }),
+    },
+    controllerManager: {
+      extraArgs: args({ ...leaderElectionArgs(c.leaderElection), "allocate-node-cidrs": "true", "cluster-cidr": c.podCidr }),
+    },
+    scheduler: { extraArgs: args(leaderElectionArgs(c.leaderElection)) },
+  };
+}
+
+function kubeletConfiguration() {
+  return {
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    cgroupDriver: "systemd",
+    failSwapOn: true,
+    rotateCertificates: true,
+    serverTLSBootstrap: false,
+  };
+}
+
+function kubeProxyConfiguration(podCidr: string) {
+  return {
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    clusterCIDR: podCidr,
+    // leave the kernel's conntrack table size alone: hosts tune it themselves, and containers
+    // (the lab's hosts) cannot set it at all
+    conntrack: { maxPerCore: 0 },
+  };
+}
+
+function documents(docs: object[]): string {
+  return docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+}
+
+/**
+ * Written on every control plane: `kubeadm init` uses it on the first, and all of them use it to
+ * regenerate their static pod manifests when the cluster settings change.
+ */
+export function renderInitConfig(cluster: ClusterSettings, node: NodeSettings): string {
+  return documents([
+    {
+      apiVersion: "kubeadm.k8s.io/v1beta4",
+      kind: "InitConfiguration",
+      localAPIEndpoint: { advertiseAddress: node.ip, bindPort: cluster.endpoint.port },
+      nodeRegistration: nodeRegistration(node, cluster.ignorePreflightErrors),
+      // certificates come from ClusterPki; kubeadm only writes the kubeconfigs it signs itself
+      skipPhases: ["upload-certs"],
+    },
+    clusterConfiguration(cluster),
+    kubeletConfiguration(),
+    kubeProxyConfiguration(cluster.podCidr),
+  ]);
+}
+
+export interface JoinSettings {
+  /** host:port used for discovery (any reachable apiserver) */
+  discoveryEndpoint: string;
+  token: string;
+  caCertHash: string;
+  ignorePreflightErrors: string[];
+  /** set for control planes: their own API endpoint */
+  controlPlane?: { advertiseAddress: string; bindPort: number };
+}
+
+/**
+ * `kubeadm join` (workers) and `kubeadm join --control-plane` (other control planes). Control
+ * planes find their certificates pre-placed, so no certificateKey / upload-certs secret is used.
+ */
+export function renderJoinConfig(join: JoinSettings, node: NodeSettings): string {
+  const doc: Record<string, unknown> = {
+    apiVersion: "kubeadm.k8s.io/v1beta4",
+    kind: "JoinConfiguration",
+    discovery: {
+      bootstrapToken: { apiServerEndpoint: join.discoveryEndpoint, token: join.token, caCertHashes: [join.caCertHash] },
+      tlsBootstrapToken: join.token,
+    },
+    nodeRegistration: nodeRegistration(node, join.ignorePreflightErrors),
+  };
+  if (join.controlPlane) doc.controlPlane = { localAPIEndpoint: join.controlPlane };
+  return documents([doc]);
+}

@@ -1,0 +1,89 @@
+// The per-node apiserver proxy (Kubespray's nginx-proxy): nginx's stream module listens on
+// localhost and forwards TCP to every apiserver; a connection that fails or times out moves on to
+// the next apiserver, and a server that failed is skipped for a while (pure).
+
+export const PROXY_CONFIG_DIR = "/etc/kubeadm-ha/apiserver-proxy";
+export const PROXY_UNIT = "kubeadm-ha-apiserver-proxy.service";
+export const PROXY_HEALTH_PORT = 8081;
+
+export interface ProxySettings {
+  /** apiserver addresses (control-plane private IPs) */
+  upstreams: string[];
+  apiPort: number;
+  /** where the proxy listens; localhost only */
+  listenPort: number;
+  connectTimeout?: string;
+  failTimeout?: string;
+}
+
+export function renderNginxProxyConf(s: ProxySettings): string {
+  if (s.upstreams.length === 0) throw new Error("the apiserver proxy needs at least one apiserver");
+  const connect = s.connectTimeout ?? "1s";
+  const fail = s.failTimeout ?? "10s";
+  const servers = [...s.upstreams].sort().map((ip) => `    server ${ip}:${s.apiPort} max_fails=1 fail_timeout=${fail};`);
+  return [
+    "# managed by kubeadm-ha: localhost -> every kube-apiserver",
+    "error_log stderr notice;",
+    "worker_processes 2;",
+    "worker_rlimit_nofile 130048;",
+    "events {",
+    "  multi_accept on;",
+    "  use epoll;",
+    "  worker_connections 16384;",
+    "}",
+    "stream {",
+    "  upstream kube_apiserver {",
+    "    least_conn;",
+    ...servers,
+    "  }",
+    "  server {",
+    `    listen 127.0.0.1:${s.listenPort};`,
+    "    proxy_pass kube_apiserver;",
+    "    proxy_next_upstream on;",
+    "    proxy_next_upstream_tries 0;",
+    `    proxy_connect_timeout ${connect};`,
+    "    proxy_timeout 10m;",
+    "  }",
+    "}",
+    "http {",
+    "  access_log off;",
+    "  server {",
+    `    listen 127.0.0.1:${PROXY_HEALTH_PORT};`,
+    "    location /healthz {",
+    "      return 200 'ok';",
+    "    }",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/**
+ * A host service (not a static pod): it must serve before the node's kubelet has joined, since
+ * the node joins through it. It runs the configured nginx image with containerd's `ctr`, so the
+ * image can be preloaded on air-gapped hosts like every other image.
+ */
+export function renderProxyUnit(image: string): string {
+  const ctr = "/usr/bin/env ctr -n k8s.io";
+  const id = "kubeadm-ha-apiserver-proxy";
+  return [
+    "# managed by kubeadm-ha",
+    "[Unit]",
+    "Description=kubeadm-ha apiserver proxy (nginx: localhost -> every kube-apiserver)",
+    "After=containerd.service network-online.target",
+    "Requires=containerd.service",
+    "",
+    "[Service]",
+    `ExecStartPre=-${ctr} task kill -s KILL ${id}`,
+    `ExecStartPre=-${ctr} task delete ${id}`,
+    `ExecStartPre=-${ctr} container delete ${id}`,
+    `ExecStart=${ctr} run --rm --net-host --mount type=bind,src=${PROXY_CONFIG_DIR},dst=/etc/nginx,options=rbind:ro ${image} ${id} nginx -g "daemon off;"`,
+    `ExecStop=-${ctr} task kill -s TERM ${id}`,
+    "Restart=always",
+    "RestartSec=2s",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the per-node apiserver proxy: makes sure its image is in containerd (imported from
+# artifacts, or pulled when KHA_PULL=true), then (re)starts the unit when its config changed and
+# waits until localhost answers. Files: nginx.conf and the unit, written by put-files.
+#
+# Environment: KHA_PROXY_IMAGE, KHA_PULL (true|false), KHA_ROOT (tests).
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+: "${KHA_PROXY_IMAGE:?}"
+if ! ctr -n k8s.io images ls -q | grep -qxF "$KHA_PROXY_IMAGE"; then
+  [[ "${KHA_PULL:-false}" == true ]] || die "image $KHA_PROXY_IMAGE is not in containerd (add its tar to artifacts, or use artifacts.source: release)"
+  log "pulling $KHA_PROXY_IMAGE"
+  ctr -n k8s.io images pull "$KHA_PROXY_IMAGE" >/dev/null
+fi
+
+systemctl daemon-reload
+systemctl enable kubeadm-ha-apiserver-proxy.service >/dev/null 2>&1
+if config_changed apiserver-proxy "$KHA_ROOT/etc/kubeadm-ha/apiserver-proxy/nginx.conf" \
+  "$KHA_ROOT/etc/systemd/system/kubeadm-ha-apiserver-proxy.service"; then
+  log "configuration changed: restarting the proxy"
+  systemctl restart kubeadm-ha-apiserver-proxy.service
+else
+  systemctl start kubeadm-ha-apiserver-proxy.service
+fi
+proxy_up() { curl -fsS --max-time 2 http://127.0.0.1:8081/healthz >/dev/null 2>&1; }
+wait_for "the apiserver proxy on localhost" 30 1 proxy_up
+log "apiserver proxy serving on 127.0.0.1"

@@ -1,0 +1,52 @@
+// Workers: every worker joins in parallel through its own local apiserver proxy (or the VIP /
+// external endpoint), each with a token made for it alone. Adding a worker adds that worker's
+// resources only: nothing of any other node changes.
+
+import * as pulumi from "@pulumi/pulumi";
+import type * as command from "@pulumi/command";
+import type { ClusterNode } from "../providers/node";
+import { joinNode } from "./join";
+import { resetOnDestroy } from "./remote";
+
+export interface WorkersArgs {
+  workers: ClusterNode[];
+  /** the first control plane: creates each worker's token */
+  tokenNode: ClusterNode;
+  /** host:port the worker discovers the cluster through (localhost:6443 behind the proxy) */
+  discoveryEndpoint: pulumi.Input<string>;
+  caCertHash: pulumi.Input<string>;
+  ignorePreflightErrors: string[];
+  /** what every worker waits for (the control plane) */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** per worker: its own prerequisites (host prep, its proxy) */
+  after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+  resetOnDestroy?: boolean;
+}
+
+export class Workers extends pulumi.ComponentResource {
+  readonly joins: Record<string, command.remote.Command> = {};
+
+  constructor(name: string, args: WorkersArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kubeadm-ha:workers:Workers", name, {}, opts);
+    const parent = { parent: this };
+    for (const node of args.workers) {
+      const after = args.after?.[node.name] ?? [];
+      const reset = args.resetOnDestroy
+        ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "kubeadm-reset.sh", dependsOn: after }, parent)]
+        : [];
+      this.joins[node.name] = joinNode(
+        `${name}-${node.name}`,
+        {
+          node,
+          tokenNode: args.tokenNode,
+          discoveryEndpoint: args.discoveryEndpoint,
+          caCertHash: args.caCertHash,
+          ignorePreflightErrors: args.ignorePreflightErrors,
+          dependsOn: [...args.dependsOn, ...after, ...reset],
+        },
+        parent,
+      ).join;
+    }
+    this.registerOutputs({});
+  }
+}

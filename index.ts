@@ -1,0 +1,17 @@
+// The kubeadm-ha program: stack config -> provider -> cluster -> outputs. No resource logic here.
+
+import { loadConfig } from "./config/load";
+import { createInfrastructure } from "./providers";
+import { Cluster } from "./components/cluster";
+
+const { config, sshPrivateKey } = loadConfig();
+const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
+const cluster = new Cluster(config.clusterName, { config, nodes: infrastructure.nodes });
+
+export const kubeconfig = cluster.kubeconfig;
+export const apiServer = cluster.apiServer;
+export const etcdEndpoints = cluster.etcdEndpoints;
+export const nodes = cluster.nodeSummary;
+export const etcdCaCert = cluster.pki.etcdCa.certPem;
+export const etcdHealthcheckClientCert = cluster.pki.etcdHealthcheckClient.certPem;
+export const etcdHealthcheckClientKey = cluster.pki.etcdHealthcheckClient.keyPem;

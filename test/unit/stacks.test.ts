@@ -1,0 +1,25 @@
+// Every stack file shipped in the repository must pass validation, so examples never rot.
+
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { validateConfig } from "../../config/validate";
+
+const root = path.join(__dirname, "..", "..");
+const stacks = fs.readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
+
+describe("shipped stack files", () => {
+  it("exist for dev, digitalocean and aws", () => {
+    expect(stacks).toEqual(expect.arrayContaining(["Pulumi.dev.yaml", "Pulumi.digitalocean.yaml", "Pulumi.aws.yaml"]));
+  });
+
+  it.each(stacks)("%s validates", (file) => {
+    const doc = parse(fs.readFileSync(path.join(root, file), "utf8")) as { config: Record<string, unknown> };
+    const raw = Object.fromEntries(
+      Object.entries(doc.config)
+        .filter(([k]) => k.startsWith("kubeadm-ha:"))
+        .map(([k, v]) => [k.slice("kubeadm-ha:".length), v]),
+    );
+    expect(() => validateConfig(raw, { sshPrivateKey: true })).not.toThrow();
+  });
+});
