@@ -42,6 +42,7 @@ set -euo pipefail
 
 VERSION=5.6.1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+self="$here/$(basename "${BASH_SOURCE[0]}")"
 glue="$here/tls-provider"
 cache="${KHA_CACHE:-$HOME/.cache/kubeadm-ha}"
 out="$cache/toolchain/tls-$VERSION"
@@ -56,15 +57,15 @@ command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
 
 # Hash of everything that determines the binary.
 glue_hash() {
-  (
-    cd "$glue"
-    find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 |
-      LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum <"${BASH_SOURCE[0]}"
-    go env GOVERSION GOOS GOARCH
-  ) | sha256sum | cut -d' ' -f1
+  local files sums self_sum goenv
+  files=$(cd "$glue" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort) || return 1
+  [[ -n "$files" ]] || return 1
+  sums=$(cd "$glue" && xargs sha256sum <<<"$files") || return 1
+  self_sum=$(sha256sum <"$self") || return 1
+  goenv=$(go env GOVERSION GOOS GOARCH) || return 1
+  printf '%s\n' "$sums" "$self_sum" "$goenv" | sha256sum | cut -d' ' -f1
 }
-want=$(glue_hash)
+want=$(glue_hash) || { log "cannot hash the glue sources in $glue"; exit 1; }
 
 mkdir -p "$out"
 # Serialise concurrent builds of the same output.
