@@ -115,7 +115,7 @@ check "stdin is not in the state in clear" bash -c "! grep -q 's3cr3t-bootstrap-
 check "private key is not in the state in clear" bash -c "! grep -q \"\$(sed -n 2p '$work/client_key')\" '$work/state.json'"
 check "connection and stdin are secrets in the state" node -e '
 const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-const r = s.deployment.resources.find(r => r.type === "command:remote:Command");
+const r = s.deployment.resources.find(r => r.type === "command:remote:Command" && r.urn.endsWith("::remote"));
 const sec = v => v && v["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
 process.exit(sec(r.outputs.connection) && sec(r.outputs.stdin) && sec(r.inputs.connection) ? 0 : 1);
 ' "$work/state.json"
