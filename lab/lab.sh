@@ -30,7 +30,10 @@ ensure_netns() {
     # mount is ours so `down` can take it away again.
     if [[ ! -f "$LAB_RUN_DIR/run-netns.mounted-by-lab" ]] && ! mountpoint -q /run/netns 2>/dev/null; then
       touch "$LAB_RUN_DIR/run-netns.mounted-by-lab"
+      [[ -d /run/netns ]] || touch "$LAB_RUN_DIR/run-netns.created-by-lab"
     fi
+    # systemd-nspawn keeps lock and propagation dirs here; take them away on down if they are ours.
+    if [[ ! -d /run/systemd/nspawn ]]; then touch "$LAB_RUN_DIR/nspawn-rundir.created-by-lab"; fi
     ip netns add "$LAB_NETNS"
     log "created netns $LAB_NETNS"
   fi
@@ -62,6 +65,14 @@ delete_netns() {
       umount /run/netns
     fi
     rm -f "$LAB_RUN_DIR/run-netns.mounted-by-lab"
+  fi
+  if [[ -f "$LAB_RUN_DIR/run-netns.created-by-lab" ]]; then
+    rmdir /run/netns 2>/dev/null || true
+    rm -f "$LAB_RUN_DIR/run-netns.created-by-lab"
+  fi
+  if [[ -f "$LAB_RUN_DIR/nspawn-rundir.created-by-lab" ]]; then
+    rmdir /run/systemd/nspawn/propagate /run/systemd/nspawn/locks /run/systemd/nspawn 2>/dev/null || true
+    rm -f "$LAB_RUN_DIR/nspawn-rundir.created-by-lab"
   fi
 }
 
@@ -169,7 +180,9 @@ prepare_host_disk() {
     "$(host_dir "$name")/work" "$(host_root "$name")" "$(host_dir "$name")/containerd"
   echo "$name" >"$up/etc/hostname"
   [[ -s "$up/etc/machine-id" ]] || tr -d '-' </proc/sys/kernel/random/uuid >"$up/etc/machine-id"
-  [[ -f "$up/etc/ssh/ssh_host_ed25519_key" ]] || ssh-keygen -q -A -f "$up"
+  # Own host key per host (ed25519 only: RSA keygen costs seconds; sshd is told in files/).
+  [[ -f "$up/etc/ssh/ssh_host_ed25519_key" ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$up/etc/ssh/ssh_host_ed25519_key"
   cat >"$up/etc/systemd/network/10-kha-lab.network" <<EOF
 # kubeadm-ha lab: static address on the lab bridge. The gateway is the bridge in the lab's
 # namespace, which routes nowhere (Kubernetes wants a default route to pick the node IP).
@@ -246,26 +259,70 @@ start_host() {
 
 # Wait until host idx answers SSH and its systemd finished booting. Prints the boot state.
 wait_host() {
-  local idx="$1" name state i
+  local idx="$1" name state rc i
   name="$(host_name "$idx")"
   for i in $(seq 1 240); do
     host_running "$name" || { tail -n 20 "$(host_log "$name")" >&2; die "$name exited while booting"; }
-    if host_ssh "$idx" true 2>/dev/null; then break; fi
+    rc=0
+    state="$(host_ssh "$idx" timeout 60 systemctl is-system-running --wait </dev/null 2>/dev/null)" || rc=$?
+    # 255: ssh itself failed (sshd not up yet); anything else came from systemctl on the host.
+    if ((rc != 255)); then
+      echo "${state:-unknown}"
+      return 0
+    fi
     ((i == 240)) && die "$name did not answer SSH within 60 s (log: $(host_log "$name"))"
     sleep 0.25
   done
-  state="$(host_ssh "$idx" timeout 60 systemctl is-system-running --wait 2>/dev/null || true)"
-  echo "${state:-unknown}"
 }
 
+# Wait for hosts (indexes) in parallel; log each one's state and time since t0. Fails if one failed.
+wait_hosts() {
+  local t0="$1" i state t failed=0 tmp
+  shift
+  tmp="$(mktemp -d)"
+  local pids=()
+  for i in "$@"; do
+    (
+      st="$(wait_host "$i")" || exit 1
+      echo "$st $(now_ms)" >"$tmp/$i"
+    ) &
+    pids+=("$!")
+  done
+  # Only these pids: a bare `wait` would also wait for the nspawn hosts started by this shell.
+  for i in "${pids[@]}"; do wait "$i" || failed=1; done
+  for i in "$@"; do
+    if [[ ! -s "$tmp/$i" ]]; then
+      log "$(host_name "$i") did not come up"
+      failed=1
+      continue
+    fi
+    read -r state t <"$tmp/$i"
+    log "$(host_name "$i") $(host_ip "$i") up: systemd $state after $((t - t0)) ms"
+    if [[ "$state" != running ]]; then
+      host_ssh "$i" systemctl --failed --no-legend --plain </dev/null 2>/dev/null | sed 's/^/    failed: /' >&2 || true
+    fi
+  done
+  rm -rf "$tmp"
+  return "$failed"
+}
+
+# SIGTERM to nspawn = orderly shutdown of the container's systemd (SIGRTMIN+3 to its PID 1).
+# Only once: a second SIGTERM makes nspawn terminate the container at once.
+signal_host() {
+  local pidf
+  pidf="$(host_pidfile "$1")"
+  if pidfile_alive "$pidf"; then kill -TERM "$(pidfile_pid "$pidf")"; fi
+}
+
+# Stop a host, wait for it (bounded), force it if needed, then unmount and clean up.
+# $2=signaled: signal_host was already called.
 stop_host() {
-  local name="$1" pidf leaderf pid i
+  local name="$1" signaled="${2:-}" pidf leaderf pid i
   pidf="$(host_pidfile "$name")"
   leaderf="$(host_leaderfile "$name")"
   if pidfile_alive "$pidf"; then
     pid="$(pidfile_pid "$pidf")"
-    # SIGTERM to nspawn = orderly shutdown of the container's systemd (SIGRTMIN+3 to its PID 1).
-    kill -TERM "$pid"
+    [[ "$signaled" == signaled ]] || kill -TERM "$pid"
     for i in $(seq 1 120); do
       pidfile_alive "$pidf" || break
       sleep 0.25
@@ -321,7 +378,7 @@ host_count() {
 cmd_rootfs() { "$LAB_DIR/rootfs.sh"; }
 
 cmd_up() {
-  local n="${1:-5}" t0 t1 i total state failed=0
+  local n="${1:-5}" t0 total i
   if ! [[ "$n" =~ ^[0-9]+$ ]] || ((n < 1 || n > LAB_MAX_HOSTS)); then die "N must be 1..$LAB_MAX_HOSTS"; fi
   need_root
   "$LAB_DIR/rootfs.sh"
@@ -331,17 +388,8 @@ cmd_up() {
   t0=$(now_ms)
   for ((i = 1; i <= n; i++)); do start_host "$i" "$total"; done
   write_known_hosts
-  for ((i = 1; i <= n; i++)); do
-    state="$(wait_host "$i")"
-    t1=$(now_ms)
-    log "$(host_name "$i") $(host_ip "$i") up: $state ($((t1 - t0))ms since start)"
-    if [[ "$state" != running ]]; then
-      failed=1
-      host_ssh "$i" systemctl --failed --no-legend --plain 2>/dev/null | sed 's/^/    failed: /' >&2 || true
-    fi
-  done
-  log "lab up: $n hosts in $((t1 - t0))ms"
-  ((failed == 0)) || log "warning: some hosts are degraded (see failed units above)"
+  wait_hosts "$t0" $(seq 1 "$n") || die "not every host came up"
+  log "lab up: $n hosts in $(($(now_ms) - t0)) ms (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 
 cmd_status() {
@@ -355,7 +403,7 @@ cmd_status() {
     [[ -n "$name" ]] || continue
     idx="$(host_index "$name")"
     if host_running "$name"; then
-      state="$(host_ssh "$idx" systemctl is-system-running 2>/dev/null || true)"
+      state="$(host_ssh "$idx" systemctl is-system-running </dev/null 2>/dev/null || true)"
       printf '%-12s %-12s running (pid %s) systemd: %s\n' "$name" "$(host_ip "$idx")" \
         "$(pidfile_pid "$(host_pidfile "$name")")" "${state:-no ssh}"
     else
@@ -399,7 +447,7 @@ cmd_stop_host() {
 cmd_start_host() {
   [[ $# -eq 1 ]] || die "usage: lab.sh start-host HOST"
   need_root
-  local name idx t0 state
+  local name idx t0
   name="$(resolve_host "$1")"
   idx="$(host_index "$name")"
   [[ -d "$(host_dir "$name")/upper" ]] || die "$name has never been up; use 'lab.sh up'"
@@ -407,17 +455,16 @@ cmd_start_host() {
   t0=$(now_ms)
   start_host "$idx" "$(host_count "$idx")"
   write_known_hosts
-  state="$(wait_host "$idx")"
-  log "$name up: $state ($(($(now_ms) - t0))ms)"
+  wait_hosts "$t0" "$idx" || die "$name did not come up"
 }
 
 cmd_down() {
   need_root
-  local name
-  while read -r name; do
-    [[ -n "$name" ]] || continue
-    stop_host "$name"
-  done < <(known_hosts_list)
+  local name hosts
+  mapfile -t hosts < <(known_hosts_list)
+  # Shut all hosts down in parallel, then collect them one by one.
+  for name in "${hosts[@]}"; do signal_host "$name"; done
+  for name in "${hosts[@]}"; do stop_host "$name" signaled; done
   delete_netns
   rm -f "$LAB_RUN_DIR"/*.pid "$LAB_RUN_DIR"/*.leader
   log "lab down"

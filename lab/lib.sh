@@ -44,9 +44,13 @@ rootfs_hash() {
 }
 rootfs_dir() { echo "$LAB_CACHE/rootfs-$(rootfs_hash)"; }
 
-# Cache key of the lab's own files layered over the rootfs (units, sshd settings, scripts).
+# Cache key of the lab's own files layered over the rootfs (units, sshd settings, scripts), and of
+# rootfs.sh, which adds the unit links and masks.
 files_hash() {
-  (cd "$LAB_DIR/files" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12
+  {
+    (cd "$LAB_DIR/files" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    sha256sum <"$LAB_DIR/rootfs.sh"
+  } | sha256sum | cut -c1-12
 }
 files_layer_dir() { echo "$LAB_CACHE/files-$(files_hash)"; }
 

@@ -73,6 +73,12 @@ build_files_layer() {
   ln -sf ../kha-cgroup-rw.service "$tmp/etc/systemd/system/sysinit.target.wants/kha-cgroup-rw.service"
   ln -sf /lib/systemd/system/systemd-networkd.service \
     "$tmp/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+  # Units a lab host has no use for (disk scrubbing, apt timers): masked to keep boots short.
+  local u
+  for u in e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer \
+    dpkg-db-backup.timer; do
+    ln -sf /dev/null "$tmp/etc/systemd/system/$u"
+  done
   touch "$tmp/.kha-complete"
   mv "$tmp" "$dest"
   log "files layer: $dest"
