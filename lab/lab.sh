@@ -320,9 +320,9 @@ stop_host() {
   local name="$1" signaled="${2:-}" pidf leaderf pid i
   pidf="$(host_pidfile "$name")"
   leaderf="$(host_leaderfile "$name")"
-  if pidfile_alive "$pidf"; then
+  if [[ -s "$pidf" ]]; then
     pid="$(pidfile_pid "$pidf")"
-    [[ "$signaled" == signaled ]] || kill -TERM "$pid"
+    if [[ "$signaled" != signaled ]] && pidfile_alive "$pidf"; then kill -TERM "$pid"; fi
     for i in $(seq 1 120); do
       pidfile_alive "$pidf" || break
       sleep 0.25

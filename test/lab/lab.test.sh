@@ -30,6 +30,16 @@ timed() { # timed LABEL CMD...: run, print elapsed ms
   return $rc
 }
 
+ping_from() { host_ssh "$1" ping -c1 -W2 -q "$2" >/dev/null; }
+# systemd-nspawn processes running a lab host (by argv, not by pattern over whole command lines).
+lab_nspawn_pids() {
+  local p
+  for p in $(pgrep -x systemd-nspawn || true); do
+    tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qx -- "--machine=${LAB_HOST_PREFIX}[0-9]*" && echo "$p"
+  done
+  return 0
+}
+
 teardown_done=0
 teardown() {
   ((teardown_done)) && return 0
@@ -65,19 +75,20 @@ for ((i = 1; i <= N; i++)); do
     'for d in /sys/fs/cgroup/*/; do test -w "$d" || exit 1; done'
   check "$name /dev/kmsg exists" host_ssh "$i" test -e /dev/kmsg
   check "$name containerd is active" host_ssh "$i" systemctl is-active --quiet containerd
-  check "$name has no route out of the lab" host_ssh "$i" \
-    '! ip route get 192.0.2.1 2>/dev/null | grep -qv "via 10.77.0.1"'
+  check "$name routes other addresses only to the lab bridge" host_ssh "$i" \
+    "ip -o route get 192.0.2.1 | grep -q 'via $LAB_GATEWAY dev host0'"
 done
 
 echo "== network"
 for ((i = 1; i <= N; i++)); do
   for ((j = 1; j <= N; j++)); do
     ((i == j)) && continue
-    check "$(host_name "$i") -> $(host_name "$j") ($(host_ip "$j")) ping" \
-      host_ssh "$i" ping -c1 -W2 -q "$(host_ip "$j")" >/dev/null
+    check "$(host_name "$i") -> $(host_name "$j") ($(host_ip "$j")) ping" ping_from "$i" "$(host_ip "$j")"
   done
 done
 check "the lab namespace has no default route" test -z "$(in_netns ip route show default)"
+check "the lab namespace cannot route out (no packet sent)" bash -c \
+  "! nsenter --net='$LAB_NETNS_PATH' ip route get 192.0.2.1 >/dev/null 2>&1"
 
 echo "== stop-host / start-host keeps the disk"
 victim="$(host_name 2)"
@@ -99,7 +110,8 @@ teardown
 check "no $LAB_NETNS namespace" bash -c "! ip netns list | grep -qw '$LAB_NETNS'"
 check "no lab mounts in /proc/mounts" bash -c "! grep -E 'kha-lab|$LAB_HOSTS_DIR' /proc/mounts"
 check "no lab pidfiles" bash -c "! ls '$LAB_RUN_DIR'/*.pid '$LAB_RUN_DIR'/*.leader 2>/dev/null | grep -q ."
-check "no lab processes" bash -c "! pgrep -f 'systemd-nspawn.*--machine=$LAB_HOST_PREFIX' >/dev/null"
+check "no lab processes" test -z "$(lab_nspawn_pids)"
+check "no processes left in the lab namespace" bash -c "! ip netns pids '$LAB_NETNS' 2>/dev/null | grep -q ."
 check "no veth leftovers in the root namespace" bash -c "! ip -o link show | grep -E 'vb-$LAB_HOST_PREFIX|ve-$LAB_HOST_PREFIX'"
 check "no lab cgroups left" bash -c "! find /sys/fs/cgroup -maxdepth 6 -type d -name kha-lab 2>/dev/null | grep -q ."
 
