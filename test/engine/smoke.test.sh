@@ -2,7 +2,8 @@
 # Engine smoke test: the offline-built pulumi CLI + our Node.js language host
 # run a TypeScript program on a file backend, with no built provider plugin
 # (a component resource and a dynamic resource): stack init, config (plain
-# and secret), preview, up, outputs, a no-op second up, destroy, stack rm.
+# and secret), preview, up, outputs, a no-op second up, destroy, a program
+# that throws, stack rm.
 # Needs only tools/toolchain.sh to have run.
 #
 #   test/engine/smoke.test.sh
@@ -53,6 +54,14 @@ pulumi destroy --yes --non-interactive --skip-preview >destroy.log 2>&1 || { cat
 check "destroy deleted all 3 resources" grep -Eq -- "- 3 deleted" destroy.log
 check "destroy deleted the dynamic resource" grep -Eq "pulumi-nodejs:dynamic:Resource +note +deleted" destroy.log
 check "no resources left" test "$(resource_count)" = 0
+# Error path: a throwing program fails the command and shows its message.
+pulumi config set fail true
+fails_with_message() {
+  ! pulumi preview --non-interactive >fail.log 2>&1 && grep -q "kha-smoke: failing on purpose" fail.log
+}
+check "a failing program fails preview with its message" fails_with_message
+pulumi config rm fail
+
 pulumi stack rm --yes --non-interactive dev
 check "stack removed" stack_gone
 

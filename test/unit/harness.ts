@@ -1,14 +1,24 @@
 // Shared mock harness: records every resource the program registers, answers invokes, and
 // resolves Outputs, so tests can assert on the resource graph without any engine.
 
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+
+/** A real CA certificate (test/fixtures/ca.crt) so discovery-hash maths runs on real input. */
+export const FIXTURE_CA = fs.readFileSync(path.join(__dirname, "..", "fixtures", "ca.crt"), "utf8");
+export const FIXTURE_CA_HASH = fs.readFileSync(path.join(__dirname, "..", "fixtures", "ca.crt.discovery-hash"), "utf8").trim();
+export const FAKE_TOKEN = "abcdef.0123456789abcdef";
+
+/** Fake private keys carry this marker, so tests can look for key material anywhere. */
+export const KEY_MARKER = "FAKE-PRIVATE-KEY-MATERIAL";
 
 export interface Recorded {
   type: string;
   name: string;
   inputs: Record<string, any>;
-  /** set for resources registered with a parent (components and children) */
-  urnParent?: string;
+  /** inputs as the mock received them (secrets still wrapped) */
+  raw: Record<string, any>;
 }
 
 export const recorded: Recorded[] = [];
@@ -28,8 +38,21 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
     case "aws:ec2/keyPair:KeyPair":
       return { ...inputs, keyName: inputs.keyName };
     case "command:remote:Command":
+      return { ...inputs, stdout: name.endsWith("-token") ? `${FAKE_TOKEN}\n` : "", stderr: "" };
     case "command:local:Command":
       return { ...inputs, stdout: "", stderr: "" };
+    case "tls:index/privateKey:PrivateKey":
+      return {
+        ...inputs,
+        privateKeyPem: `-----BEGIN RSA PRIVATE KEY-----\n${KEY_MARKER}-${name}\n-----END RSA PRIVATE KEY-----\n`,
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\npublic-${name}\n-----END PUBLIC KEY-----\n`,
+      };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+      return { ...inputs, certPem: FIXTURE_CA };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\ncsr-${name}\n-----END CERTIFICATE REQUEST-----\n` };
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\ncert-${name}\n-----END CERTIFICATE-----\n` };
     default:
       return inputs;
   }
@@ -39,7 +62,7 @@ export function setupMocks(stack = "test"): void {
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+        recorded.push({ type: args.type, name: args.name, inputs: plain(args.inputs), raw: args.inputs });
         return { id: `${args.name}-id`, state: fakeState(args.type, args.name, args.inputs) };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -61,6 +84,23 @@ export function setupMocks(stack = "test"): void {
 
 export function resetRecorded(): void {
   recorded.length = 0;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Mocks see secret inputs as signature-wrapped objects; this unwraps them (recursively). */
+export function plain(value: any): any {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === "object") {
+    if (SECRET_SIG in value) return plain(value.value);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+/** Whether the mock saw this input as a secret. */
+export function wasSecret(value: any): boolean {
+  return Boolean(value && typeof value === "object" && SECRET_SIG in value);
 }
 
 export function ofType(type: string): Recorded[] {

@@ -1,0 +1,272 @@
+// The composed cluster under mocks: placement of etcd, certificates, secrets, kubeadm wiring,
+// and the O(1) scale step.
+
+import * as pulumi from "@pulumi/pulumi";
+import { FAKE_TOKEN, FIXTURE_CA_HASH, KEY_MARKER, ofType, recorded, Recorded, resetRecorded, resolve, settle, setupMocks, isSecret, wasSecret } from "./harness";
+
+setupMocks();
+
+import { parse, parseAllDocuments } from "yaml";
+import { Raw } from "../../config/reader";
+import { validateConfig } from "../../config/validate";
+import { createInfrastructure } from "../../providers";
+import { Cluster } from "../../components/cluster";
+
+const KEY = pulumi.secret(`-----BEGIN OPENSSH PRIVATE KEY-----\n${KEY_MARKER}-ssh\n-----END OPENSSH PRIVATE KEY-----\n`);
+
+function host(i: number, roles: string[]) {
+  return { name: `node-${i}`, address: `10.77.0.${10 + i}`, roles };
+}
+
+function stacked(workers = 2): Raw {
+  const hosts = [1, 2, 3].map((i) => host(i, ["control-plane"]));
+  for (let w = 0; w < workers; w++) hosts.push(host(4 + w, w === 0 ? ["worker", "loadbalancer"] : ["worker"]));
+  return { provider: "baremetal", hosts, cni: "bridge", serviceLoadBalancer: { routes: [{ host: "web.example.com", service: "web" }] } };
+}
+
+function external(): Raw {
+  return {
+    provider: "baremetal",
+    etcdTopology: "external",
+    hosts: [
+      host(1, ["etcd"]),
+      host(2, ["etcd"]),
+      host(3, ["etcd"]),
+      host(4, ["control-plane"]),
+      host(5, ["control-plane"]),
+      host(6, ["worker", "loadbalancer"]),
+    ],
+  };
+}
+
+async function build(raw: Raw, stack = "test") {
+  setupMocks(stack);
+  resetRecorded();
+  const config = validateConfig(raw, { sshPrivateKey: true });
+  const infra = createInfrastructure(config.clusterName, config, KEY);
+  const cluster = new Cluster(config.clusterName, { config, nodes: infra.nodes });
+  await resolve(cluster.etcdEndpoints);
+  if (cluster.kubeconfig) await resolve(cluster.kubeconfig);
+  await settle();
+  return { config, cluster };
+}
+
+/** The file a remote step writes, decoded from the bundle in its stdin program. */
+function bundleFile(stdin: string, path: string): string | undefined {
+  const bundle = stdin.split("\n");
+  const start = bundle.findIndex((line) => line.startsWith("file ") && line.endsWith(` ${path}`));
+  if (start < 0) return undefined;
+  const end = bundle.indexOf("end", start);
+  return Buffer.from(bundle.slice(start + 1, end).join(""), "base64").toString("utf8");
+}
+
+function step(name: string): Recorded {
+  const found = recorded.find((r) => r.name === name);
+  if (!found) throw new Error(`no resource ${name}; have ${recorded.map((r) => r.name).join(", ")}`);
+  return found;
+}
+
+const commands = () => recorded.filter((r) => r.type.startsWith("command:"));
+
+describe("etcd placement", () => {
+  it("stacked: one etcd member per control plane, nowhere else", async () => {
+    const { cluster } = await build(stacked());
+    expect(Object.keys(cluster.etcd.installs)).toEqual(["node-1", "node-2", "node-3"]);
+    expect(await resolve(cluster.etcdEndpoints)).toEqual(["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"]);
+    const env = bundleFile(step("kubeadm-ha-etcd-node-2-install").inputs.stdin, "/etc/etcd.env")!;
+    expect(env).toContain("ETCD_NAME=node-2");
+    expect(env).toContain("ETCD_INITIAL_CLUSTER=node-1=https://10.77.0.11:2380,node-2=https://10.77.0.12:2380,node-3=https://10.77.0.13:2380");
+    expect(env).toContain("ETCD_CLIENT_CERT_AUTH=true");
+    expect(env).toContain("ETCD_PEER_CLIENT_CERT_AUTH=true");
+  });
+
+  it("external: members on the etcd nodes only, the control planes point at them", async () => {
+    const { cluster } = await build(external());
+    expect(Object.keys(cluster.etcd.installs)).toEqual(["node-1", "node-2", "node-3"]);
+    expect(commands().filter((c) => /etcd-node-[456]-install/.test(c.name))).toEqual([]);
+    const kubeadm = bundleFile(step("kubeadm-ha-cp-node-4-init").inputs.stdin, "/etc/kubeadm-ha/kubeadm.yaml")!;
+    const clusterConfig = parseAllDocuments(kubeadm).map((d) => d.toJS()).find((d) => d.kind === "ClusterConfiguration");
+    expect(clusterConfig.etcd.external.endpoints).toEqual(["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"]);
+    expect(clusterConfig.etcd.local).toBeUndefined();
+  });
+
+  it("gates on the health of every member over TLS before the first control plane", async () => {
+    const { cluster } = await build(stacked());
+    const gate = step("kubeadm-ha-etcd-health");
+    expect(gate.inputs.stdin).toContain("KHA_ETCD_ENDPOINTS='https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379'");
+    expect(cluster.etcd.healthGate).toBeDefined();
+  });
+});
+
+describe("certificates", () => {
+  it("every etcd member certificate carries its own IP and name", async () => {
+    await build(external());
+    for (const i of [1, 2, 3]) {
+      for (const kind of ["server", "peer"]) {
+        const csr = step(`kubeadm-ha-pki-etcd-node-${i}-${kind}-csr`);
+        expect(csr.inputs.ipAddresses).toEqual([`10.77.0.1${i}`, "127.0.0.1"]);
+        expect(csr.inputs.dnsNames).toEqual([`node-${i}`, "localhost"]);
+      }
+    }
+  });
+
+  it("apiserver certificates carry the node IP, localhost, the service IP and kubernetes.default", async () => {
+    await build(stacked());
+    const csr = step("kubeadm-ha-pki-apiserver-node-2-csr");
+    expect(csr.inputs.ipAddresses).toEqual(["10.96.0.1", "127.0.0.1", "10.77.0.12"]);
+    expect(csr.inputs.dnsNames).toEqual(expect.arrayContaining(["kubernetes.default.svc.cluster.local", "localhost", "node-2"]));
+  });
+
+  it("a VIP or external endpoint lands in every apiserver certificate", async () => {
+    await build({ ...stacked(), apiEndpoint: "vip", vip: "10.77.0.100" });
+    for (const i of [1, 2, 3]) expect(step(`kubeadm-ha-pki-apiserver-node-${i}-csr`).inputs.ipAddresses).toContain("10.77.0.100");
+    await build({ ...stacked(), apiEndpoint: "external", externalEndpoint: "api.example.com" }, "ext");
+    expect(step("kubeadm-ha-pki-apiserver-node-1-csr").inputs.dnsNames).toContain("api.example.com");
+  });
+
+  it("CAs are long-lived, leaves renew early", async () => {
+    await build(stacked());
+    const ca = step("kubeadm-ha-pki-etcd-ca");
+    expect(ca.inputs.isCaCertificate).toBe(true);
+    expect(ca.inputs.validityPeriodHours).toBe(87600);
+    const leaf = step("kubeadm-ha-pki-etcd-node-1-server");
+    expect(leaf.inputs.validityPeriodHours).toBe(8760);
+    expect(leaf.inputs.earlyRenewalHours).toBe(720);
+  });
+
+  it("computes the discovery hash from the CA's public key", async () => {
+    const { cluster } = await build(stacked());
+    expect(await resolve(cluster.pki.discoveryHash)).toBe(FIXTURE_CA_HASH);
+  });
+});
+
+describe("secrets", () => {
+  it("private keys, the kubeconfig and join material are secret outputs", async () => {
+    const { cluster } = await build(stacked());
+    const pki = cluster.pki;
+    for (const key of [pki.etcdCa.keyPem, pki.kubernetesCa.keyPem, pki.serviceAccount.privateKeyPem, pki.admin.keyPem, pki.etcdMembers["node-1"].peer.keyPem]) {
+      expect(await isSecret(key)).toBe(true);
+    }
+    expect(await isSecret(cluster.kubeconfig!)).toBe(true);
+    // the engine receives the stdin of steps carrying keys or tokens as secrets
+    for (const name of ["kubeadm-ha-workers-node-4-join", "kubeadm-ha-etcd-node-1-install", "kubeadm-ha-cp-node-1-init", "kubeadm-ha-cp-node-2-join"]) {
+      expect(wasSecret(step(name).raw.stdin)).toBe(true);
+    }
+    expect(wasSecret(step("kubeadm-ha-etcd-node-1-reset").raw.stdin)).toBe(true);
+    // steps without secrets stay readable in previews
+    expect(wasSecret(step("kubeadm-ha-prep-node-1-base").raw.stdin)).toBe(false);
+  });
+
+  it("no command string, environment or log setting carries key material or tokens", async () => {
+    await build(stacked());
+    const all = commands();
+    expect(all.length).toBeGreaterThan(20);
+    for (const c of all) {
+      for (const field of ["create", "update", "delete"]) {
+        const text = String(c.inputs[field] ?? "");
+        expect(text).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
+        expect(text).not.toContain(KEY_MARKER);
+        expect(text).not.toContain(FAKE_TOKEN);
+      }
+      expect(JSON.stringify(c.inputs.environment ?? {})).not.toContain(KEY_MARKER);
+      if (c.type === "command:remote:Command") {
+        // stdin carries files base64-encoded inside the bundle, never as plain PEM text
+        expect(String(c.inputs.stdin ?? "")).not.toContain("PRIVATE KEY-----");
+      } else if (c.type === "command:local:Command") {
+        // the local reset gets the SSH key on stdin, as a secret
+        expect(wasSecret(c.raw.stdin)).toBe(true);
+      }
+    }
+    const tokens = all.filter((c) => c.name.endsWith("-token"));
+    expect(tokens.length).toBe(4); // two control-plane joins, two workers
+    expect(tokens.every((t) => t.inputs.logging === "none")).toBe(true);
+  });
+
+  it("delivers keys only where they belong: no CA key on etcd-only or worker nodes", async () => {
+    await build(external());
+    const keyFiles = (name: string) => {
+      const stdin = String(step(name).inputs.stdin);
+      return stdin.split("\n").filter((l) => l.startsWith("file 0600 ")).map((l) => l.split(" ")[2]);
+    };
+    expect(keyFiles("kubeadm-ha-etcd-node-1-install")).toEqual([
+      "/etc/kubernetes/pki/etcd/server.key",
+      "/etc/kubernetes/pki/etcd/peer.key",
+      "/etc/kubernetes/pki/etcd/healthcheck-client.key",
+    ]);
+    expect(keyFiles("kubeadm-ha-workers-node-6-join")).toEqual(["/etc/kubeadm-ha/kubeadm-join.yaml"]);
+    expect(keyFiles("kubeadm-ha-cp-node-4-init")).toContain("/etc/kubernetes/pki/ca.key");
+  });
+});
+
+describe("kubeadm wiring", () => {
+  it("init on the first control plane, control-plane joins one after another, workers through localhost", async () => {
+    const { cluster } = await build(stacked());
+    const cp = cluster.controlPlane!;
+    expect(Object.keys(cp.joins)).toEqual(["node-2", "node-3"]);
+    const cpJoin = parse(bundleFile(step("kubeadm-ha-cp-node-2-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
+    expect(cpJoin.controlPlane.localAPIEndpoint.advertiseAddress).toBe("10.77.0.12");
+    expect(cpJoin.controlPlane.certificateKey).toBeUndefined();
+    expect(cpJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("10.77.0.11:6443");
+    expect(cpJoin.discovery.bootstrapToken.caCertHashes).toEqual([FIXTURE_CA_HASH]);
+    expect(cpJoin.discovery.bootstrapToken.token).toBe(FAKE_TOKEN);
+    const workerJoin = parse(bundleFile(step("kubeadm-ha-workers-node-4-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
+    expect(workerJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("localhost:6443");
+    expect(workerJoin.controlPlane).toBeUndefined();
+    expect(workerJoin.nodeRegistration.kubeletExtraArgs).toEqual([
+      { name: "node-ip", value: "10.77.0.14" },
+      { name: "node-labels", value: "role=loadbalancer" },
+    ]);
+    // the token is created on the first control plane, for that node only
+    expect(step("kubeadm-ha-workers-node-4-token").inputs.stdin).toContain("KHA_FOR='node-4'");
+  });
+
+  it("puts the proxy on every non-control-plane node, listing every apiserver", async () => {
+    const { cluster } = await build(stacked());
+    expect(Object.keys(cluster.apiserverProxy!.installs)).toEqual(["node-4", "node-5"]);
+    const conf = bundleFile(step("kubeadm-ha-proxy-node-5").inputs.stdin, "/etc/kubeadm-ha/apiserver-proxy/nginx.conf")!;
+    for (const i of [1, 2, 3]) expect(conf).toContain(`server 10.77.0.1${i}:6443`);
+    expect(conf).toContain("listen 127.0.0.1:6443;");
+  });
+
+  it("has no proxy in vip mode; workers join through the VIP", async () => {
+    const { cluster } = await build({ ...stacked(), apiEndpoint: "vip", vip: "10.77.0.100" });
+    expect(cluster.apiserverProxy).toBeUndefined();
+    const workerJoin = parse(bundleFile(step("kubeadm-ha-workers-node-4-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
+    expect(workerJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("10.77.0.100:6443");
+  });
+
+  it("resets bare-metal hosts on destroy with local commands that cannot wedge", async () => {
+    await build(stacked());
+    const resets = ofType("command:local:Command");
+    expect(resets.map((r) => r.name).sort()).toEqual(
+      expect.arrayContaining(["kubeadm-ha-etcd-node-1-reset", "kubeadm-ha-cp-node-1-reset", "kubeadm-ha-workers-node-4-reset", "kubeadm-ha-proxy-node-4-reset"]),
+    );
+    for (const r of resets) {
+      expect(r.inputs.create).toBe("true");
+      expect(r.inputs.delete).toBe('bash -c "$KHA_SSH_RUN"');
+    }
+  });
+
+  it("stops after etcd when asked", async () => {
+    const { cluster } = await build({ ...stacked(), stopAfter: "etcd" });
+    expect(cluster.controlPlane).toBeUndefined();
+    expect(commands().some((c) => c.name.includes("node-install"))).toBe(false);
+    expect(commands().some((c) => c.name.endsWith("-install") && c.name.includes("etcd"))).toBe(true);
+  });
+});
+
+describe("the O(1) scale step", () => {
+  it("adding a worker adds that worker's resources and changes no other node's", async () => {
+    await build(stacked(2), "before");
+    const before = new Map(recorded.map((r) => [r.name, JSON.stringify(r.inputs)]));
+    await build(stacked(3), "after");
+    const after = new Map(recorded.map((r) => [r.name, JSON.stringify(r.inputs)]));
+    const added = [...after.keys()].filter((k) => !before.has(k));
+    const changed = [...before.keys()].filter((k) => after.has(k) && after.get(k) !== before.get(k));
+    const removed = [...before.keys()].filter((k) => !after.has(k));
+    expect(removed).toEqual([]);
+    expect(changed).toEqual([]);
+    expect(added.length).toBeGreaterThan(3);
+    expect(added.every((name) => name.includes("node-6"))).toBe(true);
+  });
+});
