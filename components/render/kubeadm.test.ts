@@ -1,0 +1,107 @@
+import { parseAllDocuments, parse } from "yaml";
+import type { ApiEndpointConfig } from "../../config/types";
+import { ClusterSettings, controlPlaneEndpoint, renderInitConfig, renderJoinConfig } from "./kubeadm";
+
+const proxy: ApiEndpointConfig = { mode: "nginx-proxy", port: 6443, vipImplementation: "keepalived", vipInterface: "eth0" };
+
+function settings(over: Partial<ClusterSettings> = {}): ClusterSettings {
+  return {
+    clusterName: "lab",
+    kubernetesVersion: "1.34.1",
+    imageRepository: "registry.k8s.io",
+    podCidr: "10.244.0.0/16",
+    serviceCidr: "10.96.0.0/12",
+    endpoint: proxy,
+    leaderElection: { leaseDuration: "15s", renewDeadline: "10s", retryPeriod: "2s" },
+    etcdEndpoints: ["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"],
+    ignorePreflightErrors: ["SystemVerification"],
+    ...over,
+  };
+}
+
+function docs(text: string): Record<string, any> {
+  return Object.fromEntries(parseAllDocuments(text).map((d) => d.toJS()).map((d) => [d.kind, d]));
+}
+
+const argsOf = (list: { name: string; value: string }[]) => Object.fromEntries(list.map((a) => [a.name, a.value]));
+
+describe("kubeadm init configuration", () => {
+  const node = { name: "cp-1", ip: "10.77.0.11", roles: ["control-plane", "etcd"] as const };
+
+  it("points at external etcd with the apiserver's client certificate (stacked placement)", () => {
+    const d = docs(renderInitConfig(settings(), { ...node, roles: [...node.roles] }));
+    expect(d.ClusterConfiguration.etcd).toEqual({
+      external: {
+        endpoints: ["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"],
+        caFile: "/etc/kubernetes/pki/etcd/ca.crt",
+        certFile: "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+        keyFile: "/etc/kubernetes/pki/apiserver-etcd-client.key",
+      },
+    });
+    expect(d.InitConfiguration.localAPIEndpoint).toEqual({ advertiseAddress: "10.77.0.11", bindPort: 6443 });
+    expect(d.InitConfiguration.skipPhases).toEqual(["upload-certs"]);
+    expect(d.ClusterConfiguration.networking).toMatchObject({ podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12" });
+    expect(d.KubeletConfiguration.cgroupDriver).toBe("systemd");
+    expect(d.KubeProxyConfiguration.conntrack.maxPerCore).toBe(0);
+  });
+
+  it("uses the dedicated members' endpoints for external etcd", () => {
+    const external = ["https://10.77.0.21:2379", "https://10.77.0.22:2379", "https://10.77.0.23:2379"];
+    const d = docs(renderInitConfig(settings({ etcdEndpoints: external }), { name: "cp-1", ip: "10.77.0.11", roles: ["control-plane"] }));
+    expect(d.ClusterConfiguration.etcd.external.endpoints).toEqual(external);
+  });
+
+  it("sets leader election for controller-manager and scheduler", () => {
+    const d = docs(renderInitConfig(settings({ leaderElection: { leaseDuration: "20s", renewDeadline: "12s", retryPeriod: "3s" } }), { ...node, roles: [...node.roles] }));
+    for (const component of ["controllerManager", "scheduler"]) {
+      expect(argsOf(d.ClusterConfiguration[component].extraArgs)).toMatchObject({
+        "leader-elect": "true",
+        "leader-elect-lease-duration": "20s",
+        "leader-elect-renew-deadline": "12s",
+        "leader-elect-retry-period": "3s",
+      });
+    }
+    expect(argsOf(d.ClusterConfiguration.controllerManager.extraArgs)["cluster-cidr"]).toBe("10.244.0.0/16");
+  });
+
+  it.each([
+    [proxy, "localhost:6443"],
+    [{ ...proxy, mode: "vip", address: "10.77.0.100" } as ApiEndpointConfig, "10.77.0.100:6443"],
+    [{ ...proxy, mode: "external", address: "api.example.com", port: 443 } as ApiEndpointConfig, "api.example.com:443"],
+  ])("controlPlaneEndpoint for %j is %s", (endpoint, expected) => {
+    expect(controlPlaneEndpoint(endpoint)).toBe(expected);
+    const d = docs(renderInitConfig(settings({ endpoint }), { ...node, roles: [...node.roles] }));
+    expect(d.ClusterConfiguration.controlPlaneEndpoint).toBe(expected);
+  });
+
+  it("taints pure control planes only", () => {
+    const pure = docs(renderInitConfig(settings(), { ...node, roles: ["control-plane"] }));
+    expect(pure.InitConfiguration.nodeRegistration.taints).toEqual([{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+    const mixed = docs(renderInitConfig(settings(), { ...node, roles: ["control-plane", "worker"] }));
+    expect(mixed.InitConfiguration.nodeRegistration.taints).toEqual([]);
+  });
+});
+
+describe("kubeadm join configuration", () => {
+  it("a worker: token discovery pinned to the CA hash, kubelet on its own IP", () => {
+    const join = parse(
+      renderJoinConfig(
+        { discoveryEndpoint: "localhost:6443", token: "abcdef.0123456789abcdef", caCertHash: "sha256:00", ignorePreflightErrors: [] },
+        { name: "w-1", ip: "10.77.0.14", roles: ["worker"] },
+      ),
+    );
+    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "localhost:6443", token: "abcdef.0123456789abcdef", caCertHashes: ["sha256:00"] });
+    expect(join.controlPlane).toBeUndefined();
+    expect(argsOf(join.nodeRegistration.kubeletExtraArgs)).toEqual({ "node-ip": "10.77.0.14" });
+  });
+
+  it("a control plane: its own endpoint, no certificate key (certificates are pre-placed)", () => {
+    const join = parse(
+      renderJoinConfig(
+        { discoveryEndpoint: "10.77.0.11:6443", token: "abcdef.0123456789abcdef", caCertHash: "sha256:00", ignorePreflightErrors: [], controlPlane: { advertiseAddress: "10.77.0.12", bindPort: 6443 } },
+        { name: "cp-2", ip: "10.77.0.12", roles: ["control-plane"] },
+      ),
+    );
+    expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: "10.77.0.12", bindPort: 6443 } });
+  });
+});
