@@ -71,6 +71,8 @@ build_files_layer() {
   chmod 755 "$tmp/usr/local/sbin/"*
   mkdir -p "$tmp/etc/systemd/system/sysinit.target.wants" "$tmp/etc/systemd/system/multi-user.target.wants"
   ln -sf ../kha-cgroup-rw.service "$tmp/etc/systemd/system/sysinit.target.wants/kha-cgroup-rw.service"
+  ln -sf ../kha-kernel-defaults.service \
+    "$tmp/etc/systemd/system/sysinit.target.wants/kha-kernel-defaults.service"
   ln -sf /lib/systemd/system/systemd-networkd.service \
     "$tmp/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
   # Units a lab host has no use for (disk scrubbing, apt timers): masked to keep boots short.

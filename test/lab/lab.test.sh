@@ -74,6 +74,10 @@ for ((i = 1; i <= N; i++)); do
   check "$name cgroups are writable" host_ssh "$i" \
     'for d in /sys/fs/cgroup/*/; do test -w "$d" || exit 1; done'
   check "$name /dev/kmsg exists" host_ssh "$i" test -e /dev/kmsg
+  # shellcheck disable=SC2016  # expanded on the host
+  check "$name shows the kubelet its kernel defaults" host_ssh "$i" \
+    'test "$(sysctl -n vm.overcommit_memory kernel.panic kernel.panic_on_oops vm.panic_on_oom | tr "\n" " ")" = "1 10 1 0 "'
+  check "$name can set net.* sysctls" host_ssh "$i" sysctl -qw net.ipv4.ip_forward=1
   check "$name containerd is active" host_ssh "$i" systemctl is-active --quiet containerd
   check "$name routes other addresses only to the lab bridge" host_ssh "$i" \
     "ip -o route get 192.0.2.1 | grep -q 'via $LAB_GATEWAY dev host0'"
