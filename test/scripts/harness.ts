@@ -1,0 +1,95 @@
+// Runs host scripts for real with bash against a temporary root (KHA_ROOT) and a directory of
+// stub commands first on PATH. Stubs record every call; a few behave like the real tool where
+// the scripts depend on it (kubeadm init writes admin.conf, kubectl prints nodes, ...).
+
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export const SCRIPTS = path.join(__dirname, "..", "..", "components", "scripts");
+
+const STUBS: Record<string, string> = {
+  // generic: record and succeed
+  systemctl: "",
+  modprobe: 'exit "${STUB_MODPROBE_EXIT:-0}"',
+  sysctl: "",
+  swapoff: "",
+  "apt-get": "",
+  iptables: 'case "$*" in *" -C "*) exit "${STUB_IPTABLES_CHECK_EXIT:-1}";; esac',
+  "iptables-save": "",
+  "iptables-restore": "cat >/dev/null",
+  containerd: "",
+  conntrack: "",
+  socat: "",
+  curl: 'case "$*" in *healthz*) exit 0;; esac; exit "${STUB_CURL_EXIT:-1}"',
+  ip: 'case "$*" in "route show proto 177") printf "%s" "${STUB_ROUTES:-}";; esac',
+  ctr: 'case "$*" in *"images ls -q"*) printf "%s\\n" ${STUB_IMAGES:-};; esac',
+  etcdctl: [
+    'n=$(cat "$STUB_DIR/etcdctl.count" 2>/dev/null || echo 0); echo $((n+1)) > "$STUB_DIR/etcdctl.count"',
+    'if [ "$n" -lt "${STUB_ETCDCTL_FAILS:-0}" ]; then echo "unhealthy" >&2; exit 1; fi',
+    'echo "https://10.0.0.1:2379 is healthy"',
+  ].join("\n"),
+  kubeadm: [
+    'case "$1 $2" in',
+    '  "init --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo admin > "$KHA_ROOT/etc/kubernetes/admin.conf";;',
+    '  "join --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo kubelet > "$KHA_ROOT/etc/kubernetes/kubelet.conf"; grep -q token "$3" || exit 3;;',
+    '  "token create") echo "abcdef.0123456789abcdef";;',
+    "esac",
+  ].join("\n"),
+  kubectl: 'case "$*" in *"get nodes"*) printf "%b" "${STUB_NODES:-}";; esac',
+  ssh: 'cat > "$STUB_DIR/ssh.stdin"; exit "${STUB_SSH_EXIT:-0}"',
+};
+
+export interface Sandbox {
+  root: string;
+  stubDir: string;
+  run(script: string, env?: Record<string, string>, stdin?: string): { status: number; stdout: string; stderr: string };
+  calls(): string[];
+  write(file: string, content: string, mode?: number): void;
+  read(file: string): string;
+  exists(file: string): boolean;
+  cleanup(): void;
+}
+
+export function sandbox(): Sandbox {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), "kha-script-"));
+  const root = path.join(base, "root");
+  const stubDir = path.join(base, "stubs");
+  fs.mkdirSync(root);
+  fs.mkdirSync(stubDir);
+  for (const [name, body] of Object.entries(STUBS)) {
+    fs.writeFileSync(path.join(stubDir, name), `#!/usr/bin/env bash\necho "${name} $*" >> "$STUB_DIR/calls"\n${body}\n`, { mode: 0o755 });
+  }
+  return {
+    root,
+    stubDir,
+    run(script, env = {}, stdin = "") {
+      const result = spawnSync("bash", [path.join(SCRIPTS, script)], {
+        input: stdin,
+        encoding: "utf8",
+        timeout: 30000,
+        env: { PATH: `${stubDir}:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: base, KHA_ROOT: root, STUB_DIR: stubDir, ...env },
+      });
+      return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+    },
+    calls() {
+      const file = path.join(stubDir, "calls");
+      return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : [];
+    },
+    write(file, content, mode = 0o644) {
+      const target = path.join(root, file);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, content, { mode });
+    },
+    read(file) {
+      return fs.readFileSync(path.join(root, file), "utf8");
+    },
+    exists(file) {
+      return fs.existsSync(path.join(root, file));
+    },
+    cleanup() {
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
