@@ -83,6 +83,9 @@ for ((i = 1; i <= N; i++)); do
     "ip -o route get 192.0.2.1 | grep -q 'via $LAB_GATEWAY dev host0'"
 done
 
+check "$(host_name 1): containerd + runc run a container (image import, overlayfs, cgroups)" \
+  bash -c "'$REPO/lab/lab.sh' ssh 1 bash -s <'$REPO/test/lab/ctr-run.sh'"
+
 echo "== network"
 for ((i = 1; i <= N; i++)); do
   for ((j = 1; j <= N; j++)); do
