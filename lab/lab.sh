@@ -234,6 +234,7 @@ start_host() {
   prepare_host_disk "$idx" "$n"
   mount_root "$name"
   (
+    exec 8>&- # the lab lock must not live on in the host
     cgroup_enter "$name" "$BASHPID"
     export SYSTEMD_SECCOMP=0
     exec setsid nsenter --net="$LAB_NETNS_PATH" -- systemd-nspawn --quiet \
@@ -482,9 +483,19 @@ cmd_exec() {
   exec nsenter --net="$LAB_NETNS_PATH" -- "$@"
 }
 
+# Commands that change the lab run one at a time.
+lab_lock() {
+  mkdir -p "$LAB_WORK"
+  exec 8>"$LAB_WORK/.lock"
+  flock -w 600 8 || die "another lab command holds $LAB_WORK/.lock"
+}
+
 main() {
   local cmd="${1:-}"
   [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    up | down | purge | stop-host | start-host) need_root; lab_lock ;;
+  esac
   case "$cmd" in
     rootfs) cmd_rootfs "$@" ;;
     up) cmd_up "$@" ;;
