@@ -382,6 +382,7 @@ cmd_up() {
   local n="${1:-5}" t0 total i
   if ! [[ "$n" =~ ^[0-9]+$ ]] || ((n < 1 || n > LAB_MAX_HOSTS)); then die "N must be 1..$LAB_MAX_HOSTS"; fi
   need_root
+  refuse_foreign_lab
   "$LAB_DIR/rootfs.sh"
   ensure_ssh_key
   ensure_netns
@@ -453,10 +454,50 @@ cmd_start_host() {
   idx="$(host_index "$name")"
   [[ -d "$(host_dir "$name")/upper" ]] || die "$name has never been up; use 'lab.sh up'"
   netns_exists || die "the lab is down; use 'lab.sh up'"
+  refuse_foreign_lab
   t0=$(now_ms)
   start_host "$idx" "$(host_count "$idx")"
   write_known_hosts
   wait_hosts "$t0" "$idx" || die "$name did not come up"
+}
+
+# Whatever the lab left behind without a pidfile of ours: hosts started from another checkout (or
+# whose pidfiles are gone), overlay roots, cgroups. Everything here is found by a mark only the lab
+# uses: nspawn's --machine=kha-node-N, the overlay source "kha-lab-overlay", cgroup dirs "kha-lab".
+sweep_strays() {
+  local pid dir pids=() i child m d
+  while read -r pid dir; do
+    [[ -n "$pid" ]] || continue
+    log "stopping stray lab host (pid $pid, root $dir)"
+    kill -TERM "$pid" 2>/dev/null || true
+    pids+=("$pid")
+  done < <(lab_nspawn_procs)
+  for pid in "${pids[@]}"; do
+    for i in $(seq 1 120); do
+      [[ -d "/proc/$pid" ]] || break
+      sleep 0.25
+    done
+    if [[ -d "/proc/$pid" ]]; then
+      child="$(awk '{print $1}' "/proc/$pid/task/$pid/children" 2>/dev/null || true)"
+      if [[ -n "$child" ]]; then kill -KILL "$child" 2>/dev/null || true; fi
+      sleep 1
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  # Overlay roots (newest first, in case one sits below another).
+  while read -r m; do
+    [[ -n "$m" ]] || continue
+    log "unmounting stray lab root $m"
+    umount "$m" 2>/dev/null || log "warning: cannot unmount $m"
+  done < <(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") break; if ($(i + 2) == "kha-lab-overlay") print $5 }' \
+    /proc/self/mountinfo | tac)
+  # Empty lab cgroups (rmdir refuses any that still has processes).
+  while read -r d; do
+    [[ -n "$d" ]] || continue
+    find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    [[ -d "$d" ]] && log "warning: cgroup $d is still in use"
+  done < <(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name kha-lab 2>/dev/null)
+  return 0
 }
 
 cmd_down() {
@@ -466,9 +507,20 @@ cmd_down() {
   # Shut all hosts down in parallel, then collect them one by one.
   for name in "${hosts[@]}"; do signal_host "$name"; done
   for name in "${hosts[@]}"; do stop_host "$name" signaled; done
+  sweep_strays
   delete_netns
   rm -f "$LAB_RUN_DIR"/*.pid "$LAB_RUN_DIR"/*.leader
   log "lab down"
+}
+
+# One lab per machine: the namespace, the bridge and the addresses are shared by every checkout.
+refuse_foreign_lab() {
+  local foreign
+  foreign="$(foreign_lab_procs)"
+  [[ -z "$foreign" ]] && return 0
+  log "lab hosts from another checkout are running (pid root):"
+  printf '    %s\n' "${foreign//$'\n'/$'\n    '}" >&2
+  die "only one lab per machine: run 'lab/lab.sh down' (it stops any lab) and try again"
 }
 
 cmd_purge() {

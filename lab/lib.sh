@@ -103,3 +103,25 @@ host_ssh() {
   mapfile -t opts < <(ssh_opts)
   in_netns ssh "${opts[@]}" "root@$(host_ip "$idx")" "$@"
 }
+
+# systemd-nspawn processes running a lab host, from any checkout: matched on their exact argv
+# (--machine=kha-node-N), which only the lab uses. Prints "pid directory".
+lab_nspawn_procs() {
+  local p args dir
+  for p in $(pgrep -x systemd-nspawn || true); do
+    args="$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null)" || continue
+    grep -qx -- "--machine=${LAB_HOST_PREFIX}[0-9]*" <<<"$args" || continue
+    dir="$(sed -n 's/^--directory=//p' <<<"$args")"
+    echo "$p ${dir:-?}"
+  done
+  return 0
+}
+
+# Lab hosts running from another checkout (their root is not under our LAB_HOSTS_DIR).
+foreign_lab_procs() {
+  local pid dir
+  while read -r pid dir; do
+    [[ -n "$pid" ]] || continue
+    [[ "$dir" == "$LAB_HOSTS_DIR"/* ]] || echo "$pid $dir"
+  done < <(lab_nspawn_procs)
+}

@@ -31,15 +31,6 @@ timed() { # timed LABEL CMD...: run, print elapsed ms
 }
 
 ping_from() { host_ssh "$1" ping -c1 -W2 -q "$2" >/dev/null; }
-# systemd-nspawn processes running a lab host (by argv, not by pattern over whole command lines).
-lab_nspawn_pids() {
-  local p
-  for p in $(pgrep -x systemd-nspawn || true); do
-    tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qx -- "--machine=${LAB_HOST_PREFIX}[0-9]*" && echo "$p"
-  done
-  return 0
-}
-
 teardown_done=0
 teardown() {
   ((teardown_done)) && return 0
@@ -52,6 +43,10 @@ trap 'exit 130' INT TERM
 [[ $EUID -eq 0 ]] || { echo "SKIP: the lab test needs root"; trap - EXIT; exit 0; }
 
 echo "== lab test: $N hosts"
+if [[ -n "$(foreign_lab_procs)" ]]; then
+  echo "a lab from another checkout is up; taking it down first (one lab per machine)"
+  "$LAB" down
+fi
 timed "rootfs (cached after 1st)" "$LAB" rootfs
 timed "up $N (boot)" "$LAB" up "$N"
 timed "up $N again (idempotent)" "$LAB" up "$N"
@@ -117,7 +112,7 @@ teardown
 check "no $LAB_NETNS namespace" bash -c "! ip netns list | grep -qw '$LAB_NETNS'"
 check "no lab mounts in /proc/mounts" bash -c "! grep -E 'kha-lab|$LAB_HOSTS_DIR' /proc/mounts"
 check "no lab pidfiles" bash -c "! ls '$LAB_RUN_DIR'/*.pid '$LAB_RUN_DIR'/*.leader 2>/dev/null | grep -q ."
-check "no lab processes" test -z "$(lab_nspawn_pids)"
+check "no lab processes" test -z "$(lab_nspawn_procs)"
 check "no processes left in the lab namespace" bash -c "! ip netns pids '$LAB_NETNS' 2>/dev/null | grep -q ."
 check "no veth leftovers in the root namespace" bash -c "! ip -o link show | grep -E 'vb-$LAB_HOST_PREFIX|ve-$LAB_HOST_PREFIX'"
 check "no lab cgroups left" bash -c "! find /sys/fs/cgroup -maxdepth 6 -type d -name kha-lab 2>/dev/null | grep -q ."
