@@ -16,7 +16,8 @@
 # Reused when present and the hash matches; KHA_COMMAND_REBUILD=1 forces a rebuild.
 # tools/toolchain.sh installs it into $PULUMI_HOME/plugins/resource-command-v1.2.1/.
 #
-# Timing on the 2-core machine (shared with other builds): cold GOCACHE ~4.5 min,
+# Timing on the 2-core machine: cold GOCACHE ~6.5 min wall under load ~12 from other builds
+# (2 min 48 s of CPU, so ~2-3 min on an idle machine; module cache already filled),
 # warm GOCACHE (stamp removed) ~5 s, cache hit < 1 s.
 set -euo pipefail
 

@@ -123,6 +123,9 @@ process.exit(sec(r.outputs.connection) && sec(r.outputs.stdin) && sec(r.inputs.c
 # --- no change: nothing runs ------------------------------------------------
 pulumi up --yes --non-interactive >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; exit 1; }
 check "an unchanged up runs nothing" test "$(lines "$work/marks/remote.log"):$(lines "$work/marks/local.log")" = "1:1"
+pulumi refresh --yes --non-interactive >"$work/refresh.log" 2>&1 || { cat "$work/refresh.log"; exit 1; }
+check "refresh keeps the state: no changes after it" \
+  bash -c "pulumi preview --expect-no-changes --non-interactive >'$work/preview-after-refresh.log' 2>&1"
 
 # --- input change: create again / update, no replace ------------------------
 pulumi config set gen 2
