@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The whole test run (README's test command; .ci/run calls it after installing packages and
+# node modules). Each stage runs even when an earlier one failed; the last line is the tally.
+#
+#   bash test/all.sh            every stage
+#   KHA_STAGES="unit scripts" bash test/all.sh   only those stages
+#
+# Stages: types (tsc), shellcheck, unit (jest: config, providers, components, rendering, host
+# scripts, package), toolchain (builds or reuses the offline Pulumi engine), providers (Go tests
+# of our command provider and the tls plugin self-check), engine (real pulumi up/destroy runs),
+# lab (real hosts in a private network namespace) and e2e (real clusters in the lab).
+set -euo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+stages=${KHA_STAGES:-"types shellcheck unit toolchain providers engine lab e2e"}
+passed=0
+failed=0
+failures=()
+
+run_stage() {
+  local name=$1
+  shift
+  [[ " $stages " == *" $name "* ]] || return 0
+  echo
+  echo "=== stage $name: $*"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "=== stage $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "=== stage $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+shellcheck_all() {
+  # (test fixtures that are data, not scripts, are left out)
+  git ls-files '*.sh' 'tools/pulumi-resource-pulumi-nodejs' ':!:tools/command-provider/engine-test/project/files/**' | xargs shellcheck -x
+}
+
+run_each() {
+  local status=0 script
+  for script in "$@"; do
+    if [[ -f "$script" ]]; then
+      echo "--- $script"
+      bash "$script" || status=1
+    fi
+  done
+  return $status
+}
+
+run_stage types npx --no-install tsc --noEmit
+run_stage shellcheck shellcheck_all
+run_stage unit npx --no-install jest --ci
+run_stage toolchain bash tools/toolchain.sh
+run_stage providers run_each tools/command-provider/test.sh tools/tls-provider/test.sh
+run_stage engine run_each test/engine/smoke.test.sh test/engine/tls-roundtrip.test.sh
+run_stage lab run_each test/lab/lab.test.sh
+run_stage e2e run_each test/e2e/etcd.test.sh test/e2e/kubernetes.test.sh
+
+echo
+if ((failed > 0)); then echo "failed stages: ${failures[*]}"; fi
+echo "stages: $passed passed, $failed failed"
+((failed == 0))
