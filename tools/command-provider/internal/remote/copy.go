@@ -135,7 +135,9 @@ func copyToRemote(ctx context.Context, in CopyToRemoteArgs) error {
 		return err
 	}
 	defer closeClient()
-	sc, err := sftp.NewClient(client)
+	// Each file is written by one ReadFrom, so concurrent writes are safe and
+	// keep large artifacts (Kubernetes binaries, image tars) fast on slow links.
+	sc, err := sftp.NewClient(client, sftp.UseConcurrentWrites(true))
 	if err != nil {
 		return fmt.Errorf("starting SFTP on %s (is the sftp subsystem enabled in sshd?): %w", in.Connection.address(), err)
 	}

@@ -384,3 +384,29 @@ func TestSSHCopyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSSHCopyLargeFileIntact(t *testing.T) {
+	s := needSSHD(t)
+	src := t.TempDir() + "/artifact.tar"
+	data := make([]byte, 24<<20+12345) // not a multiple of the SFTP packet size
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	asset, err := resource.NewPathAsset(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := t.TempDir() + "/artifacts/artifact.tar"
+	_, err = (&CopyToRemote{}).Create(context.Background(), infer.CreateRequest[CopyToRemoteArgs]{Name: "big",
+		Inputs: CopyToRemoteArgs{Connection: s.conn(), Source: types.AssetOrArchive{Asset: asset}, RemotePath: dst}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(dst)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("copy differs (%d vs %d bytes): %v", len(got), len(data), err)
+	}
+}
