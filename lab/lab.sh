@@ -233,6 +233,7 @@ start_host() {
   rm -f "$(host_pidfile "$name")" "$(host_leaderfile "$name")"
   prepare_host_disk "$idx" "$n"
   mount_root "$name"
+  echo "=== kubeadm-ha lab: boot $(date -u +%FT%TZ)" >>"$(host_log "$name")"
   (
     exec 8>&- # the lab lock must not live on in the host
     cgroup_enter "$name" "$BASHPID"
@@ -243,7 +244,7 @@ start_host() {
       --network-veth --network-bridge="$LAB_BRIDGE" --capability=all \
       --bind="$(host_dir "$name")/containerd:/var/lib/containerd" \
       --resolv-conf=off --timezone=off --link-journal=no --console=read-only
-  ) </dev/null >"$(host_log "$name")" 2>&1 &
+  ) </dev/null >>"$(host_log "$name")" 2>&1 &
   pid=$!
   write_pidfile "$(host_pidfile "$name")" "$pid"
   # The container's PID 1 is a child of nspawn; record it for a forced stop.
