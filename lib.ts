@@ -15,6 +15,8 @@ export { Workers } from "./components/workers";
 export type { WorkersArgs } from "./components/workers";
 export { ApiserverProxy } from "./components/apiserverProxy";
 export type { ApiserverProxyArgs } from "./components/apiserverProxy";
+export { Vip } from "./components/vip";
+export type { VipArgs } from "./components/vip";
 export { Cni } from "./components/cni";
 export type { CniArgs } from "./components/cni";
 export { ServiceLoadBalancer } from "./components/serviceLoadBalancer";

@@ -14,6 +14,7 @@ import { HostPrep, isKubernetesNode } from "./hostPrep";
 import { ClusterPki } from "./pki";
 import { controlPlaneEndpoint } from "./render/kubeadm";
 import { ServiceLoadBalancer } from "./serviceLoadBalancer";
+import { Vip } from "./vip";
 import { Workers } from "./workers";
 
 export interface ClusterArgs {
@@ -36,6 +37,7 @@ export class Cluster extends pulumi.ComponentResource {
   readonly hostPrep: HostPrep;
   readonly etcd: EtcdCluster;
   readonly controlPlane?: ControlPlane;
+  readonly vip?: Vip;
   apiserverProxy?: ApiserverProxy;
   workers?: Workers;
   cni?: Cni;
@@ -89,6 +91,24 @@ export class Cluster extends pulumi.ComponentResource {
       .apply((ips) => nodes.map((n, i) => ({ name: n.name, roles: [...n.roles], privateIp: ips[i] })));
 
     if (kubernetes) {
+      const vipEndpoint = config.apiEndpoint.mode === "vip" ? config.apiEndpoint : undefined;
+      this.vip = vipEndpoint
+        ? new Vip(
+            `${name}-vip`,
+            {
+              controlPlanes,
+              vip: vipEndpoint.address!,
+              interface: vipEndpoint.vipInterface,
+              apiPort: vipEndpoint.port,
+              clusterName: config.clusterName,
+              installPackages: config.artifacts.source === "release",
+              after: Object.fromEntries(controlPlanes.map((n) => [n.name, prepared(n)])),
+              resetOnDestroy: bareMetal,
+            },
+            parent,
+          )
+        : undefined;
+      const vipReady = (n: ClusterNode) => (this.vip ? [this.vip.installs[n.name]] : []);
       const controlPlane = new ControlPlane(
         `${name}-cp`,
         {
@@ -105,7 +125,7 @@ export class Cluster extends pulumi.ComponentResource {
             ignorePreflightErrors: config.ignorePreflightErrors,
           },
           etcdEndpoints: this.etcd.endpoints,
-          after: Object.fromEntries(controlPlanes.map((n) => [n.name, [...prepared(n), this.etcd.healthGate]])),
+          after: Object.fromEntries(controlPlanes.map((n) => [n.name, [...prepared(n), ...vipReady(n), this.etcd.healthGate]])),
           resetOnDestroy: bareMetal,
         },
         parent,

@@ -19,7 +19,7 @@ export type NodeRole = (typeof NODE_ROLES)[number];
 export const ARTIFACT_SOURCES = ["release", "local"] as const;
 export type ArtifactSource = (typeof ARTIFACT_SOURCES)[number];
 
-export const VIP_IMPLEMENTATIONS = ["keepalived", "kube-vip"] as const;
+export const VIP_IMPLEMENTATIONS = ["keepalived"] as const;
 export type VipImplementation = (typeof VIP_IMPLEMENTATIONS)[number];
 
 /** Kubernetes minor versions this release is tested with (kubeadm config v1beta4). */

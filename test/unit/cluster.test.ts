@@ -231,6 +231,8 @@ describe("kubeadm wiring", () => {
   it("has no proxy in vip mode; workers join through the VIP", async () => {
     const { cluster } = await build({ ...stacked(), apiEndpoint: "vip", vip: "10.77.0.100" });
     expect(cluster.apiserverProxy).toBeUndefined();
+    expect(Object.keys(cluster.vip!.installs)).toEqual(["node-1", "node-2", "node-3"]);
+    expect(bundleFile(step("kubeadm-ha-vip-node-1").inputs.stdin, "/etc/keepalived/keepalived.conf")).toContain("10.77.0.100/32");
     const workerJoin = parse(bundleFile(step("kubeadm-ha-workers-node-4-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
     expect(workerJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("10.77.0.100:6443");
   });
