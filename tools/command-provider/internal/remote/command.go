@@ -215,6 +215,7 @@ func runSession(ctx context.Context, client *ssh.Client, cmd string, in sessionI
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", ctx.Err(), err)
 		}
+		err = explainLost(client, err)
 		return &shellrun.RunError{Err: err, Command: cmd, Output: capture.Combined()}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -258,7 +259,8 @@ func (c *Connection) Dial(ctx context.Context) (*ssh.Client, func(), error) {
 			cleanupAgent()
 			return nil, nil, err
 		}
-		return client, func() { _ = client.Close(); cleanupAgent() }, nil
+		stop := watchConnection(client)
+		return client, func() { stop(); _ = client.Close(); cleanupAgent() }, nil
 	}
 
 	proxyCfg, cleanupProxyAgent, err := c.Proxy.clientConfig()
@@ -289,7 +291,73 @@ func (c *Connection) Dial(ctx context.Context) (*ssh.Client, func(), error) {
 		cleanupAgents()
 		return nil, nil, fmt.Errorf("proxy: %w", err)
 	}
-	return client, func() { _ = client.Close(); _ = bastion.Close(); cleanupAgents() }, nil
+	stop := watchConnection(client)
+	return client, func() { stop(); _ = client.Close(); _ = bastion.Close(); cleanupAgents() }, nil
+}
+
+// Keepalive probing of an open connection: every keepaliveInterval a request
+// the server must answer; after keepaliveMaxMissed unanswered intervals the
+// host is taken for gone and the connection is closed, so a command on a host
+// that vanished fails instead of hanging until TCP gives up (many minutes).
+// Variables so that tests can shorten them.
+var (
+	keepaliveInterval  = 30 * time.Second
+	keepaliveMaxMissed = 4
+)
+
+// watchConnection probes client until the returned stop function is called.
+func watchConnection(client *ssh.Client) (stop func()) {
+	done := make(chan struct{})
+	interval, maxMissed := keepaliveInterval, keepaliveMaxMissed
+	go func() {
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		missed := 0
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+			}
+			reply := make(chan error, 1)
+			go func() {
+				// OpenSSH answers unknown global requests with a failure: still an answer.
+				_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
+				reply <- err
+			}()
+			select {
+			case <-done:
+				return
+			case err := <-reply:
+				if err != nil {
+					return // the connection is already closed
+				}
+				missed = 0
+			case <-time.After(interval):
+				missed++
+				if missed >= maxMissed {
+					lostConnections.Store(client, time.Duration(maxMissed)*interval)
+					_ = client.Close()
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); lostConnections.Delete(client) }) }
+}
+
+// lostConnections holds the clients watchConnection gave up on, with how long
+// they went unanswered, so errors can say why the command stopped.
+var lostConnections sync.Map // *ssh.Client -> time.Duration
+
+// explainLost wraps err when client was closed for not answering keepalives.
+func explainLost(client *ssh.Client, err error) error {
+	if v, ok := lostConnections.Load(client); ok {
+		return fmt.Errorf("connection to %s lost (no answer to keepalives for %v): %w",
+			client.RemoteAddr(), v.(time.Duration), err)
+	}
+	return err
 }
 
 func dialDirect(ctx context.Context, addr string, cfg *ssh.ClientConfig) (*ssh.Client, error) {

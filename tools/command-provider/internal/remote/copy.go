@@ -146,7 +146,7 @@ func copyToRemote(ctx context.Context, in CopyToRemoteArgs) error {
 
 	if a := in.Source.Asset; a != nil && a.IsText() {
 		p.GetLogger(ctx).Debugf("copying a text asset to %s", in.RemotePath)
-		return putText(fsys, a.Text, in.RemotePath)
+		return explainLost(client, putText(fsys, a.Text, in.RemotePath))
 	}
 	local := ""
 	if in.Source.Asset != nil {
@@ -158,7 +158,10 @@ func copyToRemote(ctx context.Context, in CopyToRemoteArgs) error {
 		return errors.New("source has no path")
 	}
 	p.GetLogger(ctx).Debugf("copying %s to %s", local, in.RemotePath)
-	return putPath(fsys, local, in.RemotePath)
+	if err := putPath(fsys, local, in.RemotePath); err != nil {
+		return explainLost(client, err)
+	}
+	return nil
 }
 
 // remoteFS is the little of SFTP the copy needs, so tests can use a local

@@ -410,3 +410,77 @@ func TestSSHCopyLargeFileIntact(t *testing.T) {
 		t.Fatalf("copy differs (%d vs %d bytes): %v", len(got), len(data), err)
 	}
 }
+
+// freezableProxy forwards TCP to target until frozen, then silently drops
+// everything, like a host that vanished without closing its connections.
+type freezableProxy struct {
+	l      net.Listener
+	mu     sync.Mutex
+	frozen bool
+}
+
+func newFreezableProxy(t *testing.T, target string) *freezableProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := &freezableProxy{l: l}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			t.Cleanup(func() { _ = c.Close(); _ = u.Close() })
+			go fp.pipe(c, u)
+			go fp.pipe(u, c)
+		}
+	}()
+	return fp
+}
+
+func (fp *freezableProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			return
+		}
+		fp.mu.Lock()
+		frozen := fp.frozen
+		fp.mu.Unlock()
+		if !frozen {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (fp *freezableProxy) freeze() { fp.mu.Lock(); fp.frozen = true; fp.mu.Unlock() }
+
+func TestSSHVanishedHostFailsInsteadOfHanging(t *testing.T) {
+	s := needSSHD(t)
+	interval, maxMissed := keepaliveInterval, keepaliveMaxMissed
+	keepaliveInterval, keepaliveMaxMissed = 200*time.Millisecond, 3
+	t.Cleanup(func() { keepaliveInterval, keepaliveMaxMissed = interval, maxMissed })
+
+	fp := newFreezableProxy(t, fmt.Sprintf("127.0.0.1:%d", s.port))
+	conn := s.conn()
+	conn.Port = ptr(float64(fp.l.Addr().(*net.TCPAddr).Port))
+	go func() { time.Sleep(time.Second); fp.freeze() }()
+	start := time.Now()
+	args := CommandArgs{Connection: conn, Create: ptr("echo started; sleep 8")}
+	_, err := (&Command{}).Create(context.Background(), infer.CreateRequest[CommandArgs]{Name: "v", Inputs: args})
+	if err == nil || time.Since(start) > 6*time.Second || !strings.Contains(err.Error(), "no answer to keepalives") {
+		t.Fatalf("%v after %v", err, time.Since(start))
+	}
+	t.Logf("failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+}
