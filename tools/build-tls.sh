@@ -36,8 +36,11 @@
 # KHA_TLS_REBUILD=1 to force a rebuild. The toolchain script installs the binary
 # into $PULUMI_HOME/plugins/resource-tls-v5.6.1/.
 #
-# Timing on this project's 2-core machine: cold (empty GOCACHE) about 11-12 min,
-# warm GOCACHE (cache stamp removed) about 2 min, cache hit well under 1 s.
+# Timing on this project's 2-core machine (shared with other Go builds), modules
+# already in GOMODCACHE: cold (empty GOCACHE) 748 s, almost all of it compiling
+# tfgen's dependencies (pulumi pkg/v3 codegen, bridge, TF framework); warm GOCACHE
+# with a forced rebuild (KHA_TLS_REBUILD=1) 17 s; cache hit 0.1 s. The build is
+# reproducible: cold and warm builds give byte-identical binaries.
 set -euo pipefail
 
 VERSION=5.6.1
