@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -37,6 +38,7 @@ type testSSHD struct {
 	user       string
 	privateKey string // PEM, OpenSSH format
 	hostKey    string // authorized_keys line of the host key
+	rsaHostKey string // the same for its second, RSA, host key
 	dir        string
 }
 
@@ -104,6 +106,18 @@ func startSSHD() (*testSSHD, error) {
 	if err := os.WriteFile(filepath.Join(dir, "host_ed25519"), []byte(hostPEM), 0o600); err != nil {
 		return nil, err
 	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	rsaBlock, err := ssh.MarshalPrivateKey(rsaKey, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "host_rsa"), pem.EncodeToMemory(rsaBlock), 0o600); err != nil {
+		return nil, err
+	}
+	rsaPub, _ := ssh.NewPublicKey(&rsaKey.PublicKey)
 	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(sshClientPub), 0o600); err != nil {
 		return nil, err
 	}
@@ -121,6 +135,7 @@ func startSSHD() (*testSSHD, error) {
 	cfg := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s/host_ed25519
+HostKey %s/host_rsa
 AuthorizedKeysFile %s/authorized_keys
 PidFile none
 UsePAM no
@@ -131,7 +146,7 @@ KbdInteractiveAuthentication no
 AcceptEnv KHA_ACCEPTED_* PULUMI_COMMAND_*
 Subsystem sftp %s
 LogLevel %s
-`, port, dir, dir, sftpServer, logLevel)
+`, port, dir, dir, dir, sftpServer, logLevel)
 	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
@@ -157,7 +172,8 @@ LogLevel %s
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			_ = c.Close()
 			return &testSSHD{port: port, user: u.Username, privateKey: clientPEM,
-				hostKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hostPub))), dir: dir}, nil
+				hostKey:    strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hostPub))),
+				rsaHostKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(rsaPub))), dir: dir}, nil
 		}
 	}
 	return nil, fmt.Errorf("sshd did not listen on %d: %s", port, log.String())
@@ -292,6 +308,17 @@ func TestSSHWrongHostKeyIsRejected(t *testing.T) {
 	_, _, err := conn.Dial(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "host key") {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestSSHRSAHostKeyPinned(t *testing.T) {
+	s := needSSHD(t)
+	conn := s.conn()
+	conn.HostKey = ptr(s.rsaHostKey) // OpenSSH 8.8+ refuses SHA-1 "ssh-rsa" signatures
+	args := CommandArgs{Connection: conn, Create: ptr("echo rsa")}
+	resp, err := (&Command{}).Create(context.Background(), infer.CreateRequest[CommandArgs]{Name: "c", Inputs: args})
+	if err != nil || resp.Output.Stdout != "rsa" {
+		t.Fatal(err, resp.Output.Stdout)
 	}
 }
 
