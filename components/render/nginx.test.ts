@@ -22,6 +22,8 @@ describe("apiserver proxy nginx.conf", () => {
 
   it("runs the configured image with the config mounted read-only", () => {
     const unit = renderProxyUnit("registry.local/nginx:1");
-    expect(unit).toMatch(/ctr -n k8s.io run --rm --net-host --mount type=bind,src=\/etc\/kubeadm-ha\/apiserver-proxy,dst=\/etc\/nginx,options=rbind:ro registry.local\/nginx:1/);
+    expect(unit).toContain(
+      "ctr -n k8s.io run --rm --net-host --mount type=bind,src=/etc/kubeadm-ha/apiserver-proxy,dst=/etc/kubeadm-ha-proxy,options=rbind:ro registry.local/nginx:1 kubeadm-ha-apiserver-proxy nginx -c /etc/kubeadm-ha-proxy/nginx.conf",
+    );
   });
 });

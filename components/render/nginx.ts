@@ -3,6 +3,8 @@
 // the next apiserver, and a server that failed is skipped for a while (pure).
 
 export const PROXY_CONFIG_DIR = "/etc/kubeadm-ha/apiserver-proxy";
+/** where the config is mounted inside the proxy container (not /etc/nginx: the image keeps its modules there) */
+export const PROXY_CONTAINER_DIR = "/etc/kubeadm-ha-proxy";
 export const PROXY_UNIT = "kubeadm-ha-apiserver-proxy.service";
 export const PROXY_HEALTH_PORT = 8081;
 
@@ -23,6 +25,11 @@ export function renderNginxProxyConf(s: ProxySettings): string {
   const servers = [...s.upstreams].sort().map((ip) => `    server ${ip}:${s.apiPort} max_fails=1 fail_timeout=${fail};`);
   return [
     "# managed by kubeadm-ha: localhost -> every kube-apiserver",
+    "# images that build the stream module as a loadable module (Debian's) enable it here;",
+    "# images with it built in (nginx.org's) have no such directory, and the include matches nothing",
+    "include /etc/nginx/modules-enabled/*.conf;",
+    "daemon off;",
+    "pid /tmp/kubeadm-ha-proxy.pid;",
     "error_log stderr notice;",
     "worker_processes 2;",
     "worker_rlimit_nofile 130048;",
@@ -77,7 +84,7 @@ export function renderProxyUnit(image: string): string {
     `ExecStartPre=-${ctr} task kill -s KILL ${id}`,
     `ExecStartPre=-${ctr} task delete ${id}`,
     `ExecStartPre=-${ctr} container delete ${id}`,
-    `ExecStart=${ctr} run --rm --net-host --mount type=bind,src=${PROXY_CONFIG_DIR},dst=/etc/nginx,options=rbind:ro ${image} ${id} nginx -g "daemon off;"`,
+    `ExecStart=${ctr} run --rm --net-host --mount type=bind,src=${PROXY_CONFIG_DIR},dst=${PROXY_CONTAINER_DIR},options=rbind:ro ${image} ${id} nginx -c ${PROXY_CONTAINER_DIR}/nginx.conf`,
     `ExecStop=-${ctr} task kill -s TERM ${id}`,
     "Restart=always",
     "RestartSec=2s",
