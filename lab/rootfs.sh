@@ -16,6 +16,11 @@ debian_mirror() {
   local site
   # shellcheck disable=SC2016  # $(SITE) is apt's format field, not a shell expansion
   site="$(apt-get indextargets --format '$(SITE)' "Codename: $LAB_SUITE" 'Target-Of: deb' 2>/dev/null | sort -u | head -n1)"
+  if [[ -z "$site" ]]; then
+    apt-get update -q >/dev/null
+    # shellcheck disable=SC2016
+    site="$(apt-get indextargets --format '$(SITE)' "Codename: $LAB_SUITE" 'Target-Of: deb' 2>/dev/null | sort -u | head -n1)"
+  fi
   [[ -n "$site" ]] || die "no apt source for $LAB_SUITE found; run 'apt-get update' or set KHA_DEBIAN_MIRROR"
   echo "$site"
 }
