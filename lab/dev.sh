@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# README's first command: the main job on the default stack (`dev`, bare metal) against the lab.
+#
+#   bash lab/dev.sh up      install what is missing, build or reuse the engine, boot the lab,
+#                           make the air-gapped artifacts, then `pulumi up` of the dev stack
+#   bash lab/dev.sh down    `pulumi destroy` of the dev stack (hosts reset), then lab down
+#   bash lab/dev.sh pulumi ARGS...   any pulumi command on the dev stack, inside the lab namespace
+#
+# State lives in lab/.work/state (a file backend); the passphrase is tools/env.sh's lab default.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+LAB="$REPO/lab/lab.sh"
+STACK="${KHA_STACK:-dev}"
+HOSTS="${KHA_LAB_HOSTS:-5}"
+
+log() { printf '[dev] %s\n' "$*"; }
+
+prepare() {
+  bash tools/install-deps.sh
+  [[ -d node_modules/@pulumi/pulumi ]] || npm ci --ignore-scripts --no-audit --no-fund
+  bash tools/toolchain.sh
+}
+
+engine() {
+  # shellcheck source=tools/env.sh
+  source "$REPO/tools/env.sh"
+  kha_backend "$REPO/lab/.work/state"
+  pulumi stack select "$STACK" >/dev/null 2>&1 || pulumi stack init "$STACK" --non-interactive >/dev/null
+}
+
+artifacts() {
+  if [[ -f lab/artifacts/build.sh ]]; then
+    bash lab/artifacts/build.sh
+  else
+    # etcd only (enough for `stopAfter: etcd`)
+    local dir
+    dir="$(bash lab/artifacts-etcd.sh)"
+    mkdir -p lab/.work/artifacts/bin
+    cp -f "$dir/etcd" "$dir/etcdctl" lab/.work/artifacts/bin/
+  fi
+}
+
+case "${1:-}" in
+  up)
+    start=$SECONDS
+    prepare
+    bash "$LAB" up "$HOSTS"
+    artifacts
+    engine
+    "$LAB" exec pulumi up --yes --stack "$STACK" --non-interactive
+    log "dev stack up in $((SECONDS - start)) s"
+    ;;
+  down)
+    engine
+    # pulumi only ever runs inside the lab namespace: from outside, SSH to 10.77.0.x would leave
+    # this machine. A lab that is down is booted again so the hosts can be reset.
+    bash "$LAB" up "$HOSTS" >/dev/null
+    "$LAB" exec pulumi destroy --yes --stack "$STACK" --non-interactive
+    bash "$LAB" down
+    ;;
+  pulumi)
+    shift
+    engine
+    "$LAB" exec pulumi "$@" --stack "$STACK"
+    ;;
+  *)
+    sed -n '2,10p' "$0"
+    exit 2
+    ;;
+esac

@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# Shared helpers for the end-to-end tests: real Pulumi engine, real lab hosts. Source after
+# `set -euo pipefail`. The engine runs inside the lab's network namespace (lab/lab.sh exec), so
+# SSH targets are the hosts' 10.77.0.x addresses, exactly like bare metal.
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$E2E_DIR/../.." && pwd)"
+# shellcheck source=tools/env.sh
+source "$REPO/tools/env.sh"
+LAB="$REPO/lab/lab.sh"
+E2E_STATE="$REPO/lab/.work/e2e-state"
+E2E_FAILURES=0
+E2E_CHECKS=0
+E2E_NAME="$(basename "$0" .test.sh)"
+E2E_TIMINGS=()
+
+say() { printf '[%s] %s\n' "$E2E_NAME" "$*"; }
+
+check() {
+  local what="$1"
+  shift
+  E2E_CHECKS=$((E2E_CHECKS + 1))
+  if "$@"; then
+    say "ok   - $what"
+  else
+    say "FAIL - $what"
+    E2E_FAILURES=$((E2E_FAILURES + 1))
+  fi
+}
+
+# timed LABEL CMD...: runs CMD, records its wall time
+timed() {
+  local label="$1" start=$SECONDS status=0
+  shift
+  "$@" || status=$?
+  E2E_TIMINGS+=("$label: $((SECONDS - start)) s")
+  say "time - $label: $((SECONDS - start)) s"
+  return $status
+}
+
+e2e_finish() {
+  say "timings:"
+  local t
+  for t in "${E2E_TIMINGS[@]}"; do say "  $t"; done
+  say "$((E2E_CHECKS - E2E_FAILURES)) passed, $E2E_FAILURES failed"
+  ((E2E_FAILURES == 0))
+}
+
+e2e_require_engine() {
+  command -v pulumi >/dev/null || { say "FAIL: no pulumi (run tools/toolchain.sh)"; exit 1; }
+  [[ -d "$REPO/node_modules/@pulumi/pulumi" ]] || { say "FAIL: npm ci first"; exit 1; }
+}
+
+# Air-gapped etcd for the lab stacks: Debian's etcd binaries under lab/.work/artifacts-etcd/bin.
+e2e_etcd_artifacts() {
+  local dir
+  dir="$(bash "$REPO/lab/artifacts-etcd.sh")"
+  mkdir -p "$REPO/lab/.work/artifacts-etcd/bin"
+  cp -f "$dir/etcd" "$dir/etcdctl" "$REPO/lab/.work/artifacts-etcd/bin/"
+  E2E_ETCDCTL="$REPO/lab/.work/artifacts-etcd/bin/etcdctl"
+}
+
+# e2e_stack NAME: a stack whose config is test/e2e/stacks/NAME.yaml (copied to the project as
+# Pulumi.NAME.yaml, git-ignored), state in lab/.work/e2e-state.
+e2e_stack() {
+  E2E_STACK="$1"
+  cp "$E2E_DIR/stacks/$E2E_STACK.yaml" "$REPO/Pulumi.$E2E_STACK.yaml"
+  kha_backend "$E2E_STATE"
+  (cd "$REPO" && { pulumi stack select "$E2E_STACK" 2>/dev/null || pulumi stack init "$E2E_STACK" --non-interactive; } >/dev/null)
+}
+
+e2e_stack_rm() {
+  (cd "$REPO" && pulumi stack rm "$E2E_STACK" --yes --force --non-interactive >/dev/null 2>&1) || true
+  rm -f "$REPO/Pulumi.$E2E_STACK.yaml"
+}
+
+# pl ARGS...: pulumi inside the lab namespace, on the current stack, logs to $E2E_LOG
+pl() {
+  (cd "$REPO" && "$LAB" exec pulumi "$@" --stack "$E2E_STACK" --non-interactive)
+}
+
+# etcdctl from the test machine (inside the namespace) with the stack's own client certificate
+e2e_client_certs() {
+  E2E_CERTS="$(mktemp -d)"
+  chmod 700 "$E2E_CERTS"
+  (cd "$REPO" && pulumi stack output etcdCaCert --stack "$E2E_STACK" > "$E2E_CERTS/ca.crt" &&
+    pulumi stack output etcdHealthcheckClientCert --stack "$E2E_STACK" > "$E2E_CERTS/client.crt" &&
+    pulumi stack output etcdHealthcheckClientKey --show-secrets --stack "$E2E_STACK" > "$E2E_CERTS/client.key")
+  chmod 600 "$E2E_CERTS/client.key"
+}
+
+etcdctl_at() {
+  local endpoints="$1"
+  shift
+  "$LAB" exec env ETCDCTL_API=3 "$E2E_ETCDCTL" --endpoints="$endpoints" --cacert="$E2E_CERTS/ca.crt" \
+    --cert="$E2E_CERTS/client.crt" --key="$E2E_CERTS/client.key" --command-timeout=5s "$@"
+}
+
+on_host() {
+  local host="$1"
+  shift
+  "$LAB" ssh "$host" "$@"
+}
+
+# sshd logins on HOST between two timestamps (to prove a no-op `up` ran no remote command)
+ssh_logins() {
+  on_host "$1" "journalctl -q _COMM=sshd --since '$2' --until '$3' | grep -c 'Accepted publickey' || true"
+}
+
+# wait_until DESCRIPTION TRIES DELAY CMD...: bounded wait
+wait_until() {
+  local what="$1" tries="$2" delay="$3" i
+  shift 3
+  for ((i = 0; i < tries; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep "$delay"
+  done
+  say "gave up waiting for $what"
+  return 1
+}
