@@ -6,7 +6,11 @@ import { parse } from "yaml";
 import { validateConfig } from "../../config/validate";
 
 const root = path.join(__dirname, "..", "..");
-const stacks = fs.readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
+const e2eDir = path.join(root, "test", "e2e", "stacks");
+const stacks = [
+  ...fs.readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f)),
+  ...fs.readdirSync(e2eDir).map((f) => path.relative(root, path.join(e2eDir, f))),
+];
 
 describe("shipped stack files", () => {
   it("exist for dev, digitalocean and aws", () => {
