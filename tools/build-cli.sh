@@ -32,6 +32,12 @@ trap 'rm -rf "$work"' EXIT
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ldver="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}"
+# Built-in default for PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES ("regexp=URL"):
+# every plugin download goes to a closed loopback port, so `pulumi install`
+# and friends fail at once instead of reaching get.pulumi.com or GitHub even
+# when tools/env.sh was not sourced. The variable still overrides it.
+NO_DOWNLOADS=".*=http://127.0.0.1:9/kubeadm-ha-offline-no-plugin-downloads"
+ldoverride="-X github.com/pulumi/pulumi/sdk/v3/go/common/workspace.pluginDownloadURLOverrides=${NO_DOWNLOADS}"
 # Our own language host (tools/language-host/) reports the engine version it
 # was built against, plus "+kubeadm-ha.<n>"; bump <n> when main.go changes.
 HOST_VERSION="${HOST_VERSION:-v${PULUMI_VERSION}+kubeadm-ha.1}"
@@ -56,7 +62,7 @@ GOMOD
 build_cli() {
   cd "$work"
   write_gomod pulumi-cli-wrapper
-  go build -trimpath -ldflags "-s -w ${ldver}" -o "$outdir/pulumi" \
+  go build -trimpath -ldflags "-s -w ${ldver} ${ldoverride}" -o "$outdir/pulumi" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 

@@ -21,6 +21,11 @@ esac
 export PULUMI_HOME="${PULUMI_HOME:-$KHA_CACHE/pulumi-home}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# `pulumi install` and `pulumi plugin install` (without --file) download
+# plugins regardless of the switch above: send every plugin download to a
+# closed loopback port so they fail at once instead of going online. Our CLI
+# has the same default built in (tools/build-cli.sh); this covers others.
+export PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES="${PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES:-.*=http://127.0.0.1:9/kubeadm-ha-offline-no-plugin-downloads}"
 
 # Passphrase of the passphrase secrets provider. The default is deliberately a
 # well-known, LAB-ONLY value: stacks under test/ and lab/ hold throwaway keys

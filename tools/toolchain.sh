@@ -13,11 +13,12 @@
 #     bin/pulumi-resource-pulumi-nodejs         copy of the tools/ script (dynamic providers)
 #   $KHA_CACHE/pulumi-home/plugins/resource-<name>-v<version>/   (PULUMI_HOME)
 #
-# then `source tools/env.sh`. Each component is keyed by its version and
-# reused when its binary is present and reports that version (the language
-# host also by the hash of its source); KHA_REBUILD=1 forces a rebuild of the
-# CLI and the host. The provider scripts keep their own caches. A provider
-# script that does not exist yet is skipped with a notice.
+# then `source tools/env.sh`. Each component is reused when its binary is
+# present, reports the expected version and was built from the same inputs
+# (hash of tools/build-cli.sh, and for the host of its main.go, plus the Go
+# version); KHA_REBUILD=1 forces a rebuild of the CLI and the host. The
+# provider scripts keep their own caches. A provider script that does not
+# exist yet is skipped with a notice.
 #
 # Recipe
 # ------
@@ -30,29 +31,38 @@
 #   (github.com/atotto/clipboard => github.com/tgummerer/clipboard
 #   v0.0.0-20241001131231-d02d263e614e; pkg's `sdk/v3 => ../sdk` replace is
 #   local and becomes the plain sdk/v3 requirement), then
-#   `go build -trimpath -ldflags "-X .../sdk/v3/go/common/version.Version=v3.259.0"
-#   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi` with CGO_ENABLED=0,
-#   GOPROXY=https://proxy.golang.org (no `direct`), GOFLAGS=-mod=mod. No
-#   transitive dependency needed a pin: the proxy served all of them.
+#   `go build -trimpath github.com/pulumi/pulumi/pkg/v3/cmd/pulumi` with
+#   CGO_ENABLED=0, GOPROXY=https://proxy.golang.org (no `direct`),
+#   GOFLAGS=-mod=mod, and two -X stamps: the version (v3.259.0) and a default
+#   plugin-download override that sends every plugin download to a closed
+#   loopback port (see tools/README.md, "Offline rules"). No transitive
+#   dependency needed a pin: the proxy served all of them (checksums are
+#   verified through the proxy's sumdb endpoint).
 # * Language host (tools/build-cli.sh nodejs): OUR OWN, tools/language-host/
-#   main.go (~400 lines), built in the same kind of wrapper (it requires pkg/v3
+#   main.go (~550 lines with comments), built in the same kind of wrapper (it requires pkg/v3
 #   too, only so that it resolves the CLI's exact build list and reuses its
-#   GOCACHE). Why not upstream's:
+#   GOCACHE: it then builds in seconds). Why not upstream's:
 #     - the upstream host's module,
 #       github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, is
 #       refused by the proxy at every version;
-#     - sdk/v3 up to v3.6x still ships an in-tree copy
-#       (github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs),
-#       but it is compiled against that release's protocol: no Handshake, no
-#       GetRequiredPackages, ignores the runtime options the 3.259 engine
-#       sends in ProgramInfo (typescript, tsconfig, nodeargs), and its
-#       resource-monitor proxy answers Unimplemented to every monitor RPC
-#       added since (resource hooks, stack transforms, package registration,
-#       SignalAndWaitForShutdown), silently disabling those SDK features;
-#     - our host is compiled against sdk/v3 v3.259.0's own pulumirpc types,
-#       is small enough to read in one sitting, and lets the Node SDK talk to
-#       the engine's monitor directly (see its package comment for the exact
-#       surface and the one unsupported feature, synchronous invokes).
+#     - the newest sdk/v3 that still carries an in-tree copy is v3.68.0 (May
+#       2023; package github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/
+#       pulumi-language-nodejs, moved to its own module in v3.69.0). It builds
+#       and passes our smoke test, but it is compiled against that release's
+#       protocol: no Handshake, no GetRequiredPackages, it ignores the runtime
+#       options the 3.259 engine sends in ProgramInfo (typescript, tsconfig,
+#       nodeargs), and its resource-monitor proxy answers Unimplemented to
+#       every monitor RPC added since (GetDeploymentInfo, stack transforms,
+#       resource and error hooks, RegisterPackage, SignalAndWaitForShutdown).
+#       Tried: a program calling pulumi.runtime.registerResourceTransform
+#       fails under it ("Cannot read properties of undefined (reading
+#       'stack')") and works under ours;
+#     - ours is compiled against sdk/v3 v3.259.0's own pulumirpc types, lets
+#       the Node SDK talk to the engine's monitor directly, and is small
+#       enough to read in one sitting (its package comment lists the exact
+#       surface, and the one unsupported feature: synchronous invokes).
+# * Dynamic providers: tools/pulumi-resource-pulumi-nodejs, a 3-line plugin
+#   that runs @pulumi/pulumi/cmd/dynamic-provider, copied beside `pulumi`.
 # * Providers: tools/build-command.sh and tools/build-tls.sh (see their
 #   headers), installed with `pulumi plugin install resource <name> <version>
 #   --file <binary>`, where <version> is the `pulumi.version` of
@@ -60,10 +70,7 @@
 #   Providers of packages the program does not use (aws, digitalocean,
 #   kubernetes) are loaded lazily and need not be installed.
 #
-# Timings (2 shared cores; see tools/README.md for how they were measured):
-#   CLI cold (empty module cache for its deps, cold GOCACHE) ~XX min,
-#   CLI warm (GOCACHE hit, fresh wrapper) ~XX s; language host after the CLI
-#   ~XX s; everything cached: ~1 s.
+# Timings on the 2-core VM: tools/README.md ("Build times").
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -95,6 +102,7 @@ flock 8
 build_into() {
   local final="$1" what="$2" tmp
   tmp="$(mktemp -d "$final.tmp.XXXXXX")"
+  chmod 755 "$tmp"
   if ! "$here/build-cli.sh" "$what" "$tmp"; then
     rm -rf "$tmp"
     return 1
@@ -103,30 +111,33 @@ build_into() {
   mv "$tmp" "$final"
 }
 
-ensure_cli() {
-  local have=""
-  [[ -x "$cli_dir/pulumi" ]] && have="$("$cli_dir/pulumi" version 2>/dev/null || true)"
-  if [[ "${KHA_REBUILD:-0}" != 1 && "$have" == "v$PULUMI_VERSION" ]]; then
-    log "reusing $cli_dir/pulumi ($have)"
-    return
-  fi
-  log "building the Pulumi CLI v$PULUMI_VERSION (cold: tens of minutes on 2 cores)"
-  build_into "$cli_dir" cli || return
-  have="$("$cli_dir/pulumi" version)" || return
-  [[ "$have" == "v$PULUMI_VERSION" ]] || { log "built CLI reports $have"; return 1; }
-}
-
-host_inputs() {
+# inputs_hash FILE...: what a build depends on besides module versions.
+inputs_hash() {
   {
-    sha256sum <"$here/language-host/main.go"
-    sha256sum <"$here/build-cli.sh"
+    for f in "$@"; do sha256sum <"$f"; done
     go env GOVERSION GOOS GOARCH
   } | sha256sum | cut -d' ' -f1
 }
 
+ensure_cli() {
+  local want have=""
+  want="$(inputs_hash "$here/build-cli.sh")" || return
+  [[ -x "$cli_dir/pulumi" ]] && have="$("$cli_dir/pulumi" version 2>/dev/null || true)"
+  if [[ "${KHA_REBUILD:-0}" != 1 && "$have" == "v$PULUMI_VERSION" &&
+    "$(cat "$cli_dir/.inputs.sha256" 2>/dev/null)" == "$want" ]]; then
+    log "reusing $cli_dir/pulumi ($have)"
+    return
+  fi
+  log "building the Pulumi CLI v$PULUMI_VERSION (cold: over 10 minutes on 2 cores)"
+  build_into "$cli_dir" cli || return
+  echo "$want" >"$cli_dir/.inputs.sha256"
+  have="$("$cli_dir/pulumi" version)" || return
+  [[ "$have" == "v$PULUMI_VERSION" ]] || { log "built CLI reports $have"; return 1; }
+}
+
 ensure_host() {
   local want have=""
-  want="$(host_inputs)" || return
+  want="$(inputs_hash "$here/build-cli.sh" "$here/language-host/main.go")" || return
   [[ -x "$host_dir/pulumi-language-nodejs" ]] &&
     have="$("$host_dir/pulumi-language-nodejs" -version 2>/dev/null || true)"
   if [[ "${KHA_REBUILD:-0}" != 1 && "$have" == "$HOST_VERSION" &&
