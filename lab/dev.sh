@@ -35,7 +35,7 @@ artifacts() {
   else
     # etcd only (enough for `stopAfter: etcd`)
     local dir
-    dir="$(bash lab/artifacts-etcd.sh)"
+    dir="$(bash lab/etcd-build.sh)"
     mkdir -p lab/.work/artifacts/bin
     cp -f "$dir/etcd" "$dir/etcdctl" lab/.work/artifacts/bin/
   fi

@@ -51,10 +51,10 @@ e2e_require_engine() {
   [[ -d "$REPO/node_modules/@pulumi/pulumi" ]] || { say "FAIL: npm ci first"; exit 1; }
 }
 
-# Air-gapped etcd for the lab stacks: Debian's etcd binaries under lab/.work/artifacts-etcd/bin.
+# Air-gapped etcd for the lab stacks: etcd 3.5 built from Go modules, under lab/.work/artifacts-etcd/bin.
 e2e_etcd_artifacts() {
   local dir
-  dir="$(bash "$REPO/lab/artifacts-etcd.sh")"
+  dir="$(bash "$REPO/lab/etcd-build.sh")"
   mkdir -p "$REPO/lab/.work/artifacts-etcd/bin"
   cp -f "$dir/etcd" "$dir/etcdctl" "$REPO/lab/.work/artifacts-etcd/bin/"
   E2E_ETCDCTL="$REPO/lab/.work/artifacts-etcd/bin/etcdctl"
