@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Issue 9 drills: an HA cluster from `pulumi up` on real lab hosts, proven by failover.
+#   1. up from bare hosts: every node Ready, kube-system pods Running, the kubeconfig output works
+#   2. the kube-controller-manager and kube-scheduler leases each have one holder
+#   5. a request with a Host header to a worker's NodePort 30800 reaches a test Deployment
+#   3. stop the control plane holding the leases: through a worker's nginx proxy the API keeps
+#      answering (failed requests counted in a bounded loop), the leases move within the lease
+#      duration, and a new Deployment is still scheduled
+#   4. stop one etcd member: `kubectl create configmap` still succeeds
+#   6. add one worker in config: `pulumi up` touches only that node, which becomes Ready
+#   7. `pulumi destroy` resets every host
+#   then the external-etcd variant (3 etcd + 2 control planes + 1 worker): up, Ready, destroy.
+# Prints the timings the issue asks for.
+set -euo pipefail
+# shellcheck source=test/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+e2e_require_engine
+ART="$REPO/lab/.work/artifacts"
+if [[ -f "$REPO/lab/artifacts/build.sh" ]]; then timed "artifacts (build or reuse)" bash "$REPO/lab/artifacts/build.sh" >/dev/null; fi
+[[ -x "$ART/bin/kubeadm" && -x "$ART/bin/kubectl" ]] || { say "FAIL: no Kubernetes artifacts in $ART (lab/artifacts/build.sh)"; exit 1; }
+KUBECTL="$ART/bin/kubectl"
+WORK="$(mktemp -d)"
+chmod 700 "$WORK"
+
+cleanup() {
+  local status=$?
+  if [[ -n "${E2E_STACK:-}" ]]; then
+    pl destroy --yes --skip-preview >/dev/null 2>&1 || true
+    e2e_stack_rm
+  fi
+  rm -rf "$WORK"
+  bash "$LAB" down >/dev/null 2>&1 || true
+  exit $status
+}
+trap cleanup EXIT
+
+k() { "$LAB" exec "$KUBECTL" --kubeconfig "$WORK/admin.conf" --request-timeout=10s "$@"; }
+# kubectl on the worker kha-node-5, through its own nginx proxy (localhost:6443)
+kw() { on_host kha-node-5 kubectl --kubeconfig /root/admin-proxy.conf --request-timeout=5s "$@"; }
+
+nodes_ready() {
+  local want="$1" ready
+  ready=$(k get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
+  [[ "$ready" -eq "$want" ]]
+}
+node_ready() { k get node "$1" --no-headers 2>/dev/null | awk '{print $2}' | grep -qx Ready; }
+system_pods_running() {
+  local out
+  out=$(k get pods -n kube-system --no-headers 2>/dev/null) || return 1
+  [[ -n "$out" ]] && ! grep -qv " Running " <<< "$out"
+}
+lease_holder() { k get lease -n kube-system "$1" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+lease_holder_via_worker() { kw get lease -n kube-system "$1" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+host_reset() {
+  on_host "$1" '[ ! -e /etc/kubernetes/kubelet.conf ] && [ ! -e /etc/kubernetes/manifests ] && ! systemctl is-active -q kubelet && ! systemctl is-active -q etcd && [ ! -e /var/lib/etcd ] && [ ! -e /etc/systemd/system/kubeadm-ha-apiserver-proxy.service ]'
+}
+
+timed "lab boot (6 hosts)" bash "$LAB" up 6 >/dev/null
+
+# ---- 1. from bare hosts to all Ready -------------------------------------------------------------
+e2e_stack e2e-k8s
+up_start=$SECONDS
+timed "pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/k8s-up.log" 2>&1 || { tail -80 "$E2E_STATE/k8s-up.log"; exit 1; }
+(cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
+check "kubeconfig output reaches the API" k get --raw /readyz
+check "all 5 nodes Ready (bounded 5 min)" wait_until "5 nodes Ready" 100 3 nodes_ready 5
+say "time - bare hosts to all nodes Ready: $((SECONDS - up_start)) s"
+E2E_TIMINGS+=("bare hosts to all nodes Ready: $((SECONDS - up_start)) s")
+check "kube-system pods all Running (bounded 5 min)" wait_until "kube-system Running" 100 3 system_pods_running
+k get nodes -o wide || true
+
+# ---- 2. leader election -----------------------------------------------------------------------------
+cm_holder=$(lease_holder kube-controller-manager)
+sched_holder=$(lease_holder kube-scheduler)
+check "kube-controller-manager lease has one holder ($cm_holder)" test -n "$cm_holder"
+check "kube-scheduler lease has one holder ($sched_holder)" test -n "$sched_holder"
+
+# ---- 5. service load balancer ----------------------------------------------------------------------
+k create deployment echo --image=kubeadm-ha.local/echo:lab --replicas=2 --port=8080 >/dev/null
+k expose deployment echo --port=80 --target-port=8080 >/dev/null
+check "echo deployment available" k rollout status deployment/echo --timeout=180s
+routed() { "$LAB" exec curl -fsS --max-time 5 -H "Host: echo.lab.test" "http://$1:30800/" 2>/dev/null | grep -q "echo-"; }
+check "Host: echo.lab.test on kha-node-4:30800 reaches an echo pod" wait_until "routing via node-4" 40 3 routed 10.77.0.14
+check "and on kha-node-5:30800 (NodePort on every node)" wait_until "routing via node-5" 20 3 routed 10.77.0.15
+check "an unknown host gets 404 from the load balancer" bash -c "[[ \$('$LAB' exec curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: nope.lab.test' http://10.77.0.14:30800/) == 404 ]]"
+
+# ---- 3. lose the control plane holding the leases ------------------------------------------------
+sed 's#server: https://.*#server: https://localhost:6443#' "$WORK/admin.conf" | on_host kha-node-5 'umask 077; cat > /root/admin-proxy.conf'
+check "the worker reaches the API through its proxy" kw get --raw /readyz
+holder_node="${cm_holder%%_*}"
+say "leases held by $holder_node; stopping it"
+# shellcheck disable=SC2016 # expands on the worker
+on_host kha-node-5 'rm -f /root/loop.result; nohup bash -c "ok=0; fail=0; for i in \$(seq 1 120); do if kubectl --kubeconfig /root/admin-proxy.conf get --raw /readyz --request-timeout=2s >/dev/null 2>&1; then ok=\$((ok+1)); else fail=\$((fail+1)); fi; sleep 0.5; done; echo \$ok \$fail > /root/loop.result" >/dev/null 2>&1 &'
+sleep 3
+stop_at=$SECONDS
+bash "$LAB" stop-host "$holder_node" >/dev/null
+moved() { local h; h=$(lease_holder_via_worker kube-controller-manager); [[ -n "$h" && "${h%%_*}" != "$holder_node" ]]; }
+check "controller-manager lease moved to another control plane (bounded 90 s)" wait_until "lease handover" 90 1 moved
+handover=$((SECONDS - stop_at))
+say "time - lease handover after losing $holder_node: $handover s (lease duration 15 s)"
+E2E_TIMINGS+=("lease handover: $handover s")
+sched_moved() { local h; h=$(lease_holder_via_worker kube-scheduler); [[ -n "$h" && "${h%%_*}" != "$holder_node" ]]; }
+check "scheduler lease moved too" wait_until "scheduler lease handover" 60 1 sched_moved
+kw create deployment after-failover --image=kubeadm-ha.local/echo:lab >/dev/null
+scheduled() { kw get pods -l app=after-failover -o jsonpath='{.items[0].spec.nodeName}' | grep -q kha-node; }
+check "a new Deployment is scheduled while $holder_node is down" wait_until "after-failover scheduled" 60 2 scheduled
+loop_done() { on_host kha-node-5 'test -s /root/loop.result'; }
+wait_until "request loop to finish" 60 2 loop_done || true
+read -r ok fail < <(on_host kha-node-5 'cat /root/loop.result' || echo "0 120")
+say "API through the worker's proxy during the control-plane loss: $ok ok, $fail failed of 120"
+E2E_TIMINGS+=("requests failed during control-plane loss: $fail of 120")
+check "the API kept answering (>= 95% of requests)" test "$ok" -ge 114
+bash "$LAB" start-host "$holder_node" >/dev/null
+check "$holder_node comes back Ready" wait_until "$holder_node Ready" 60 3 node_ready "$holder_node"
+
+# ---- 4. lose one etcd member ---------------------------------------------------------------------
+etcd_victim=kha-node-2
+[[ "$holder_node" == kha-node-2 ]] && etcd_victim=kha-node-3
+bash "$LAB" stop-host "$etcd_victim" >/dev/null
+check "with etcd member $etcd_victim down, kubectl create configmap succeeds" kw create configmap drill4 --from-literal=etcd=quorum
+bash "$LAB" start-host "$etcd_victim" >/dev/null
+check "$etcd_victim comes back Ready" wait_until "$etcd_victim Ready" 60 3 node_ready "$etcd_victim"
+
+# ---- 6. add one worker -----------------------------------------------------------------------------
+salt=$(grep '^encryptionsalt:' "$REPO/Pulumi.$E2E_STACK.yaml" || true)
+sed 's#^    - { name: kha-node-5, address: 10.77.0.15, roles: \[worker\] }#&\n    - { name: kha-node-6, address: 10.77.0.16, roles: [worker] }#' "$E2E_DIR/stacks/e2e-k8s.yaml" > "$REPO/Pulumi.$E2E_STACK.yaml"
+[[ -n "$salt" ]] && echo "$salt" >> "$REPO/Pulumi.$E2E_STACK.yaml"
+pl preview --json > "$WORK/add-worker.json" 2>/dev/null || true
+changed=$(node -e '
+  const plan = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const steps = (plan.steps || []).filter((s) => s.op !== "same" && !s.urn.includes("pulumi:pulumi:Stack"));
+  console.log(steps.map((s) => s.op + " " + s.urn.split("::").pop()).join("\n"));' "$WORK/add-worker.json")
+say "planned changes for the new worker:"
+printf '%s\n' "$changed" | sed 's/^/    /'
+check "the plan creates resources" grep -q "^create " <<< "$changed"
+check "every planned change belongs to kha-node-6" bash -c "! grep -v 'kha-node-6' <<< \"\$1\" | grep -q ." _ "$changed"
+add_start=$SECONDS
+timed "pulumi up adding kha-node-6" pl up --yes --skip-preview > "$E2E_STATE/k8s-add.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-add.log"; exit 1; }
+check "kha-node-6 Ready" wait_until "kha-node-6 Ready" 60 3 node_ready kha-node-6
+E2E_TIMINGS+=("add-one-worker step to Ready: $((SECONDS - add_start)) s")
+
+# ---- 7. destroy resets every host -------------------------------------------------------------------
+timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-destroy.log"; exit 1; }
+for i in 1 2 3 4 5 6; do check "kha-node-$i reset" host_reset "kha-node-$i"; done
+e2e_stack_rm
+E2E_STACK=""
+
+# ---- external etcd variant ----------------------------------------------------------------------------
+e2e_stack e2e-k8s-external
+ext_start=$SECONDS
+timed "external etcd: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/k8s-ext-up.log" 2>&1 || { tail -80 "$E2E_STATE/k8s-ext-up.log"; exit 1; }
+(cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
+check "external: 3 nodes Ready" wait_until "3 nodes Ready" 100 3 nodes_ready 3
+E2E_TIMINGS+=("external etcd: bare hosts to all Ready: $((SECONDS - ext_start)) s")
+for i in 4 5; do check "external: no etcd on control plane kha-node-$i" on_host "kha-node-$i" '! systemctl is-active -q etcd && [ ! -e /var/lib/etcd ]'; done
+timed "external etcd: pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-ext-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-ext-destroy.log"; exit 1; }
+for i in 1 2 3 4 5 6; do check "external: kha-node-$i reset" host_reset "kha-node-$i"; done
+e2e_stack_rm
+E2E_STACK=""
+
+e2e_finish
