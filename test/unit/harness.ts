@@ -19,6 +19,8 @@ export interface Recorded {
   inputs: Record<string, any>;
   /** inputs as the mock received them (secrets still wrapped) */
   raw: Record<string, any>;
+  /** "urn::id" of the explicit provider, when one was given */
+  provider?: string;
 }
 
 export const recorded: Recorded[] = [];
@@ -62,13 +64,15 @@ export function setupMocks(stack = "test"): void {
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
-        recorded.push({ type: args.type, name: args.name, inputs: plain(args.inputs), raw: args.inputs });
+        recorded.push({ type: args.type, name: args.name, inputs: plain(args.inputs), raw: args.inputs, provider: args.provider });
         return { id: `${args.name}-id`, state: fakeState(args.type, args.name, args.inputs) };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         switch (args.token) {
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["eu-central-1a", "eu-central-1b", "eu-central-1c"], zoneIds: ["a", "b", "c"] };
+          case "aws:route53/getZone:getZone":
+            return { zoneId: "Z123EXAMPLE", name: args.inputs.name };
           case "aws:ec2/getAmi:getAmi":
             return { id: "ami-0123456789abcdef0", name: "ubuntu-noble-24.04" };
           default:
