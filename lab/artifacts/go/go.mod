@@ -1,0 +1,3 @@
+module kubeadm-ha.local/lab-artifacts
+
+go 1.22

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Builds the lab's image tars (OCI image layout, one gzip layer each, made by go/ocitar) into
+#   images.sh BUILD_DIR OUT_DIR K8S_VERSION
+# BUILD_DIR holds k8s/ (kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy,
+# kubeadm), coredns/coredns and tools/ (ocitar, rootcopy, pause, echo). Image names come from the
+# built `kubeadm config images list` (imageRepository registry.k8s.io) plus the lab's own:
+#   registry.k8s.io/kube-{apiserver,controller-manager,scheduler}:vV  FROM scratch: the binary
+#   registry.k8s.io/kube-proxy:vV        + iptables/ip6tables (nft backend, as Debian 12 hosts
+#                                        use), conntrack and nft from Debian packages
+#   registry.k8s.io/pause:<tag>          our go/pause (user 65535, as upstream)
+#   registry.k8s.io/coredns/coredns:<tag> CoreDNS from its Go module (runs as root; kubeadm's
+#                                        Deployment drops every capability but NET_BIND_SERVICE)
+#   kubeadm-ha.local/apiserver-proxy:lab Debian nginx + its stream module, enabled in
+#                                        /etc/nginx/modules-enabled/50-mod-stream.conf
+#   kubeadm-ha.local/haproxy:lab         Debian haproxy, ENTRYPOINT haproxy -W -db (user nobody)
+#   kubeadm-ha.local/echo:lab            our go/echo on :8080 (user nobody)
+# Debian binaries go in with exactly the shared libraries they load (go/rootcopy). Each tar is
+# rebuilt only when its inputs change (key in OUT_DIR/.keys/); the output is deterministic.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+umask 022
+
+BUILD="" OUT="" VERSION="" TOOLS="" WORK=""
+REPO="registry.k8s.io"
+LAB_REPO="kubeadm-ha.local"
+PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# /etc/passwd, /etc/group, nsswitch and /tmp: what a FROM scratch image needs for users and libc.
+base_root() {
+  local root="$1"
+  install -d -m 0755 "$root/etc"
+  install -d -m 1777 "$root/tmp"
+  cat >"$root/etc/passwd" <<'P'
+root:x:0:0:root:/root:/sbin/nologin
+nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
+P
+  cat >"$root/etc/group" <<'G'
+root:x:0:
+nonroot:x:65532:
+nogroup:x:65534:
+G
+  printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nprotocols: files\nservices: files\n' >"$root/etc/nsswitch.conf"
+  chmod 0644 "$root/etc/passwd" "$root/etc/group" "$root/etc/nsswitch.conf"
+}
+
+# apt package lists' contents: a changed archive (new candidates) changes the Debian images' keys
+apt_lists_key() {
+  local -a lists=()
+  shopt -s nullglob
+  lists=(/var/lib/apt/lists/*_Packages*)
+  shopt -u nullglob
+  ((${#lists[@]} > 0)) || { bash "$ARTIFACTS_SRC/debroot.sh" resolve libc6 >/dev/null; lists=(/var/lib/apt/lists/*_Packages*); }
+  cat "${lists[@]}" | sha256sum | cut -c1-16
+}
+
+# build_image FILE KEY_INPUTS... -- populate_fn -- ocitar args...
+build_image() {
+  local file="$1" key_inputs=() populate ocargs=()
+  shift
+  while [[ "$1" != -- ]]; do key_inputs+=("$1"); shift; done
+  shift
+  populate="$1"
+  shift 2
+  ocargs=("$@")
+  local key keyfile="$OUT/.keys/$file.key"
+  key="$(inputs_key "$0" "$ARTIFACTS_SRC/lib.sh" "$ARTIFACTS_SRC/go/ocitar/main.go" "${key_inputs[@]}" "${ocargs[@]}")"
+  if [[ -s "$OUT/$file" && "$(cat "$keyfile" 2>/dev/null)" == "$key" ]]; then
+    log "image $file: up to date"
+    return 0
+  fi
+  local root="$WORK/root-$file"
+  rm -rf "$root"
+  mkdir -p "$root"
+  base_root "$root"
+  "$populate" "$root"
+  local ref
+  ref="$(SOURCE_DATE_EPOCH=0 "$TOOLS/ocitar" -root "$root" -o "$OUT/$file.part" "${ocargs[@]}")"
+  mv "$OUT/$file.part" "$OUT/$file"
+  mkdir -p "$OUT/.keys"
+  echo "$key" >"$keyfile"
+  rm -rf "$root"
+  log "image $file: $ref ($(du -h "$OUT/$file" | cut -f1))"
+}
+
+# --- Kubernetes control-plane images --------------------------------------------------------------
+kube_binary_root() { install -D -m 0755 "$BUILD/k8s/$CUR_BIN" "$1/usr/local/bin/$CUR_BIN"; }
+
+kube_image() {
+  local bin="$1" tag="$2"
+  CUR_BIN="$bin"
+  timed "image $bin" build_image "${bin}_$tag.tar" "$BUILD/k8s/$bin" -- kube_binary_root -- \
+    -name "$REPO/$bin:$tag" -entrypoint "[\"/usr/local/bin/$bin\"]" -env "$PATH_ENV"
+}
+
+# --- kube-proxy: the binary plus iptables (nft), conntrack, nft ------------------------------------
+PROXY_DEBS=(iptables conntrack nftables)
+kube_proxy_root() {
+  local root="$1" staging="$WORK/staging-kube-proxy" t
+  rm -rf "$staging"
+  bash "$ARTIFACTS_SRC/debroot.sh" unpack "$staging" "${PROXY_DEBS[@]}" >"$OUT/.keys/kube-proxy.debs"
+  local -a copy=(/usr/sbin/xtables-nft-multi /usr/sbin/xtables-legacy-multi /usr/lib/x86_64-linux-gnu/xtables
+    /usr/sbin/conntrack /usr/sbin/nft)
+  for t in iptables ip6tables; do
+    copy+=("/usr/sbin/$t-nft" "/usr/sbin/$t-nft-save" "/usr/sbin/$t-nft-restore"
+      "/usr/sbin/$t-legacy" "/usr/sbin/$t-legacy-save" "/usr/sbin/$t-legacy-restore")
+  done
+  "$TOOLS/rootcopy" -from "$staging" -to "$root" "${copy[@]}"
+  # what update-alternatives does on a Debian 12 host: the nft backend
+  for t in iptables ip6tables; do
+    ln -s "$t-nft" "$root/usr/sbin/$t"
+    ln -s "$t-nft-save" "$root/usr/sbin/$t-save"
+    ln -s "$t-nft-restore" "$root/usr/sbin/$t-restore"
+  done
+  install -d -m 0755 "$root/run" "$root/var" "$root/lib/modules"
+  ln -s ../run "$root/var/run"
+  install -D -m 0755 "$BUILD/k8s/kube-proxy" "$root/usr/local/bin/kube-proxy"
+  rm -rf "$staging"
+}
+
+# --- pause, coredns, echo ------------------------------------------------------------------------
+pause_root() { install -m 0755 "$TOOLS/pause" "$1/pause"; }
+coredns_root() { install -m 0755 "$BUILD/coredns/coredns" "$1/coredns"; }
+echo_root() { install -m 0755 "$TOOLS/echo" "$1/echo"; }
+
+# --- the apiserver proxy: Debian nginx with the stream module ------------------------------------
+NGINX_DEBS=(nginx libnginx-mod-stream)
+nginx_root() {
+  local root="$1" staging="$WORK/staging-nginx"
+  rm -rf "$staging"
+  bash "$ARTIFACTS_SRC/debroot.sh" unpack "$staging" "${NGINX_DEBS[@]}" >"$OUT/.keys/nginx.debs"
+  "$TOOLS/rootcopy" -from "$staging" -to "$root" /usr/sbin/nginx /usr/lib/nginx/modules/ngx_stream_module.so
+  install -d -m 0755 "$root/etc/nginx/modules-enabled" "$root/var/lib/nginx" "$root/var/log/nginx" \
+    "$root/run" "$root/usr/share/nginx"
+  ln -s ../../lib/nginx/modules "$root/usr/share/nginx/modules"
+  echo 'load_module /usr/lib/nginx/modules/ngx_stream_module.so;' >"$root/etc/nginx/modules-enabled/50-mod-stream.conf"
+  chmod 0644 "$root/etc/nginx/modules-enabled/50-mod-stream.conf"
+  rm -rf "$staging"
+}
+
+# --- the service load balancer: Debian haproxy ---------------------------------------------------
+HAPROXY_DEBS=(haproxy)
+haproxy_root() {
+  local root="$1" staging="$WORK/staging-haproxy"
+  rm -rf "$staging"
+  bash "$ARTIFACTS_SRC/debroot.sh" unpack "$staging" "${HAPROXY_DEBS[@]}" >"$OUT/.keys/haproxy.debs"
+  "$TOOLS/rootcopy" -from "$staging" -to "$root" /usr/sbin/haproxy
+  install -d -m 0755 "$root/usr/local/etc/haproxy" "$root/var/lib/haproxy" "$root/run"
+  rm -rf "$staging"
+}
+
+main() {
+  BUILD="${1:?usage: images.sh BUILD_DIR OUT_DIR K8S_VERSION}"
+  OUT="${2:?usage: images.sh BUILD_DIR OUT_DIR K8S_VERSION}"
+  VERSION="${3:?usage: images.sh BUILD_DIR OUT_DIR K8S_VERSION}"
+  TOOLS="$BUILD/tools"
+  mkdir -p "$OUT/.keys"
+  WORK="$(mktemp -d "$OUT/../.images-work.XXXXXX")"
+  trap 'rm -rf "$WORK"' EXIT
+
+  # the names kubeadm itself will ask containerd for
+  local -a list
+  mapfile -t list < <("$BUILD/k8s/kubeadm" config images list --kubernetes-version "v$VERSION" --image-repository "$REPO" 2>/dev/null)
+  ((${#list[@]} > 0)) || die "kubeadm config images list printed nothing"
+  log "kubeadm v$VERSION lists: ${list[*]}"
+  local image name tag pause_tag="" coredns_tag="" want=()
+  for image in "${list[@]}"; do
+    name="${image%:*}" tag="${image##*:}"
+    case "$name" in
+      "$REPO"/kube-apiserver | "$REPO"/kube-controller-manager | "$REPO"/kube-scheduler | "$REPO"/kube-proxy)
+        [[ "$tag" == "v$VERSION" ]] || die "kubeadm wants $image, not v$VERSION"
+        want+=("${name#"$REPO"/}")
+        ;;
+      "$REPO"/pause) pause_tag="$tag" ;;
+      "$REPO"/coredns/coredns) coredns_tag="$tag" ;;
+      "$REPO"/etcd) ;; # etcd runs as a host service (external to kubeadm): no image
+      *) die "kubeadm lists an image this script does not build: $image" ;;
+    esac
+  done
+  [[ -n "$pause_tag" && -n "$coredns_tag" && ${#want[@]} -eq 4 ]] || die "unexpected kubeadm image list: ${list[*]}"
+  if [[ ! -x "$BUILD/coredns/coredns" ]] || ! "$BUILD/coredns/coredns" -version | grep -qx "CoreDNS-${coredns_tag#v}"; then
+    die "kubeadm wants coredns $coredns_tag; build it first (coredns.sh $coredns_tag)"
+  fi
+
+  for name in kube-apiserver kube-controller-manager kube-scheduler; do kube_image "$name" "v$VERSION"; done
+  local apt_key
+  apt_key="$(apt_lists_key)"
+  timed "image kube-proxy" build_image "kube-proxy_v$VERSION.tar" "$BUILD/k8s/kube-proxy" "apt:$apt_key" "${PROXY_DEBS[@]}" -- kube_proxy_root -- \
+    -name "$REPO/kube-proxy:v$VERSION" -entrypoint '["/usr/local/bin/kube-proxy"]' -env "$PATH_ENV"
+  timed "image pause" build_image "pause_$pause_tag.tar" "$TOOLS/pause" -- pause_root -- \
+    -name "$REPO/pause:$pause_tag" -entrypoint '["/pause"]' -user 65535:65535
+  timed "image coredns" build_image "coredns_$coredns_tag.tar" "$BUILD/coredns/coredns" -- coredns_root -- \
+    -name "$REPO/coredns/coredns:$coredns_tag" -entrypoint '["/coredns"]' -env "$PATH_ENV"
+  timed "image apiserver-proxy" build_image "apiserver-proxy_lab.tar" "apt:$apt_key" "${NGINX_DEBS[@]}" -- nginx_root -- \
+    -name "$LAB_REPO/apiserver-proxy:lab" -cmd '["/usr/sbin/nginx","-c","/etc/kubeadm-ha-proxy/nginx.conf"]' \
+    -env "$PATH_ENV" -stopsignal SIGQUIT
+  timed "image haproxy" build_image "haproxy_lab.tar" "apt:$apt_key" "${HAPROXY_DEBS[@]}" -- haproxy_root -- \
+    -name "$LAB_REPO/haproxy:lab" -entrypoint '["/usr/sbin/haproxy","-W","-db"]' -cmd '["-f","/usr/local/etc/haproxy/haproxy.cfg"]' \
+    -env "$PATH_ENV" -user 65534:65534 -stopsignal SIGUSR1
+  timed "image echo" build_image "echo_lab.tar" "$TOOLS/echo" -- echo_root -- \
+    -name "$LAB_REPO/echo:lab" -entrypoint '["/echo"]' -user 65534:65534
+
+  # drop tars of images no longer built (an older tag)
+  local keep=" kube-apiserver_v$VERSION.tar kube-controller-manager_v$VERSION.tar kube-scheduler_v$VERSION.tar kube-proxy_v$VERSION.tar pause_$pause_tag.tar coredns_$coredns_tag.tar apiserver-proxy_lab.tar haproxy_lab.tar echo_lab.tar "
+  local f
+  for f in "$OUT"/*.tar; do
+    [[ "$keep" == *" $(basename "$f") "* ]] || { log "removing stale $(basename "$f")"; rm -f "$f" "$OUT/.keys/$(basename "$f").key"; }
+  done
+}
+
+main "$@"
