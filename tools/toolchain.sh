@@ -92,6 +92,14 @@ record() { # <label> <start epoch> <exit code>
   timings+=("$(printf '%-24s %5ss%s' "$1" "$(($(date +%s) - $2))" "$([[ $3 == 0 ]] || echo "  FAILED ($3)")")")
 }
 
+for tool in go node; do
+  command -v "$tool" >/dev/null || { log "$tool is not on PATH"; exit 1; }
+done
+if [[ ! -f "$repo/node_modules/@pulumi/pulumi/package.json" ]]; then
+  log "node_modules is missing: run npm ci --ignore-scripts in $repo first"
+  exit 1
+fi
+
 mkdir -p "$KHA_TOOLCHAIN" "$bin_dir" "$PULUMI_HOME"
 # One toolchain run at a time per cache.
 exec 8>"$KHA_TOOLCHAIN/.toolchain.lock"
