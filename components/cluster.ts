@@ -58,7 +58,11 @@ export class Cluster extends pulumi.ComponentResource {
     const workerNodes = nodes.filter((n) => isKubernetesNode(n) && !n.roles.includes("control-plane"));
     const kubernetes = reaches(config.stopAfter, "control-plane");
 
-    this.hostPrep = new HostPrep(`${name}-prep`, { nodes, kubernetesVersion: config.kubernetesVersion, artifacts: config.artifacts, kubernetes }, parent);
+    this.hostPrep = new HostPrep(
+      `${name}-prep`,
+      { nodes, kubernetesVersion: config.kubernetesVersion, artifacts: config.artifacts, kubernetes, resetOnDestroy: bareMetal },
+      parent,
+    );
     this.pki = new ClusterPki(
       `${name}-pki`,
       {

@@ -16,7 +16,7 @@ import {
   renderModules,
   renderSysctls,
 } from "./render/host";
-import { runOnNode } from "./remote";
+import { resetOnDestroy, runOnNode } from "./remote";
 
 export interface HostPrepArgs {
   nodes: ClusterNode[];
@@ -24,6 +24,8 @@ export interface HostPrepArgs {
   artifacts: ArtifactsConfig;
   /** false: only the base preparation (an etcd-only roll-out, `stopAfter: etcd`) */
   kubernetes?: boolean;
+  /** bare metal: remove what preparation installed on destroy (runs after every other reset) */
+  resetOnDestroy?: boolean;
 }
 
 export function isKubernetesNode(node: ClusterNode): boolean {
@@ -47,6 +49,8 @@ export class HostPrep extends pulumi.ComponentResource {
     const release = args.artifacts.source === "release";
 
     for (const node of args.nodes) {
+      // created first, so destroyed last: every other phase's reset still finds its scripts
+      const reset = args.resetOnDestroy ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "host-reset.sh" }, parent)] : [];
       const base = runOnNode(
         `${name}-${node.name}-base`,
         {
@@ -57,6 +61,7 @@ export class HostPrep extends pulumi.ComponentResource {
             { path: "/etc/sysctl.d/99-kubeadm-ha.conf", content: renderSysctls() },
             { path: "/etc/modules-load.d/kubeadm-ha.conf", content: renderModules() },
           ],
+          dependsOn: reset,
         },
         parent,
       );

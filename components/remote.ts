@@ -99,7 +99,7 @@ export function resetOnDestroy(name: string, args: ResetArgs, opts: pulumi.Custo
         KHA_USER: pulumi.output(c.user ?? "root"),
         KHA_BASTION: proxy.apply((p) => (p ? `${p.user ?? "root"}@${p.host}:${p.port ?? 22}` : "")),
         KHA_REMOTE_SHELL: shellFor(c.user),
-        KHA_REMOTE_PROGRAM: stepProgram(title, { script: args.script, env: args.env }),
+        KHA_REMOTE_PROGRAM: stepProgram(title, { script: args.script, helpers: ["lib.sh"], env: args.env }),
       },
       stdin: pulumi.secret(c.privateKey ?? ""),
       logging: "stdoutAndStderr",

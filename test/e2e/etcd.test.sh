@@ -29,7 +29,7 @@ e2e_etcd_artifacts
 
 all_healthy() { etcdctl_at "$1" endpoint health >/dev/null 2>&1; }
 etcd_gone() {
-  on_host "$1" '! systemctl is-active -q etcd && [ ! -e /etc/systemd/system/etcd.service ] && [ ! -e /var/lib/etcd ] && [ ! -e /etc/kubernetes/pki/etcd ] && [ ! -e /usr/local/bin/etcd ]'
+  on_host "$1" '! systemctl is-active -q etcd && [ ! -e /etc/systemd/system/etcd.service ] && [ ! -e /var/lib/etcd ] && [ ! -e /etc/kubernetes/pki/etcd ] && [ ! -e /usr/local/bin/etcd ] && [ ! -e /opt/kubeadm-ha ]'
 }
 no_etcd_on() { on_host "$1" '[ ! -e /etc/systemd/system/etcd.service ] && [ ! -e /var/lib/etcd ] && ! ss -ltn | grep -q ":2379 "'; }
 
@@ -63,7 +63,7 @@ check "the stopped member rejoins (healthy within 60 s)" wait_until "kha-node-2 
 check "and has the write made while it was down" wait_until "kha-node-2 caught up" 15 2 bash -c "[[ \"\$($(declare -f etcdctl_at); $(declare -p LAB E2E_ETCDCTL E2E_CERTS); etcdctl_at https://10.77.0.12:2379 get /kubeadm-ha/during-outage --print-value-only --consistency=s)\" == yes ]]"
 
 timed "stacked: pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/stacked-destroy.log" 2>&1 || { tail -40 "$E2E_STATE/stacked-destroy.log"; exit 1; }
-for i in 1 2 3; do check "destroy removed etcd unit, data, certs and binaries on kha-node-$i" etcd_gone "kha-node-$i"; done
+for i in 1 2 3; do check "destroy removed etcd unit, data, certs, binaries and kubeadm-ha files on kha-node-$i" etcd_gone "kha-node-$i"; done
 e2e_stack_rm
 rm -rf "$E2E_CERTS"
 E2E_STACK=""

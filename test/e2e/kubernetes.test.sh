@@ -53,7 +53,7 @@ system_pods_running() {
 lease_holder() { k get lease -n kube-system "$1" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 lease_holder_via_worker() { kw get lease -n kube-system "$1" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 host_reset() {
-  on_host "$1" '[ ! -e /etc/kubernetes/kubelet.conf ] && [ ! -e /etc/kubernetes/manifests ] && ! systemctl is-active -q kubelet && ! systemctl is-active -q etcd && [ ! -e /var/lib/etcd ] && [ ! -e /etc/systemd/system/kubeadm-ha-apiserver-proxy.service ]'
+  on_host "$1" '[ ! -e /etc/kubernetes/kubelet.conf ] && [ ! -e /etc/kubernetes/manifests ] && ! systemctl is-active -q kubelet && ! systemctl is-active -q etcd && [ ! -e /var/lib/etcd ] && [ ! -e /etc/systemd/system/kubeadm-ha-apiserver-proxy.service ] && [ ! -e /opt/kubeadm-ha ]'
 }
 
 timed "lab boot (6 hosts)" bash "$LAB" up 6 >/dev/null

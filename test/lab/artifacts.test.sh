@@ -151,6 +151,19 @@ for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tab
   check "kube-proxy image: $t --version (nf_tables)" bash -c "chroot '$r' $t --version 2>&1 | grep -q 'nf_tables'"
 done
 check "kube-proxy image: iptables-legacy too" bash -c "chroot '$r' iptables-legacy --version | grep -q legacy"
+# kube-proxy's own use: restore a ruleset with the matches it uses, read it back (fresh netns)
+# shellcheck disable=SC2016  # the script runs in the new namespace
+iptables_roundtrip() {
+  unshare -n bash -c '
+    r="$1"
+    printf "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-X - [0:0]\n-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment \"default/kubernetes:https\" -m tcp --dport 443 -j KUBE-SVC-X\n-A KUBE-SVC-X -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.77.0.11:6443\n-A KUBE-SVC-X -j DNAT --to-destination 10.77.0.12:6443\nCOMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n" |
+      chroot "$r" iptables-restore --noflush -w 5 || exit 1
+    out="$(chroot "$r" iptables-save)" || exit 1
+    grep -q -- "--probability 0.5" <<<"$out" && grep -q -- "--ctstate INVALID -j DROP" <<<"$out" &&
+      chroot "$r" ip6tables -t nat -N KUBE-TEST -w 5 && chroot "$r" ip6tables-save -t nat | grep -q ":KUBE-TEST"
+  ' _ "$1"
+}
+check "kube-proxy image: iptables-restore/-save and ip6tables round trip (fresh netns)" iptables_roundtrip "$r"
 check "kube-proxy image: conntrack --version" bash -c "chroot '$r' conntrack --version | grep -q 'conntrack v'"
 check "kube-proxy image: nft --version" bash -c "chroot '$r' nft --version | grep -q nftables"
 check "kube-proxy image: PATH covers /usr/sbin" bash -c "jq -r '.config.Env[]' '$(config_of "registry.k8s.io/kube-proxy:v$VERSION")' | grep -q '^PATH=.*/usr/sbin'"
@@ -159,7 +172,7 @@ coredns_image="$(printf '%s\n' "${kubeadm_images[@]}" | grep /coredns/coredns:)"
 pause_image="$(printf '%s\n' "${kubeadm_images[@]}" | grep /pause:)"
 r="$(root_of "$coredns_image")"
 check "coredns image: -version = ${coredns_image##*:}" bash -c "chroot '$r' /coredns -version | grep -qx 'CoreDNS-${coredns_image##*:v}'"
-check "coredns image: has the kubeadm Corefile's plugins" bash -c "plugins=\$(chroot '$r' /coredns -plugins); for p in kubernetes forward cache errors health ready loop reload loadbalance log prometheus; do grep -q \"dns.\$p\$\" <<<\"\$plugins\" || { echo missing \$p; exit 1; }; done"
+check "coredns image: has the kubeadm Corefile's plugins" bash -c "plugins=\$(chroot '$r' /coredns -plugins); for p in kubernetes forward cache errors health ready loop reload loadbalance log prometheus; do grep -qx \"\$p\" <<<\"\$plugins\" || { echo missing \$p; exit 1; }; done"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
 wait_http() { local _; for _ in $(seq 50); do curl -fsS --max-time 1 "$@" 2>/dev/null && return 0; sleep 0.2; done; return 1; }

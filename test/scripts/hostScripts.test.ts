@@ -194,6 +194,21 @@ describe("kubeadm scripts", () => {
   });
 });
 
+describe("host-reset.sh", () => {
+  it("removes what host preparation installed, keeps containerd, and can run twice", () => {
+    box.write("opt/kubeadm-ha/artifacts/bin/kubelet", "x");
+    box.write("usr/local/bin/kubelet", "x");
+    box.write("etc/systemd/system/kubelet.service", "[Service]\n");
+    box.write("etc/sysctl.d/99-kubeadm-ha.conf", "x");
+    box.write("etc/containerd/config.toml", "version = 2\n");
+    for (let i = 0; i < 2; i++) expect(box.run("host-reset.sh").status).toBe(0);
+    for (const gone of ["opt/kubeadm-ha", "usr/local/bin/kubelet", "etc/systemd/system/kubelet.service", "etc/sysctl.d/99-kubeadm-ha.conf"]) {
+      expect(box.exists(gone)).toBe(false);
+    }
+    expect(box.exists("etc/containerd/config.toml")).toBe(true);
+  });
+});
+
 describe("apiserver proxy scripts", () => {
   beforeEach(() => {
     box.write("etc/kubeadm-ha/apiserver-proxy/nginx.conf", "stream {}\n");

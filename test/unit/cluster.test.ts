@@ -241,7 +241,13 @@ describe("kubeadm wiring", () => {
     await build(stacked());
     const resets = ofType("command:local:Command");
     expect(resets.map((r) => r.name).sort()).toEqual(
-      expect.arrayContaining(["kubeadm-ha-etcd-node-1-reset", "kubeadm-ha-cp-node-1-reset", "kubeadm-ha-workers-node-4-reset", "kubeadm-ha-proxy-node-4-reset"]),
+      expect.arrayContaining([
+        "kubeadm-ha-prep-node-1-reset",
+        "kubeadm-ha-etcd-node-1-reset",
+        "kubeadm-ha-cp-node-1-reset",
+        "kubeadm-ha-workers-node-4-reset",
+        "kubeadm-ha-proxy-node-4-reset",
+      ]),
     );
     for (const r of resets) {
       expect(r.inputs.create).toBe("true");
