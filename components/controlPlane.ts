@@ -103,7 +103,7 @@ export class ControlPlane extends pulumi.ComponentResource {
           discoveryEndpoint: discovery,
           caCertHash: pki.discoveryHash,
           ignorePreflightErrors: settings.ignorePreflightErrors,
-          controlPlane: { bindPort: settings.endpoint.port },
+          controlPlane: { bindPort: settings.endpoint.port, caCertPem: pki.kubernetesCa.certPem },
           files: files(node),
           // one at a time, as kubeadm advises for control-plane joins
           dependsOn: [...(args.after?.[node.name] ?? []), ...resets(node), previous],

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { HostFile, runOnNode } from "./remote";
-import { KUBEADM_JOIN_CONFIG, NodeSettings, renderJoinConfig } from "./render/kubeadm";
+import { KUBEADM_DISCOVERY_FILE, KUBEADM_JOIN_CONFIG, NodeSettings, renderDiscoveryKubeconfig, renderJoinConfig } from "./render/kubeadm";
 
 export interface JoinArgs {
   node: ClusterNode;
@@ -15,7 +15,8 @@ export interface JoinArgs {
   discoveryEndpoint: pulumi.Input<string>;
   caCertHash: pulumi.Input<string>;
   ignorePreflightErrors: string[];
-  controlPlane?: { bindPort: number };
+  /** control planes: their port, and the CA for file discovery (see renderJoinConfig) */
+  controlPlane?: { bindPort: number; caCertPem: pulumi.Input<string> };
   /** more files the node needs before joining (control planes: certificates, kubeadm.yaml) */
   files?: HostFile[];
   dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -48,6 +49,15 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
       );
     }),
   );
+  const cp = args.controlPlane;
+  const discoveryFile: HostFile[] = cp
+    ? [
+        {
+          path: KUBEADM_DISCOVERY_FILE,
+          content: pulumi.all([args.discoveryEndpoint, cp.caCertPem]).apply(([endpoint, ca]) => renderDiscoveryKubeconfig(`https://${endpoint}`, ca)),
+        },
+      ]
+    : [];
   const join = runOnNode(
     `${name}-join`,
     {
@@ -55,7 +65,7 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
       script: "kubeadm-join.sh",
       helpers: ["lib.sh"],
       env: { KHA_CONTROL_PLANE: String(Boolean(args.controlPlane)) },
-      files: [...(args.files ?? []), { path: KUBEADM_JOIN_CONFIG, content: joinConfig, mode: "0600" }],
+      files: [...(args.files ?? []), ...discoveryFile, { path: KUBEADM_JOIN_CONFIG, content: joinConfig, mode: "0600" }],
       dependsOn: [...args.dependsOn, token],
     },
     opts,

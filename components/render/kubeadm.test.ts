@@ -1,6 +1,6 @@
 import { parseAllDocuments, parse } from "yaml";
 import type { ApiEndpointConfig } from "../../config/types";
-import { ClusterSettings, controlPlaneEndpoint, renderInitConfig, renderJoinConfig } from "./kubeadm";
+import { ClusterSettings, controlPlaneEndpoint, renderDiscoveryKubeconfig, renderInitConfig, renderJoinConfig } from "./kubeadm";
 
 const proxy: ApiEndpointConfig = { mode: "nginx-proxy", port: 6443, vipImplementation: "keepalived", vipInterface: "eth0" };
 
@@ -95,7 +95,7 @@ describe("kubeadm join configuration", () => {
     expect(argsOf(join.nodeRegistration.kubeletExtraArgs)).toEqual({ "node-ip": "10.77.0.14" });
   });
 
-  it("a control plane: its own endpoint, no certificate key (certificates are pre-placed)", () => {
+  it("a control plane: file discovery, its own endpoint, no certificate key (certificates are pre-placed)", () => {
     const join = parse(
       renderJoinConfig(
         { discoveryEndpoint: "10.77.0.11:6443", token: "abcdef.0123456789abcdef", caCertHash: "sha256:00", ignorePreflightErrors: [], controlPlane: { advertiseAddress: "10.77.0.12", bindPort: 6443 } },
@@ -103,5 +103,9 @@ describe("kubeadm join configuration", () => {
       ),
     );
     expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: "10.77.0.12", bindPort: 6443 } });
+    expect(join.discovery).toEqual({ file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" }, tlsBootstrapToken: "abcdef.0123456789abcdef" });
+    const file = parse(renderDiscoveryKubeconfig("https://10.77.0.11:6443", "-----BEGIN CERTIFICATE-----\nx\n"));
+    expect(file.clusters[0].cluster.server).toBe("https://10.77.0.11:6443");
+    expect(file.users).toEqual([]);
   });
 });

@@ -146,6 +146,9 @@ export function renderInitConfig(cluster: ClusterSettings, node: NodeSettings): 
   ]);
 }
 
+/** the discovery kubeconfig of control-plane joins (see renderJoinConfig) */
+export const KUBEADM_DISCOVERY_FILE = "/etc/kubeadm-ha/discovery.conf";
+
 export interface JoinSettings {
   /** host:port used for discovery (any reachable apiserver) */
   discoveryEndpoint: string;
@@ -159,17 +162,43 @@ export interface JoinSettings {
 /**
  * `kubeadm join` (workers) and `kubeadm join --control-plane` (other control planes). Control
  * planes find their certificates pre-placed, so no certificateKey / upload-certs secret is used.
+ *
+ * Workers discover the cluster with the token, pinned to the CA's hash, through their own
+ * endpoint (the local proxy, the VIP or the LB). Control planes use file discovery instead: with
+ * `controlPlaneEndpoint: localhost:6443`, token discovery would hand a joining control plane the
+ * cluster-info's localhost address, where nothing serves until its own apiserver runs. The file
+ * (renderDiscoveryKubeconfig) names a running apiserver and carries the CA itself, so nothing is
+ * trusted on first use; the token is only the TLS bootstrap credential. The kubelet of a control
+ * plane then talks to its own apiserver (kubeadm's ControlPlaneKubeletLocalMode, on by default).
  */
 export function renderJoinConfig(join: JoinSettings, node: NodeSettings): string {
+  const discovery = join.controlPlane
+    ? { file: { kubeConfigPath: KUBEADM_DISCOVERY_FILE }, tlsBootstrapToken: join.token }
+    : {
+        bootstrapToken: { apiServerEndpoint: join.discoveryEndpoint, token: join.token, caCertHashes: [join.caCertHash] },
+        tlsBootstrapToken: join.token,
+      };
   const doc: Record<string, unknown> = {
     apiVersion: "kubeadm.k8s.io/v1beta4",
     kind: "JoinConfiguration",
-    discovery: {
-      bootstrapToken: { apiServerEndpoint: join.discoveryEndpoint, token: join.token, caCertHashes: [join.caCertHash] },
-      tlsBootstrapToken: join.token,
-    },
+    discovery,
     nodeRegistration: nodeRegistration(node, join.ignorePreflightErrors),
   };
   if (join.controlPlane) doc.controlPlane = { localAPIEndpoint: join.controlPlane };
   return documents([doc]);
+}
+
+/** File discovery for control-plane joins: a running apiserver and the CA, no credentials. */
+export function renderDiscoveryKubeconfig(server: string, caCertPem: string): string {
+  return stringify(
+    {
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "kubernetes", cluster: { server, "certificate-authority-data": Buffer.from(caCertPem, "utf8").toString("base64") } }],
+      contexts: [{ name: "discovery", context: { cluster: "kubernetes", user: "" } }],
+      "current-context": "discovery",
+      users: [],
+    },
+    { lineWidth: 0 },
+  );
 }

@@ -206,11 +206,16 @@ describe("kubeadm wiring", () => {
     const cpJoin = parse(bundleFile(step("kubeadm-ha-cp-node-2-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
     expect(cpJoin.controlPlane.localAPIEndpoint.advertiseAddress).toBe("10.77.0.12");
     expect(cpJoin.controlPlane.certificateKey).toBeUndefined();
-    expect(cpJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("10.77.0.11:6443");
-    expect(cpJoin.discovery.bootstrapToken.caCertHashes).toEqual([FIXTURE_CA_HASH]);
-    expect(cpJoin.discovery.bootstrapToken.token).toBe(FAKE_TOKEN);
+    // control planes discover through a file naming the first apiserver and carrying the CA
+    expect(cpJoin.discovery).toEqual({ file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" }, tlsBootstrapToken: FAKE_TOKEN });
+    const discovery = parse(bundleFile(step("kubeadm-ha-cp-node-2-join").inputs.stdin, "/etc/kubeadm-ha/discovery.conf")!);
+    expect(discovery.clusters[0].cluster.server).toBe("https://10.77.0.11:6443");
+    expect(Buffer.from(discovery.clusters[0].cluster["certificate-authority-data"], "base64").toString()).toContain("BEGIN CERTIFICATE");
+    expect(discovery.users).toEqual([]);
     const workerJoin = parse(bundleFile(step("kubeadm-ha-workers-node-4-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
     expect(workerJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("localhost:6443");
+    expect(workerJoin.discovery.bootstrapToken.caCertHashes).toEqual([FIXTURE_CA_HASH]);
+    expect(workerJoin.discovery.bootstrapToken.token).toBe(FAKE_TOKEN);
     expect(workerJoin.controlPlane).toBeUndefined();
     expect(workerJoin.nodeRegistration.kubeletExtraArgs).toEqual([
       { name: "node-ip", value: "10.77.0.14" },
