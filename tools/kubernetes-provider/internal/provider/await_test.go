@@ -18,11 +18,11 @@ func TestAwaitDaemonSet(t *testing.T) {
 		o    map[string]any
 		want bool
 	}{
-		{mk(2, 1, 3, 3, 3), false},                        // spec change not observed yet
-		{mk(2, 2, 3, 2, 3), false},                        // rollout in progress
-		{mk(2, 2, 3, 3, 2), false},                        // a pod not ready
-		{mk(2, 2, 3, 3, 3), true},                         // done
-		{mk(1, 1, 0, 0, 0), true},                         // no node matches: nothing to wait for
+		{mk(2, 1, 3, 3, 3), false},                            // spec change not observed yet
+		{mk(2, 2, 3, 2, 3), false},                            // rollout in progress
+		{mk(2, 2, 3, 3, 2), false},                            // a pod not ready
+		{mk(2, 2, 3, 3, 3), true},                             // done
+		{mk(1, 1, 0, 0, 0), true},                             // no node matches: nothing to wait for
 		{obj("metadata", obj("generation", int64(1))), false}, // no status yet
 	} {
 		ok, msg, err := Ready(gk, c.o)

@@ -602,6 +602,41 @@ func (p *Provider) opFor(urn, typ string, props *structpb.Struct, timeout float6
 	return opInfo{urn: urn, k: k, inputs: in, plain: toPlain(in), timeout: timeout}, nil
 }
 
+// previewCreateOutputs: a preview cannot know what the server fills in, so
+// the outputs are the inputs, with status unknown (not absent).
+func previewCreateOutputs(op opInfo) resource.PropertyMap {
+	outs := op.inputs.Copy()
+	if _, ok := outs["status"]; !ok && !op.k.Patch && HasAwaiter(op.k.GVK.GroupKind()) {
+		outs["status"] = resource.MakeComputed(resource.NewProperty(""))
+	}
+	return outs
+}
+
+// overlay is the preview of an update: the previous live object (outputs)
+// with the new inputs laid over it, and fields dropped from the inputs
+// removed, so server-filled fields (uid, clusterIP, status) stay known.
+func overlay(out, oldIn, newIn resource.PropertyMap) resource.PropertyMap {
+	res := out.Copy()
+	for k := range oldIn {
+		if _, ok := newIn[k]; !ok {
+			delete(res, k)
+		}
+	}
+	for k, nv := range newIn {
+		ov, ok := res[k]
+		if ok && nv.IsObject() && ov.IsObject() {
+			var oi resource.PropertyMap
+			if v, ok := oldIn[k]; ok && v.IsObject() {
+				oi = v.ObjectValue()
+			}
+			res[k] = resource.NewProperty(overlay(ov.ObjectValue(), oi, nv.ObjectValue()))
+			continue
+		}
+		res[k] = nv
+	}
+	return res
+}
+
 // Create applies the object (nothing in a preview: outputs are the inputs).
 func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	op, err := p.opFor(req.GetUrn(), req.GetType(), req.GetProperties(), req.GetTimeout())
@@ -609,7 +644,7 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 		return nil, err
 	}
 	if req.GetPreview() {
-		props, err := marshal(op.inputs)
+		props, err := marshal(previewCreateOutputs(op))
 		return &pulumirpc.CreateResponse{Properties: props}, err
 	}
 	if hasUnknown(op.plain) {
@@ -636,7 +671,17 @@ func (p *Provider) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*p
 		return nil, err
 	}
 	if req.GetPreview() {
-		props, err := marshal(op.inputs)
+		olds, err := unmarshal(req.GetOlds())
+		if err != nil {
+			return nil, err
+		}
+		oldIn, err := unmarshal(req.GetOldInputs())
+		if err != nil {
+			return nil, err
+		}
+		outs := overlay(olds, oldIn, op.inputs)
+		markSecret(outs, secretKeys(op.inputs))
+		props, err := marshal(outs)
 		return &pulumirpc.UpdateResponse{Properties: props}, err
 	}
 	if hasUnknown(op.plain) {

@@ -229,3 +229,35 @@ func TestClientConfigPath(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+func TestPreviewUpdateOverlaysOldOutputs(t *testing.T) {
+	p := configured(t, resource.PropertyMap{"kubeconfig": resource.NewProperty(deadKubeconfig)})
+	oldIn := resource.NewPropertyMapFromMap(map[string]any{
+		"metadata": map[string]any{"name": "c", "labels": map[string]any{"a": "1", "gone": "x"}},
+		"data":     map[string]any{"k": "v1"},
+	})
+	olds := resource.NewPropertyMapFromMap(map[string]any{
+		"metadata": map[string]any{"name": "c", "uid": "u-1", "labels": map[string]any{"a": "1", "gone": "x"}},
+		"data":     map[string]any{"k": "v1"},
+	})
+	news := resource.NewPropertyMapFromMap(map[string]any{
+		"metadata": map[string]any{"name": "c", "labels": map[string]any{"a": "2"}},
+		"data":     map[string]any{"k": "v2"},
+	})
+	resp, err := p.Update(context.Background(), &pulumirpc.UpdateRequest{Urn: cmURN, Preview: true,
+		Olds: mustStruct(t, olds), OldInputs: mustStruct(t, oldIn), News: mustStruct(t, news)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := toPlain(mustMap(t, resp.Properties))
+	if getString(got, "metadata", "uid") != "u-1" || getString(got, "data", "k") != "v2" ||
+		getString(got, "metadata", "labels", "a") != "2" || getMap(got, "metadata", "labels")["gone"] != nil {
+		t.Fatalf("overlay: %v", got)
+	}
+	// create preview: status of awaited kinds is unknown, not absent
+	resp2, err := p.Create(context.Background(), &pulumirpc.CreateRequest{Urn: "urn:pulumi:dev::proj::kubernetes:core/v1:Namespace::ns",
+		Properties: mustStruct(t, resource.PropertyMap{}), Preview: true})
+	if err != nil || !mustMap(t, resp2.Properties)["status"].IsComputed() {
+		t.Fatalf("create preview status: %v", err)
+	}
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Tests of the kubernetes provider plugin (tools/kubernetes-provider):
+#   1. go vet and the Go unit tests (token -> GVK, diff/replace decisions, await
+#      conditions on canned objects, Check autonaming, secrets, preview and
+#      Delete without a reachable cluster);
+#   2. (unless --unit) a REAL round trip: etcd 3.5.21 (lab/etcd-build.sh), a
+#      kube-apiserver v1.34.1 on 127.0.0.1 with openssl-made certificates and an
+#      audit log, and kube-controller-manager (namespace + garbage collector
+#      controllers only, so that deletions finish); a Node made with kubectl;
+#      then the real engine (our CLI and Node host, file backend) runs
+#      engine-test/project with @pulumi/kubernetes and the plugin built by
+#      tools/build-kubernetes.sh: preview (kubeconfig unknown) / up / kubectl
+#      checks / ConfigMap change = in-place update / no-op / refresh / destroy.
+#      Every process it starts is killed by PID; everything is on loopback.
+#
+# Usage: tools/kubernetes-provider/test.sh [--unit]
+# Kubernetes binaries (kube-apiserver, kube-controller-manager, kubectl) are taken
+# from $KHA_K8S_BIN, else $KHA_CACHE/artifacts/k8s-1.34.1/{build/k8s,bin} (lab/artifacts/build.sh).
+# The work dir is removed on success and kept (path printed) on failure.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+export CGO_ENABLED=0
+
+say() { printf '[kubernetes-provider] %s\n' "$*"; }
+
+(cd "$here" && go vet ./... && go test -count=1 ./...)
+if [[ "${1:-}" == --unit ]]; then
+  exit 0
+fi
+
+# shellcheck source=../env.sh
+source "$repo/tools/env.sh"
+K8S_VERSION=1.34.1
+PLUGIN_VERSION=4.34.2
+
+find_k8s_bin() { # <name>
+  local d
+  for d in "${KHA_K8S_BIN:-}" "$KHA_CACHE/artifacts/k8s-$K8S_VERSION/build/k8s" "$KHA_CACHE/artifacts/k8s-$K8S_VERSION/bin" \
+    "$repo/lab/.work/artifacts/build/k8s" "$repo/lab/.work/artifacts/bin"; do
+    if [[ -n "$d" && -x "$d/$1" ]]; then
+      echo "$d/$1"
+      return
+    fi
+  done
+  say "FAIL: $1 not found (set KHA_K8S_BIN or run lab/artifacts/build.sh)" >&2
+  return 1
+}
+apiserver_bin=$(find_k8s_bin kube-apiserver)
+kcm_bin=$(find_k8s_bin kube-controller-manager)
+kubectl_bin=$(find_k8s_bin kubectl)
+etcd_dir=$(bash "$repo/lab/etcd-build.sh")
+for tool in pulumi pulumi-language-nodejs node openssl python3; do
+  command -v "$tool" >/dev/null || { say "FAIL: $tool is not on PATH (tools/toolchain.sh builds pulumi and the host)"; exit 1; }
+done
+"$apiserver_bin" --version | grep -q "v$K8S_VERSION" || say "note: $("$apiserver_bin" --version), not v$K8S_VERSION"
+bash "$repo/tools/build-kubernetes.sh"
+plugin_dir="$KHA_TOOLCHAIN/kubernetes-$PLUGIN_VERSION"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kha-kp-test.XXXXXX")
+pids=()
+failures=0
+cleanup() {
+  local rc=$? i pid
+  # newest first (controller-manager, apiserver, etcd); TERM, then KILL after 15 s
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid=${pids[i]}
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 30); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ $rc == 0 && $failures == 0 ]]; then
+    rm -rf "$work"
+  else
+    say "kept $work for inspection (logs: $work/*.log)"
+  fi
+}
+trap cleanup EXIT
+
+check() {
+  local what="$1"
+  shift
+  if "$@"; then
+    say "ok   - $what"
+  else
+    say "FAIL - $what"
+    failures=$((failures + 1))
+  fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# --- certificates (openssl) ---
+pki="$work/pki"
+mkdir -p "$pki"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.crt" -days 1 -subj /CN=kha-kp-test-ca 2>/dev/null
+sign() { # <name> <subject> <extensions>
+  openssl req -newkey rsa:2048 -nodes -keyout "$pki/$1.key" -out "$pki/$1.csr" -subj "$2" 2>/dev/null
+  printf '%b' "$3" >"$pki/$1.ext"
+  openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 1 \
+    -extfile "$pki/$1.ext" -out "$pki/$1.crt" 2>/dev/null
+}
+sign apiserver /CN=kube-apiserver 'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1\nextendedKeyUsage=serverAuth\n'
+sign admin "/O=system:masters/CN=kha-admin" 'extendedKeyUsage=clientAuth\n'
+openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+cat >"$work/audit-policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+YAML
+
+# --- etcd, kube-apiserver, kube-controller-manager ---
+etcd_port=$(free_port)
+peer_port=$(free_port)
+api_port=$(free_port)
+"$etcd_dir/etcd" --name kp --data-dir "$work/etcd" \
+  --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+  --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+  --initial-cluster "kp=http://127.0.0.1:$peer_port" --listen-metrics-urls "" >"$work/etcd.log" 2>&1 &
+pids+=($!)
+"$apiserver_bin" --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
+  --secure-port="$api_port" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+  --client-ca-file="$pki/ca.crt" --service-account-issuer=https://kubernetes.default.svc \
+  --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+  --service-cluster-ip-range=10.96.0.0/12 --authorization-mode=RBAC --allow-privileged=true \
+  --disable-admission-plugins=ServiceAccount --cert-dir="$work/apiserver-certs" --profiling=false \
+  --audit-policy-file="$work/audit-policy.yaml" --audit-log-path="$work/audit.log" >"$work/apiserver.log" 2>&1 &
+pids+=($!)
+
+kubeconfig="$work/admin.kubeconfig"
+kc() { "$kubectl_bin" --kubeconfig "$kubeconfig" "$@"; }
+kc config set-cluster kp --server="https://127.0.0.1:$api_port" --certificate-authority="$pki/ca.crt" --embed-certs >/dev/null
+kc config set-credentials admin --client-certificate="$pki/admin.crt" --client-key="$pki/admin.key" --embed-certs >/dev/null
+kc config set-context kp --cluster=kp --user=admin >/dev/null
+kc config use-context kp >/dev/null
+
+ready=0
+for _ in $(seq 1 120); do
+  if kc get --raw /readyz >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
+  sleep 1
+done
+[[ $ready == 1 ]] || { say "FAIL: kube-apiserver not ready after 120 s"; tail -20 "$work/apiserver.log"; exit 1; }
+say "kube-apiserver $("$apiserver_bin" --version | cut -d' ' -f2) ready on 127.0.0.1:$api_port"
+"$kcm_bin" --kubeconfig="$kubeconfig" --controllers=namespace,garbagecollector --leader-elect=false \
+  --bind-address=127.0.0.1 --secure-port=0 >"$work/controller-manager.log" 2>&1 &
+pids+=($!)
+
+node=kha-kp-node-1
+kc apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: $node
+  labels: {existing: "yes"}
+YAML
+check "test node created with kubectl" kc get node "$node"
+
+# --- the engine ---
+proj="$work/project"
+cp -r "$here/engine-test/project" "$proj"
+ln -s "$repo/node_modules" "$proj/node_modules"
+cat >>"$proj/Pulumi.yaml" <<YAML
+plugins:
+  providers:
+    - name: kubernetes
+      version: $PLUGIN_VERSION
+      path: $plugin_dir
+YAML
+kha_backend "$work/state"
+cd "$proj"
+say "pulumi $(pulumi version), host $(pulumi-language-nodejs -version), plugin $("$plugin_dir/pulumi-resource-kubernetes" --version)"
+password="kp-test-password-$RANDOM$RANDOM"
+pulumi stack init dev --non-interactive >/dev/null
+pulumi config set --secret kubeconfig -- "$(cat "$kubeconfig")"
+pulumi config set nodeName "$node"
+pulumi config set haproxyCfg "global v1"
+pulumi config set --secret password "$password"
+
+ours() { grep -c '"userAgent":"pulumi-resource-kubernetes' "$work/audit.log" || true; }
+run() { # <log> <pulumi args...>
+  local log="$1"
+  shift
+  if ! pulumi "$@" --non-interactive >"$log" 2>&1; then
+    say "pulumi $* failed:"
+    cat "$log"
+    return 1
+  fi
+}
+
+n0=$(ours)
+run preview1.log preview
+check "first preview (kubeconfig unknown) plans the creates" grep -Eq "\+ +kubernetes:apps/v1:DaemonSet +ds +create" preview1.log
+check "first preview plans the NodePatch" grep -Eq "\+ +kubernetes:core/v1:NodePatch +label +create" preview1.log
+check "the preview sent no request to the cluster" test "$(ours)" = "$n0"
+
+run up1.log up --yes --skip-preview
+for r in "core/v1:Namespace +ns" "core/v1:ConfigMap +config" "core/v1:ConfigMap +auto" "core/v1:Secret +creds" \
+  "core/v1:Service +svc" "apps/v1:DaemonSet +ds" "core/v1:NodePatch +label"; do
+  check "up created $r" grep -Eq "kubernetes:$r +created" up1.log
+done
+check "the plugin talked to the cluster" test "$(ours)" -gt "$n0"
+ns=kha-kp-test
+check "namespace is Active (kubectl)" test "$(kc get ns "$ns" -o jsonpath='{.status.phase}')" = Active
+check "nsPhase output is Active" test "$(pulumi stack output nsPhase)" = Active
+check "ConfigMap data (kubectl)" test "$(kc -n "$ns" get cm service-loadbalancer -o jsonpath='{.data.haproxy\.cfg}')" = "global v1"
+auto=$(pulumi stack output autoName)
+check "autonamed ConfigMap $auto is auto-<8 hex>" grep -Eq '^auto-[0-9a-f]{8}$' <<<"$auto"
+check "autonamed ConfigMap exists (kubectl)" kc -n "$ns" get cm "$auto"
+check "Service nodePort 30800 (kubectl)" test "$(kc -n "$ns" get svc service-loadbalancer -o jsonpath='{.spec.ports[0].nodePort}')" = 30800
+check "clusterIP output matches kubectl" test "$(pulumi stack output clusterIP)" = "$(kc -n "$ns" get svc service-loadbalancer -o jsonpath='{.spec.clusterIP}')"
+check "nodePort output" test "$(pulumi stack output nodePort)" = 30800
+check "DaemonSet exists (kubectl)" kc -n "$ns" get ds service-loadbalancer
+check "DaemonSet carries the ConfigMap volume" test "$(kc -n "$ns" get ds service-loadbalancer -o jsonpath='{.spec.template.spec.volumes[0].configMap.name}')" = service-loadbalancer
+check "node got role=loadbalancer" test "$(kc get node "$node" -o jsonpath='{.metadata.labels.role}')" = loadbalancer
+check "node kept its own label" test "$(kc get node "$node" -o jsonpath='{.metadata.labels.existing}')" = yes
+check "the label is owned by the patch's own field manager" \
+  bash -c "'$kubectl_bin' --kubeconfig '$kubeconfig' get node '$node' --show-managed-fields -o json | grep -q '\"manager\": \"pulumi-kubernetes-'"
+check "Secret holds the password (kubectl)" test "$(kc -n "$ns" get secret creds -o jsonpath='{.data.password}' | base64 -d)" = "$password"
+check "Secret type output" test "$(pulumi stack output secretType)" = Opaque
+pulumi stack export >state1.json
+key_b64=$(grep 'client-key-data:' "$kubeconfig" | awk '{print $2}' | cut -c 100-160)
+check "kubeconfig is not in the state in clear" bash -c "! grep -qF -- '$key_b64' state1.json && ! grep -rqF -- '$key_b64' '$work/state'"
+check "password is not in the state in clear" bash -c "! grep -rqF -- '$password' '$work/state' && ! grep -qF -- '$(printf %s "$password" | base64)' state1.json"
+check "provider kubeconfig is a secret in the state" python3 - state1.json <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+prov = [r for r in st["deployment"]["resources"] if r["type"] == "pulumi:providers:kubernetes"]
+kc = prov[0]["inputs"]["kubeconfig"]
+sys.exit(0 if isinstance(kc, dict) and kc.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270" else 1)
+PY
+uid1=$(kc -n "$ns" get cm service-loadbalancer -o jsonpath='{.metadata.uid}')
+
+# --- change the ConfigMap data: an in-place update ---
+pulumi config set haproxyCfg "global v2"
+n1=$(ours)
+run preview2.log preview --diff
+check "preview shows the ConfigMap as an update" grep -Eq "~ kubernetes:core/v1:ConfigMap: \\(update\\)" preview2.log
+check "preview shows the data change" grep -Eq 'haproxy.cfg: "global v1" => "global v2"' preview2.log
+check "preview replaces nothing" bash -c "! grep -Eqi 'replace' preview2.log"
+check "preview knows the outputs (uid) of the updated ConfigMap" bash -c "! grep -q 'Undefined value (cmUid)' preview2.log"
+check "preview shows nothing else changing" grep -Eq "1 to update" preview2.log
+check "the preview (kubeconfig known) sent no request to the cluster" test "$(ours)" = "$n1"
+run up2.log up --yes --skip-preview
+check "up updated the ConfigMap" grep -Eq "kubernetes:core/v1:ConfigMap +config +updated" up2.log
+check "new data (kubectl)" test "$(kc -n "$ns" get cm service-loadbalancer -o jsonpath='{.data.haproxy\.cfg}')" = "global v2"
+check "same object (uid unchanged)" test "$(kc -n "$ns" get cm service-loadbalancer -o jsonpath='{.metadata.uid}')" = "$uid1"
+check "cmUid output is the live uid" test "$(pulumi stack output cmUid)" = "$uid1"
+
+# --- nothing to do ---
+run up3.log up --yes --skip-preview
+check "third up changes nothing" bash -c "grep -Eq '[0-9]+ unchanged' up3.log && ! grep -Eq '(updated|created|deleted|replaced)' up3.log"
+run refresh.log refresh --yes --skip-preview
+run preview3.log preview --expect-no-changes
+check "after refresh, preview expects no changes" true
+
+# --- destroy ---
+run destroy.log destroy --yes --skip-preview
+check "destroy deleted the DaemonSet" grep -Eq "kubernetes:apps/v1:DaemonSet +ds +deleted" destroy.log
+check "namespace is gone (kubectl)" bash -c "! '$kubectl_bin' --kubeconfig '$kubeconfig' get ns '$ns' 2>/dev/null"
+check "node still exists" kc get node "$node"
+check "node label role removed" test -z "$(kc get node "$node" -o jsonpath='{.metadata.labels.role}')"
+check "node kept its own label after destroy" test "$(kc get node "$node" -o jsonpath='{.metadata.labels.existing}')" = yes
+check "node annotation from the patch removed" bash -c "! '$kubectl_bin' --kubeconfig '$kubeconfig' get node '$node' -o jsonpath='{.metadata.annotations}' | grep -q patchForce"
+pulumi stack rm --yes --non-interactive >/dev/null
+
+if ((failures)); then
+  say "$failures check(s) failed"
+  exit 1
+fi
+say "PASS"
