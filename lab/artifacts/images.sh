@@ -179,9 +179,9 @@ main() {
     esac
   done
   [[ -n "$pause_tag" && -n "$coredns_tag" && ${#want[@]} -eq 4 ]] || die "unexpected kubeadm image list: ${list[*]}"
-  if [[ ! -x "$BUILD/coredns/coredns" ]] || ! "$BUILD/coredns/coredns" -version | grep -qx "CoreDNS-${coredns_tag#v}"; then
-    die "kubeadm wants coredns $coredns_tag; build it first (coredns.sh $coredns_tag)"
-  fi
+  local have=""
+  [[ -x "$BUILD/coredns/coredns" ]] && have="$("$BUILD/coredns/coredns" -version)" && have="${have%%$'\n'*}"
+  [[ "$have" == "CoreDNS-${coredns_tag#v}" ]] || die "kubeadm wants coredns $coredns_tag, build/coredns is '$have' (coredns.sh $coredns_tag)"
 
   for name in kube-apiserver kube-controller-manager kube-scheduler; do kube_image "$name" "v$VERSION"; done
   local apt_key

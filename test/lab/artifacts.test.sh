@@ -156,7 +156,7 @@ check "kube-proxy image: iptables-legacy too" bash -c "chroot '$r' iptables-lega
 iptables_roundtrip() {
   unshare -n bash -c '
     r="$1"
-    printf "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-X - [0:0]\n-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment \"default/kubernetes:https\" -m tcp --dport 443 -j KUBE-SVC-X\n-A KUBE-SVC-X -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.77.0.11:6443\n-A KUBE-SVC-X -j DNAT --to-destination 10.77.0.12:6443\nCOMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n" |
+    printf "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-X - [0:0]\n-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment \"default/kubernetes:https\" -m tcp --dport 443 -j KUBE-SVC-X\n-A KUBE-SVC-X -p tcp -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.77.0.11:6443\n-A KUBE-SVC-X -p tcp -j DNAT --to-destination 10.77.0.12:6443\nCOMMIT\n*filter\n:KUBE-FORWARD - [0:0]\n-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n" |
       chroot "$r" iptables-restore --noflush -w 5 || exit 1
     out="$(chroot "$r" iptables-save)" || exit 1
     grep -q -- "--probability 0.5" <<<"$out" && grep -q -- "--ctstate INVALID -j DROP" <<<"$out" &&
@@ -183,7 +183,7 @@ p="$(free_port)"
 printf '.:%s {\n  bind 127.0.0.1\n  hosts {\n    10.1.2.3 probe.lab\n  }\n  health 127.0.0.1:%s\n}\n' "$p" "$((p + 1))" >"$r/Corefile"
 (cd / && exec chroot "$r" /coredns -conf /Corefile >"$WORK/coredns.log" 2>&1) &
 PIDS+=($!)
-check "coredns image: serves (health answers)" wait_http "http://127.0.0.1:$((p + 1))/health"
+check "coredns image: serves (health answers)" wait_http -o /dev/null "http://127.0.0.1:$((p + 1))/health"
 
 # pause: exits 0 on SIGTERM
 r="$(root_of "$pause_image")"

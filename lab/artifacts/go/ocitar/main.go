@@ -244,7 +244,7 @@ func writeLayer(root, path string, mtime time.Time) (diffID, digest string, size
 	defer f.Close()
 	compressed := sha256.New()
 	counter := &countWriter{}
-	gz, err := gzip.NewWriterLevel(io.MultiWriter(f, compressed, counter), gzip.BestCompression)
+	gz, err := gzip.NewWriterLevel(io.MultiWriter(f, compressed, counter), gzip.DefaultCompression)
 	if err != nil {
 		return "", "", 0, err
 	}
