@@ -9,6 +9,7 @@
 #     language-nodejs-v3.259.0+kubeadm-ha.1/    our Node.js language host
 #     command-1.2.1/pulumi-resource-command     tools/build-command.sh
 #     tls-5.6.1/pulumi-resource-tls             tools/build-tls.sh
+#     kubernetes-4.34.2/pulumi-resource-kubernetes  tools/build-kubernetes.sh
 #     bin/{pulumi,pulumi-language-nodejs}       hard links: what PATH gets
 #     bin/pulumi-resource-pulumi-nodejs         copy of the tools/ script (dynamic providers)
 #   $KHA_CACHE/pulumi-home/plugins/resource-<name>-v<version>/   (PULUMI_HOME)
@@ -63,12 +64,13 @@
 #       surface, and the one unsupported feature: synchronous invokes).
 # * Dynamic providers: tools/pulumi-resource-pulumi-nodejs, a 3-line plugin
 #   that runs @pulumi/pulumi/cmd/dynamic-provider, copied beside `pulumi`.
-# * Providers: tools/build-command.sh and tools/build-tls.sh (see their
-#   headers), installed with `pulumi plugin install resource <name> <version>
-#   --file <binary>`, where <version> is the `pulumi.version` of
-#   node_modules/@pulumi/<name>/package.json (the engine wants an exact match).
-#   Providers of packages the program does not use (aws, digitalocean,
-#   kubernetes) are loaded lazily and need not be installed.
+# * Providers: tools/build-command.sh, tools/build-tls.sh and
+#   tools/build-kubernetes.sh (see their headers; command and kubernetes are
+#   our own implementations, tls is the bridged upstream), installed with
+#   `pulumi plugin install resource <name> <version> --file <binary>`, where
+#   <version> is the `pulumi.version` of node_modules/@pulumi/<name>/package.json
+#   (the engine wants an exact match). Providers of packages the program does
+#   not use (aws, digitalocean) are loaded lazily and need not be installed.
 #
 # Timings on the 2-core VM: tools/README.md ("Build times").
 set -euo pipefail
@@ -212,7 +214,7 @@ if [[ $rc == 0 ]]; then
   link_bin "$host_dir/pulumi-language-nodejs"
   # Plugin serving pulumi.dynamic.Resource providers; pulumi finds it beside itself.
   cp -f "$here/pulumi-resource-pulumi-nodejs" "$bin_dir/"
-  for p in command tls; do
+  for p in command tls kubernetes; do
     t0=$(date +%s)
     prc=0
     ensure_provider "$p" || prc=$?

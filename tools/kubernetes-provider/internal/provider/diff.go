@@ -57,9 +57,23 @@ var immutableFields = map[schema.GroupKind][][]string{
 // ImmutableFields returns the immutable field paths of a kind (for docs and tests).
 func ImmutableFields(gk schema.GroupKind) [][]string { return immutableFields[gk] }
 
+// DiffOptions are the provider settings that change diff decisions.
+type DiffOptions struct {
+	// ReplaceConfigMapData / ReplaceSecretData: a change of a ConfigMap's
+	// data/binaryData (a Secret's data/stringData/type) replaces it. Set when
+	// the provider's enableConfigMapMutable / enableSecretMutable is
+	// explicitly false (upstream's default); unset, they update in place.
+	ReplaceConfigMapData bool
+	ReplaceSecretData    bool
+}
+
 // Diff compares the old and new inputs of a resource of kind k. defaultNS is
 // the namespace an object without metadata.namespace goes to.
-func Diff(k Kind, olds, news map[string]any, defaultNS string) DiffResult {
+func Diff(k Kind, olds, news map[string]any, defaultNS string, opts ...DiffOptions) DiffResult {
+	var o DiffOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	var res DiffResult
 	diffValues(resource.PropertyPath{}, olds, news, &res.Changes)
 
@@ -80,8 +94,10 @@ func Diff(k Kind, olds, news map[string]any, defaultNS string) DiffResult {
 			}
 		}
 		// ConfigMaps and Secrets marked immutable cannot change their contents.
-		if (k.GVK.Group == "" && (k.GVK.Kind == "ConfigMap" || k.GVK.Kind == "Secret")) &&
-			getPath2(olds, "immutable") == true {
+		isCM := k.GVK.Group == "" && k.GVK.Kind == "ConfigMap"
+		isSecret := k.GVK.Group == "" && k.GVK.Kind == "Secret"
+		if (isCM && o.ReplaceConfigMapData) || (isSecret && o.ReplaceSecretData) || ((isCM || isSecret) &&
+			getPath2(olds, "immutable") == true) {
 			for _, f := range []string{"data", "binaryData", "stringData", "immutable"} {
 				if !equalValues(getPath2(olds, f), getPath2(news, f)) {
 					replacePaths = append(replacePaths, resource.PropertyPath{f})

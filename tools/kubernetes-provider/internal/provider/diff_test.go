@@ -104,6 +104,12 @@ func TestDiffConfigMapDataInPlace(t *testing.T) {
 	if !ok || c.Replace || res.Replace {
 		t.Fatalf("want in-place data update, got %+v", res)
 	}
+	if res := Diff(k, a, b, "default", DiffOptions{ReplaceConfigMapData: true}); !res.Replace || !res.DeleteBeforeReplace {
+		t.Fatalf("enableConfigMapMutable=false: data change must replace: %+v", res)
+	}
+	if res := Diff(k, a, b, "default", DiffOptions{ReplaceSecretData: true}); res.Replace {
+		t.Fatalf("the Secret option does not apply to ConfigMaps: %+v", res)
+	}
 	a["immutable"], b["immutable"] = true, true
 	if res := Diff(k, a, b, "default"); !res.Replace {
 		t.Fatalf("immutable ConfigMap data change must replace: %+v", res)

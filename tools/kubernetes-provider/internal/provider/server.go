@@ -40,6 +40,9 @@ type Config struct {
 	DeleteUnreachable bool
 	EnablePatchForce  bool
 	UpsertExisting    bool
+	// explicitly false: ConfigMap / Secret content changes replace (upstream default)
+	ConfigMapImmutable bool
+	SecretImmutable    bool
 }
 
 // Provider implements pulumirpc.ResourceProviderServer.
@@ -181,6 +184,12 @@ func (p *Provider) Configure(_ context.Context, req *pulumirpc.ConfigureRequest)
 	c.DeleteUnreachable = configBool(args, vars, "deleteUnreachable")
 	c.EnablePatchForce = configBool(args, vars, "enablePatchForce")
 	c.UpsertExisting = configBool(args, vars, "upsertExistingObjects")
+	if s, _ := configString(args, vars, "enableConfigMapMutable"); s == "false" {
+		c.ConfigMapImmutable = true
+	}
+	if s, _ := configString(args, vars, "enableSecretMutable"); s == "false" {
+		c.SecretImmutable = true
+	}
 
 	ns := c.Namespace
 	if ns == "" && !c.KubeconfigUnknown {
@@ -346,8 +355,9 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 	}
 	p.mu.Lock()
 	ns := p.defaultNS
+	dopts := DiffOptions{ReplaceConfigMapData: p.cfg.ConfigMapImmutable, ReplaceSecretData: p.cfg.SecretImmutable}
 	p.mu.Unlock()
-	res := Diff(k, toPlain(olds), toPlain(news), ns)
+	res := Diff(k, toPlain(olds), toPlain(news), ns, dopts)
 	return diffResponse(res), nil
 }
 

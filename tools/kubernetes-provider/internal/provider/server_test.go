@@ -80,6 +80,13 @@ func TestConfigureDefaultNamespaceAndUnknown(t *testing.T) {
 	if p.defaultNS != "ops" {
 		t.Fatalf("provider namespace wins: %q", p.defaultNS)
 	}
+	if p.cfg.ConfigMapImmutable {
+		t.Fatal("enableConfigMapMutable unset: ConfigMaps update in place")
+	}
+	p = configured(t, resource.PropertyMap{"enableConfigMapMutable": resource.NewProperty("false"), "enableSecretMutable": resource.NewProperty("true")})
+	if !p.cfg.ConfigMapImmutable || p.cfg.SecretImmutable {
+		t.Fatalf("explicit enableConfigMapMutable=false: %+v", p.cfg)
+	}
 	p = configured(t, resource.PropertyMap{"kubeconfig": resource.MakeComputed(resource.NewProperty(""))})
 	if !p.cfg.KubeconfigUnknown || p.defaultNS != "default" {
 		t.Fatalf("unknown kubeconfig: %+v %q", p.cfg, p.defaultNS)
