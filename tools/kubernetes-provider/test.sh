@@ -261,6 +261,32 @@ check "cmUid output is the live uid" test "$(pulumi stack output cmUid)" = "$uid
 # --- nothing to do ---
 run up3.log up --yes --skip-preview
 check "third up changes nothing" bash -c "grep -Eq '[0-9]+ unchanged' up3.log && ! grep -Eq '(updated|created|deleted|replaced)' up3.log"
+# --- await: a Deployment that never rolls out fails the up after its 3 s timeout ---
+pulumi config set probeAwait true
+if pulumi up --yes --skip-preview --non-interactive >up4.log 2>&1; then
+  say "FAIL - up with a never-ready Deployment succeeded"
+  failures=$((failures + 1))
+fi
+check "the await timed out after the annotation's 3 s" grep -q "timed out after 3s" up4.log
+check "the error says what it waited for" grep -q "waiting for the controller to observe generation" up4.log
+check "the applied Deployment stays in the state (partial failure)" bash -c "pulumi stack export | grep -q 'kubernetes:apps/v1:Deployment::probe'"
+probe=$(kc -n "$ns" get deploy -o jsonpath='{.items[0].metadata.name}')
+check "the Deployment $probe exists (kubectl)" grep -Eq '^probe-[0-9a-f]{8}$' <<<"$probe"
+
+# --- immutable selector: the DaemonSet is replaced (delete first: same name) ---
+ds_uid1=$(kc -n "$ns" get ds service-loadbalancer -o jsonpath='{.metadata.uid}')
+pulumi config rm probeAwait
+pulumi config set dsApp lb2
+run up5.log up --yes --skip-preview
+check "the DaemonSet was replaced" grep -Eq "kubernetes:apps/v1:DaemonSet +ds +replaced" up5.log
+check "the Service selector changed in place" grep -Eq "kubernetes:core/v1:Service +svc +updated" up5.log
+check "the probe Deployment was deleted" grep -Eq "kubernetes:apps/v1:Deployment +probe +deleted" up5.log
+check "no Deployment left (kubectl; foreground deletion finished)" test -z "$(kc -n "$ns" get deploy -o name)"
+check "new DaemonSet object (uid changed)" test "$(kc -n "$ns" get ds service-loadbalancer -o jsonpath='{.metadata.uid}')" != "$ds_uid1"
+check "dsUid output is the new uid" test "$(pulumi stack output dsUid)" = "$(kc -n "$ns" get ds service-loadbalancer -o jsonpath='{.metadata.uid}')"
+check "new selector (kubectl)" test "$(kc -n "$ns" get ds service-loadbalancer -o jsonpath='{.spec.selector.matchLabels.app}')" = lb2
+check "Service selector (kubectl)" test "$(kc -n "$ns" get svc service-loadbalancer -o jsonpath='{.spec.selector.app}')" = lb2
+
 run refresh.log refresh --yes --skip-preview
 run preview3.log preview --expect-no-changes
 check "after refresh, preview expects no changes" true

@@ -49,7 +49,8 @@ const secret = new k8s.core.v1.Secret(
   { metadata: { name: "creds", namespace: ns.metadata.name }, stringData: { password: config.requireSecret("password") } },
   opts,
 );
-const appLabels = { app: "service-loadbalancer" };
+// changing dsApp changes the DaemonSet's (immutable) selector: a replacement
+const appLabels = { app: config.get("dsApp") ?? "service-loadbalancer" };
 const ds = new k8s.apps.v1.DaemonSet(
   "ds",
   {
@@ -86,6 +87,22 @@ const svc = new k8s.core.v1.Service(
   opts,
 );
 
+// probeAwait: a Deployment nothing will ever roll out (no controller runs), so
+// the await times out after 3 s and the up fails, leaving it in the state.
+if (config.getBoolean("probeAwait")) {
+  new k8s.apps.v1.Deployment(
+    "probe",
+    {
+      metadata: { namespace: ns.metadata.name, annotations: { "pulumi.com/timeoutSeconds": "3" } },
+      spec: {
+        selector: { matchLabels: { app: "probe" } },
+        template: { metadata: { labels: { app: "probe" } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+      },
+    },
+    opts,
+  );
+}
+
 export const nsName = ns.metadata.name;
 export const nsPhase = ns.status.phase;
 export const cmName = cm.metadata.name;
@@ -93,6 +110,7 @@ export const cmUid = cm.metadata.uid;
 export const autoName = auto.metadata.name;
 export const secretType = secret.type;
 export const dsName = ds.metadata.name;
+export const dsUid = ds.metadata.uid;
 export const clusterIP = svc.spec.clusterIP;
 export const nodePort = svc.spec.ports[0].nodePort;
 export const nodeLabels = label.metadata.labels;
