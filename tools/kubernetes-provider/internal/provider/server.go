@@ -717,8 +717,25 @@ func splitID(id string) (namespace, name string) {
 	return "", id
 }
 
-// Read GETs the object (refresh, import). A missing object reads as deleted.
+// Read GETs the object (refresh, import). A missing object reads as deleted;
+// so does any object of an unreachable cluster when deleteUnreachable is set
+// (otherwise an unreachable cluster is an error, as upstream).
 func (p *Provider) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	resp, err := p.read(ctx, req)
+	if err != nil && unreachable(err) {
+		p.mu.Lock()
+		skip := p.cfg.DeleteUnreachable
+		p.mu.Unlock()
+		if skip {
+			p.warn(ctx, req.GetUrn(), fmt.Sprintf("cluster unreachable (%v): %s read as deleted (deleteUnreachable)", err, req.GetId()))
+			return &pulumirpc.ReadResponse{}, nil
+		}
+		return nil, fmt.Errorf("%w (the cluster is unreachable: if it is gone for good, set the provider's deleteUnreachable or PULUMI_K8S_DELETE_UNREACHABLE=true)", err)
+	}
+	return resp, err
+}
+
+func (p *Provider) read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
 	k, err := ParseToken(tokenOf(req.GetUrn(), req.GetType()))
 	if err != nil {
 		return nil, err
@@ -811,7 +828,7 @@ func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*e
 			p.warn(ctx, op.urn, fmt.Sprintf("cluster unreachable (%v): removing %s from the state only (deleteUnreachable)", err, req.GetId()))
 			return &emptypb.Empty{}, nil
 		}
-		return nil, fmt.Errorf("%w (the cluster is unreachable: set the provider's deleteUnreachable to drop its resources from the state)", err)
+		return nil, fmt.Errorf("%w (the cluster is unreachable: if it is gone for good, set the provider's deleteUnreachable or PULUMI_K8S_DELETE_UNREACHABLE=true to drop its resources from the state)", err)
 	}
 	if err != nil {
 		return nil, err

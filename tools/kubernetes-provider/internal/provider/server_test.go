@@ -184,6 +184,14 @@ func TestDeleteUnreachable(t *testing.T) {
 	if _, err := p.Delete(context.Background(), &pulumirpc.DeleteRequest{Urn: cmURN, Id: "team-a/x", Properties: mustStruct(t, in)}); err != nil {
 		t.Fatalf("deleteUnreachable: %v", err)
 	}
+	if resp, err := p.Read(context.Background(), &pulumirpc.ReadRequest{Urn: cmURN, Id: "team-a/x", Properties: mustStruct(t, in)}); err != nil || resp.Id != "" {
+		t.Fatalf("refresh with deleteUnreachable reads as deleted: %v %v", resp, err)
+	}
+	p = configured(t, resource.PropertyMap{"kubeconfig": resource.NewProperty(deadKubeconfig)})
+	if _, err := p.Read(context.Background(), &pulumirpc.ReadRequest{Urn: cmURN, Id: "team-a/x", Properties: mustStruct(t, in)}); err == nil ||
+		!strings.Contains(err.Error(), "PULUMI_K8S_DELETE_UNREACHABLE") {
+		t.Fatalf("refresh of an unreachable cluster must fail: %v", err)
+	}
 }
 
 func TestOutputsKeepSecrets(t *testing.T) {
