@@ -16,7 +16,7 @@
 # tools/toolchain.sh installs it into $PULUMI_HOME/plugins/resource-kubernetes-v4.34.2/.
 #
 # Timing on the 2-core machine (module cache already holding client-go v0.34.1 and sdk v3.259.0):
-# cold GOCACHE 2 min 23 s wall at load ~5 (-trimpath build), warm GOCACHE (sources changed) 3-4 s,
+# cold (empty GOCACHE) 2 min 24 s wall at load 3-5, warm GOCACHE (sources changed) 3-4 s,
 # cache hit < 1 s. See also tools/README.md ("Build times").
 set -euo pipefail
 

@@ -9,8 +9,12 @@
 #      controllers only, so that deletions finish); a Node made with kubectl;
 #      then the real engine (our CLI and Node host, file backend) runs
 #      engine-test/project with @pulumi/kubernetes and the plugin built by
-#      tools/build-kubernetes.sh: preview (kubeconfig unknown) / up / kubectl
-#      checks / ConfigMap change = in-place update / no-op / refresh / destroy.
+#      tools/build-kubernetes.sh: preview (kubeconfig unknown, no request in the
+#      audit log) / up / kubectl checks / secrets encrypted in the state /
+#      ConfigMap change = in-place update / no-op up / await timeout = partial
+#      failure / immutable DaemonSet selector = replacement / refresh / destroy
+#      (namespace gone, the node loses the patch's label and keeps its own).
+#      ~1.5 min once the plugin is built.
 #      Every process it starts is killed by PID; everything is on loopback.
 #
 # Usage: tools/kubernetes-provider/test.sh [--unit]
