@@ -43,7 +43,12 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:serviceLoadBalancer:ServiceLoadBalancer", name, {}, opts);
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig, enableServerSideApply: true }, { parent: this });
+    // deleteUnreachable: a cluster whose machines are already gone must not wedge `pulumi destroy`
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: args.kubeconfig, enableServerSideApply: true, deleteUnreachable: true },
+      { parent: this },
+    );
     const k8sOpts = { parent: this, provider: this.provider, dependsOn: args.dependsOn };
 
     const labels = args.nodes.map(
