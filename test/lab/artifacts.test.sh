@@ -20,7 +20,9 @@
 #   - determinism: ocitar twice over the same tree gives the same bytes, and the echo image rebuilt
 #     from scratch has the same digest as the cached one
 #   - if a lab host answers (lab/lab.sh status), `ctr -n k8s.io images import` of the echo tar on
-#     it and a `ctr run` of the image answering over HTTP. The lab is never started or stopped here.
+#     it and a `ctr run` of the image answering over HTTP; with KHA_ARTIFACTS_TEST_SMOKE=1 also
+#     lab/artifacts/smoke.sh there (kubeadm init, kube-proxy, CoreDNS, echo behind a Service,
+#     haproxy pod, apiserver proxy; all undone after). The lab is never started or stopped here.
 # Prints "N passed, N failed" last.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -266,6 +268,10 @@ if [[ -n "$host" && -n "$echo_tar" ]]; then
     ctr -n k8s.io task rm -f kha-echo-test >/dev/null 2>&1 || true; ctr -n k8s.io containers rm kha-echo-test >/dev/null 2>&1 || true' </dev/null 2>&1 || true)"
   check "lab $host: ctr run echo answers (host=lab.drill)" grep -qx 'host=lab.drill' <<<"$out"
   lab 'ctr -n k8s.io images rm kubeadm-ha.local/echo:lab >/dev/null 2>&1 || true' </dev/null || true
+  if [[ "${KHA_ARTIFACTS_TEST_SMOKE:-0}" == 1 ]]; then
+    check "lab $host: one-node kubeadm cluster from the artifacts (lab/artifacts/smoke.sh)" \
+      bash "$REPO/lab/artifacts/smoke.sh" "$host"
+  fi
 else
   echo "skip lab import/run: no lab host running (lab/lab.sh up 1)"
 fi
