@@ -54,7 +54,7 @@ go_key() { echo "$(go env GOVERSION) $(go env GOOS)/$(go env GOARCH)"; }
 
 part_tools() {
   local key
-  key="$(inputs_key "$(go_key)" "$ARTIFACTS_SRC/go/go.mod" "$ARTIFACTS_SRC"/go/*/*.go)"
+  key="$(inputs_key "$(go_key)" "$GOFLAGS" "$ARTIFACTS_SRC/go/go.mod" "$ARTIFACTS_SRC"/go/*/*.go)"
   if part_current tools "$key"; then log "tools: up to date"; return 0; fi
   rm -rf "$BUILD/tools"
   (cd "$ARTIFACTS_SRC/go" && nice -n 10 go build -trimpath -ldflags "-s -w" -o "$BUILD/tools/" ./...)

@@ -10,7 +10,9 @@ die() { log "error: $*"; exit 1; }
 
 # Go settings for every build here: static, module mode, reproducible paths.
 go_env() {
-  export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+  # -buildvcs=false: our tools live in this git checkout; VCS stamps would make their bytes
+  # depend on the commit and a dirty tree
+  export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
   command -v go >/dev/null 2>&1 || die "go is not on PATH (tools/toolchain.sh or /usr/local/go/bin)"
 }
 
