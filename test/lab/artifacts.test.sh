@@ -245,6 +245,8 @@ mkdir -p "$WORK/det/tree/a/b" && echo hi >"$WORK/det/tree/a/b/f" && ln -s b/f "$
 touch "$WORK/det/tree/a/b/f"
 "$TOOLS/ocitar" -root "$WORK/det/tree" -name x.local/det:1 -o "$WORK/det/2.tar" >/dev/null
 check "ocitar: same tree, same bytes" cmp -s "$WORK/det/1.tar" "$WORK/det/2.tar"
+no_vcs_stamp() { ! go version -m "$1" 2>/dev/null | grep -q 'vcs\.'; }
+check "echo and pause carry no VCS stamp (bytes independent of the checkout)" bash -c "$(declare -f no_vcs_stamp); no_vcs_stamp '$TOOLS/echo' && no_vcs_stamp '$TOOLS/pause'"
 echo_tar="${TAR_OF[kubeadm-ha.local/echo:lab]:-}"
 if [[ -n "$echo_tar" ]]; then
   mkdir -p "$WORK/det/root/tmp" "$WORK/det/root/etc" && chmod 1777 "$WORK/det/root/tmp"
