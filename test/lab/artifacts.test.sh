@@ -60,7 +60,7 @@ elif [[ ! -d "$DIR/images" ]]; then
 fi
 
 # --- layout and binaries --------------------------------------------------------------------------
-static() { [[ -x "$1" ]] && ! readelf -l "$1" 2>/dev/null | grep -q 'INTERP'; }
+static() { [[ -x "$1" ]] && ! ldd "$1" >/dev/null 2>&1; }  # ldd: "not a dynamic executable"
 for b in kubeadm kubelet kubectl etcd etcdctl; do check "bin/$b is a static executable" static "$DIR/bin/$b"; done
 check "kubeadm version -o short = v$VERSION" test "$("$DIR/bin/kubeadm" version -o short)" == "v$VERSION"
 check "kubelet --version = Kubernetes v$VERSION" test "$("$DIR/bin/kubelet" --version)" == "Kubernetes v$VERSION"
