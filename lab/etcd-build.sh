@@ -13,7 +13,9 @@ KHA_CACHE="${KHA_CACHE:-$HOME/.cache/kubeadm-ha}"
 OUT="$KHA_CACHE/artifacts/etcd-$VERSION"
 log() { printf '[etcd-build] %s\n' "$*" >&2; }
 
-if [[ -x "$OUT/etcd" && -x "$OUT/etcdctl" ]] && "$OUT/etcd" --version 2>/dev/null | grep -q "etcd Version: $VERSION"; then
+version_line=""
+if [[ -x "$OUT/etcd" ]]; then version_line="$("$OUT/etcd" --version 2>/dev/null || true)"; fi
+if [[ -x "$OUT/etcdctl" && "$version_line" == *"etcd Version: $VERSION"* ]]; then
   echo "$OUT"
   exit 0
 fi

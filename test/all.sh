@@ -56,7 +56,7 @@ run_stage unit npx --no-install jest --ci
 run_stage toolchain bash tools/toolchain.sh
 run_stage providers run_each tools/command-provider/test.sh tools/tls-provider/test.sh
 run_stage engine run_each test/engine/smoke.test.sh test/engine/tls-roundtrip.test.sh test/engine/dev-preview.test.sh tools/command-provider/engine-test/run.sh
-run_stage lab run_each test/lab/lab.test.sh
+run_stage lab run_each test/lab/lab.test.sh test/lab/artifacts.test.sh
 run_stage e2e run_each test/e2e/etcd.test.sh test/e2e/kubernetes.test.sh
 
 echo

@@ -33,6 +33,10 @@ export function renderContainerdConfig(sandboxImage: string): string {
     "",
     `[${cri}]`,
     `  sandbox_image = "${sandboxImage}"`,
+    // pods never get an oom_score_adj below containerd's own (-999 under its unit), which the
+    // kubelet never asks for; it lets containerd run where the score cannot be lowered at all
+    // (hosts that are containers, like the lab's)
+    "  restrict_oom_score_adj = true",
     "",
     `[${cri}.containerd]`,
     '  default_runtime_name = "runc"',

@@ -116,6 +116,8 @@ function kubeProxyConfiguration(podCidr: string) {
     apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
     kind: "KubeProxyConfiguration",
     clusterCIDR: podCidr,
+    // NodePorts (the service load balancer's 30800/30443) answer on the node's primary address
+    nodePortAddresses: ["primary"],
     // leave the kernel's conntrack table size alone: hosts tune it themselves, and containers
     // (the lab's hosts) cannot set it at all
     conntrack: { maxPerCore: 0 },
