@@ -9,7 +9,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 : "${KHA_PROXY_IMAGE:?}"
-if ! ctr -n k8s.io images ls -q | grep -qxF "$KHA_PROXY_IMAGE"; then
+# (the list is captured first: `ctr ... | grep -q` would fail under pipefail when grep stops early)
+images=$(ctr -n k8s.io images ls -q)
+if ! grep -qxF "$KHA_PROXY_IMAGE" <<< "$images"; then
   [[ "${KHA_PULL:-false}" == true ]] || die "image $KHA_PROXY_IMAGE is not in containerd (add its tar to artifacts, or use artifacts.source: release)"
   log "pulling $KHA_PROXY_IMAGE"
   ctr -n k8s.io images pull "$KHA_PROXY_IMAGE" >/dev/null
