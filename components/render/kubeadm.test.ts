@@ -39,7 +39,7 @@ describe("kubeadm init configuration", () => {
       },
     });
     expect(d.InitConfiguration.localAPIEndpoint).toEqual({ advertiseAddress: "10.77.0.11", bindPort: 6443 });
-    expect(d.InitConfiguration.skipPhases).toEqual(["upload-certs"]);
+    expect(d.InitConfiguration.skipPhases).toBeUndefined();
     expect(d.ClusterConfiguration.networking).toMatchObject({ podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12" });
     expect(d.KubeletConfiguration.cgroupDriver).toBe("systemd");
     expect(d.KubeProxyConfiguration.conntrack.maxPerCore).toBe(0);

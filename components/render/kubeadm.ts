@@ -138,9 +138,9 @@ export function renderInitConfig(cluster: ClusterSettings, node: NodeSettings): 
       apiVersion: "kubeadm.k8s.io/v1beta4",
       kind: "InitConfiguration",
       localAPIEndpoint: { advertiseAddress: node.ip, bindPort: cluster.endpoint.port },
+      // certificates come from ClusterPki; kubeadm only writes the kubeconfigs it signs itself.
+      // (Its upload-certs phase does nothing without --upload-certs, which is never passed.)
       nodeRegistration: nodeRegistration(node, cluster.ignorePreflightErrors),
-      // certificates come from ClusterPki; kubeadm only writes the kubeconfigs it signs itself
-      skipPhases: ["upload-certs"],
     },
     clusterConfiguration(cluster),
     kubeletConfiguration(),
