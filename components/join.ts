@@ -22,6 +22,18 @@ export interface JoinArgs {
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
+const TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
+
+/**
+ * The token is the last line the token step prints (put-files reports its files first). Its value
+ * never appears in an error message.
+ */
+export function tokenFromStdout(stdout: string, node: string): string {
+  const token = stdout.trim().split("\n").pop()?.trim() ?? "";
+  if (!TOKEN.test(token)) throw new Error(`kubeadm token create on the first control plane printed no bootstrap token for ${node}`);
+  return token;
+}
+
 export interface Joined {
   token: command.remote.Command;
   join: command.remote.Command;
@@ -40,7 +52,7 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
       return renderJoinConfig(
         {
           discoveryEndpoint,
-          token: stdout.trim(),
+          token: tokenFromStdout(stdout, args.node.name),
           caCertHash,
           ignorePreflightErrors: args.ignorePreflightErrors,
           controlPlane: args.controlPlane ? { advertiseAddress: ip, bindPort: args.controlPlane.bindPort } : undefined,

@@ -109,3 +109,20 @@ describe("kubeadm join configuration", () => {
     expect(file.users).toEqual([]);
   });
 });
+
+import { tokenFromStdout } from "../join";
+
+describe("bootstrap token from the token step", () => {
+  it("takes the last line, after put-files' report", () => {
+    expect(tokenFromStdout("changed /opt/kubeadm-ha/scripts/kubeadm-token.sh\nabcdef.0123456789abcdef\n", "w-1")).toBe("abcdef.0123456789abcdef");
+  });
+
+  it("refuses anything that is not a token, without echoing it", () => {
+    expect(() => tokenFromStdout("changed /x\nnot-a-token-value\n", "w-1")).toThrow(/printed no bootstrap token for w-1$/);
+    try {
+      tokenFromStdout("secretish.value", "w-1");
+    } catch (e) {
+      expect(String(e)).not.toContain("secretish");
+    }
+  });
+});

@@ -40,7 +40,8 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
     case "aws:ec2/keyPair:KeyPair":
       return { ...inputs, keyName: inputs.keyName };
     case "command:remote:Command":
-      return { ...inputs, stdout: name.endsWith("-token") ? `${FAKE_TOKEN}\n` : "", stderr: "" };
+      // like the real step: put-files reports its files before the token line
+      return { ...inputs, stdout: name.endsWith("-token") ? `unchanged /opt/kubeadm-ha/scripts/kubeadm-token.sh\n${FAKE_TOKEN}\n` : "", stderr: "" };
     case "command:local:Command":
       return { ...inputs, stdout: "", stderr: "" };
     case "tls:index/privateKey:PrivateKey":
