@@ -106,7 +106,7 @@ describe("kubeadm join configuration", () => {
     expect(join.discovery).toEqual({ file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" }, tlsBootstrapToken: "abcdef.0123456789abcdef" });
     const file = parse(renderDiscoveryKubeconfig("https://10.77.0.11:6443", "-----BEGIN CERTIFICATE-----\nx\n"));
     expect(file.clusters[0].cluster.server).toBe("https://10.77.0.11:6443");
-    expect(file.users).toEqual([]);
+    expect(file.users).toEqual([{ name: "discovery", user: {} }]);
   });
 });
 

@@ -197,9 +197,10 @@ export function renderDiscoveryKubeconfig(server: string, caCertPem: string): st
       apiVersion: "v1",
       kind: "Config",
       clusters: [{ name: "kubernetes", cluster: { server, "certificate-authority-data": Buffer.from(caCertPem, "utf8").toString("base64") } }],
-      contexts: [{ name: "discovery", context: { cluster: "kubernetes", user: "" } }],
+      // a user without credentials: the token in tlsBootstrapToken is the only credential
+      contexts: [{ name: "discovery", context: { cluster: "kubernetes", user: "discovery" } }],
       "current-context": "discovery",
-      users: [],
+      users: [{ name: "discovery", user: {} }],
     },
     { lineWidth: 0 },
   );

@@ -211,7 +211,7 @@ describe("kubeadm wiring", () => {
     const discovery = parse(bundleFile(step("kubeadm-ha-cp-node-2-join").inputs.stdin, "/etc/kubeadm-ha/discovery.conf")!);
     expect(discovery.clusters[0].cluster.server).toBe("https://10.77.0.11:6443");
     expect(Buffer.from(discovery.clusters[0].cluster["certificate-authority-data"], "base64").toString()).toContain("BEGIN CERTIFICATE");
-    expect(discovery.users).toEqual([]);
+    expect(discovery.users).toEqual([{ name: "discovery", user: {} }]);
     const workerJoin = parse(bundleFile(step("kubeadm-ha-workers-node-4-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
     expect(workerJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("localhost:6443");
     expect(workerJoin.discovery.bootstrapToken.caCertHashes).toEqual([FIXTURE_CA_HASH]);
