@@ -7,7 +7,7 @@ import type * as command from "@pulumi/command";
 import type { CniName } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { runOnNode } from "./remote";
-import { cniManifestUrl, renderPodNetworkService, renderPodNetworkTimer } from "./render/cni";
+import { cniManifestUrl, renderPodNetworkRbac, renderPodNetworkService, renderPodNetworkTimer } from "./render/cni";
 
 export interface CniArgs {
   cni: CniName;
@@ -29,6 +29,18 @@ export class Cni extends pulumi.ComponentResource {
     super("kubeadm-ha:cni:Cni", name, {}, opts);
     const parent = { parent: this };
     if (args.cni === "bridge") {
+      const rbac = runOnNode(
+        `${name}-rbac`,
+        {
+          node: args.firstControlPlane,
+          script: "cni-bridge-rbac.sh",
+          helpers: ["lib.sh"],
+          files: [{ path: "/etc/kubeadm-ha/pod-network-rbac.yaml", content: renderPodNetworkRbac() }],
+          dependsOn: [args.controlPlaneReady],
+        },
+        parent,
+      );
+      this.steps.push(rbac);
       for (const node of args.nodes) {
         this.steps.push(
           runOnNode(
@@ -41,7 +53,7 @@ export class Cni extends pulumi.ComponentResource {
                 { path: "/etc/systemd/system/kubeadm-ha-pod-network.service", content: renderPodNetworkService(node.name, args.podCidr) },
                 { path: "/etc/systemd/system/kubeadm-ha-pod-network.timer", content: renderPodNetworkTimer() },
               ],
-              dependsOn: [args.joined[node.name]],
+              dependsOn: [args.joined[node.name], rbac],
             },
             parent,
           ),

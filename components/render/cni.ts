@@ -43,3 +43,34 @@ export function renderPodNetworkTimer(): string {
     "",
   ].join("\n");
 }
+
+/**
+ * Lets every node list nodes, which the bridge sync needs to route other nodes' pod ranges. The
+ * Node authorizer of Kubernetes 1.32+ only lets a kubelet read its own Node; RBAC adds the rest.
+ */
+export function renderPodNetworkRbac(): string {
+  return [
+    "apiVersion: rbac.authorization.k8s.io/v1",
+    "kind: ClusterRole",
+    "metadata:",
+    "  name: kubeadm-ha:pod-network-sync",
+    "rules:",
+    '  - apiGroups: [""]',
+    '    resources: ["nodes"]',
+    '    verbs: ["get", "list", "watch"]',
+    "---",
+    "apiVersion: rbac.authorization.k8s.io/v1",
+    "kind: ClusterRoleBinding",
+    "metadata:",
+    "  name: kubeadm-ha:pod-network-sync",
+    "roleRef:",
+    "  apiGroup: rbac.authorization.k8s.io",
+    "  kind: ClusterRole",
+    "  name: kubeadm-ha:pod-network-sync",
+    "subjects:",
+    "  - apiGroup: rbac.authorization.k8s.io",
+    "    kind: Group",
+    "    name: system:nodes",
+    "",
+  ].join("\n");
+}
