@@ -20,7 +20,8 @@ export function renderHaproxyConfig(routes: ServiceRoute[]): string {
     "# managed by kubeadm-ha: host-name routing to in-cluster services",
     "global",
     "  log stdout format raw local0 info",
-    "  maxconn 20000",
+    // two file descriptors per connection must fit the container's open-files limit
+    "  maxconn 4096",
     "",
     "defaults",
     "  log global",
