@@ -1,3 +1,7 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { renderBundle, renderStepProgram, shellQuote } from "./program";
 
 describe("step programs", () => {
@@ -18,5 +22,34 @@ describe("step programs", () => {
     const program = renderStepProgram({ title: "t", putFilesScript: "#!/bin/bash\n", files: [], run: "/opt/kubeadm-ha/scripts/x.sh", env: { KHA_B: "2", KHA_A: "o'k" } });
     expect(program.trimEnd().split("\n").pop()).toBe(`KHA_A='o'"'"'k' KHA_B='2' bash /opt/kubeadm-ha/scripts/x.sh </dev/null`);
     expect(() => renderStepProgram({ title: "t", putFilesScript: "", files: [], run: "/x", env: { "bad name": "" } })).toThrow(/bad environment/);
+  });
+});
+
+describe("step programs run for real", () => {
+  it("install put-files atomically and run each step with its files in place, many at once", () => {
+    // the program's absolute paths are rebased onto a temporary directory for the test
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-program-"));
+    const putFiles = fs.readFileSync(path.join(__dirname, "..", "scripts", "put-files.sh"), "utf8");
+    try {
+      const count = 8;
+      for (let i = 0; i < count; i++) {
+        const program = renderStepProgram({
+          title: `t${i}`,
+          putFilesScript: putFiles,
+          files: [{ path: `/opt/kubeadm-ha/scripts/step${i}.sh`, content: `echo ran-${i} > ${dir}/out${i}\n`, mode: "0755" }],
+          run: `/opt/kubeadm-ha/scripts/step${i}.sh`,
+          env: {},
+        });
+        fs.writeFileSync(path.join(dir, `p${i}`), program.replace(/\/opt\/kubeadm-ha/g, `${dir}/opt/kubeadm-ha`));
+      }
+      const runAll = Array.from({ length: count }, (_, i) => `bash -s < ${dir}/p${i} > ${dir}/log${i} 2>&1 &`).join("\n");
+      execFileSync("bash", ["-c", `${runAll}\nwait`], { encoding: "utf8" });
+      for (let i = 0; i < count; i++) {
+        expect(fs.readFileSync(path.join(dir, `out${i}`), "utf8")).toBe(`ran-${i}\n`);
+      }
+      expect(fs.readdirSync(path.join(dir, "opt/kubeadm-ha/scripts")).filter((f) => f.startsWith(".put-files"))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

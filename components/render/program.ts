@@ -62,9 +62,13 @@ export function renderStepProgram(step: StepProgram): string {
     `# kubeadm-ha: ${step.title.replace(/\n/g, " ")}`,
     "set -euo pipefail",
     `install -d -m 0755 ${SCRIPTS_DIR}`,
-    `base64 -d > ${SCRIPTS_DIR}/put-files.sh <<'KHA_EOF'`,
+    // steps run concurrently on a node: each writes its own copy of put-files.sh and renames it
+    // into place, so no step ever reads a file another step is still writing
+    `kha_put=$(mktemp ${SCRIPTS_DIR}/.put-files.XXXXXX)`,
+    `base64 -d > "$kha_put" <<'KHA_EOF'`,
     base64Lines(step.putFilesScript),
     "KHA_EOF",
+    `mv -f "$kha_put" ${SCRIPTS_DIR}/put-files.sh`,
     `bash ${SCRIPTS_DIR}/put-files.sh <<'KHA_EOF'`,
     renderBundle(step.files) + "KHA_EOF",
     `${[...assignments, "bash", step.run].join(" ")} </dev/null`,
