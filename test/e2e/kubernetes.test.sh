@@ -101,8 +101,9 @@ lease_line() { kw get lease -n kube-system kube-controller-manager -o jsonpath='
 last_renew=""
 new_acquire=""
 moved() {
-  local holder renew acquire
-  read -r holder renew acquire < <(lease_line) || return 1
+  local line holder renew acquire
+  line=$(lease_line) || return 1
+  read -r holder renew acquire <<< "$line"
   if [[ "${holder%%_*}" == "$holder_node" ]]; then
     last_renew="$renew"
     return 1
