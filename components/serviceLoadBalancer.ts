@@ -43,10 +43,13 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:serviceLoadBalancer:ServiceLoadBalancer", name, {}, opts);
-    // deleteUnreachable: a cluster whose machines are already gone must not wedge `pulumi destroy`
+    // deleteUnreachable: a cluster whose machines are already gone must not wedge `pulumi destroy`.
+    // enableConfigMapMutable: a routes change patches the HAProxy ConfigMap in place (upstream's
+    // default replaces it, which with a fixed name deletes it first); the checksum annotation on
+    // the pod template then rolls the DaemonSet, awaited by the provider.
     this.provider = new k8s.Provider(
       `${name}-k8s`,
-      { kubeconfig: args.kubeconfig, enableServerSideApply: true, deleteUnreachable: true },
+      { kubeconfig: args.kubeconfig, enableServerSideApply: true, enableConfigMapMutable: true, deleteUnreachable: true },
       { parent: this },
     );
     const k8sOpts = { parent: this, provider: this.provider, dependsOn: args.dependsOn };

@@ -18,6 +18,8 @@ log() { printf '[dev] %s\n' "$*"; }
 
 prepare() {
   bash tools/install-deps.sh
+  # shellcheck source=tools/env.sh
+  source "$REPO/tools/env.sh"
   [[ -d node_modules/@pulumi/pulumi ]] || npm ci --ignore-scripts --no-audit --no-fund
   bash tools/toolchain.sh
 }

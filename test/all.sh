@@ -11,6 +11,13 @@
 # lab (real hosts in a private network namespace) and e2e (real clusters in the lab).
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
+# The project's Node.js and the offline engine on PATH (tools/install-deps.sh installs the former).
+# shellcheck source=tools/env.sh
+source tools/env.sh
+if [[ "$(node --version)" != "v$KHA_NODE_VERSION" ]]; then
+  echo "Node.js v$KHA_NODE_VERSION is not installed: run bash tools/install-deps.sh" >&2
+  exit 1
+fi
 
 stages=${KHA_STAGES:-"types shellcheck unit toolchain providers engine lab e2e"}
 passed=0

@@ -1,72 +1,32 @@
 #!/usr/bin/env bash
-# Build the Pulumi "command" resource provider plugin, version 1.2.1, the one
-# @pulumi/command@1.2.1 asks the engine for, offline (only the Go module proxy).
+# Build upstream's "command" resource provider plugin offline.
 #
-# Why our own source: the module proxy refuses github.com/pulumi/pulumi-command/provider
-# at every version, so tools/command-provider/ is kubeadm-ha's own implementation of
-# the subset of the `command` package schema this project uses, with the package's
-# documented semantics (see tools/command-provider/README.md): command:remote:Command,
-# command:remote:CopyToRemote, command:remote:CopyFile, command:local:Command and the
-# command:local:run invoke, on github.com/pulumi/pulumi-go-provider v1.5.0 (infer) and
-# github.com/pulumi/pulumi/sdk/v3 v3.259.0 (pinned by its go.mod/go.sum).
+# Source: the unmodified upstream tree pulumi-command-v<version>/provider in the shared upstream
+# folder (github.com/pulumi/pulumi-command at tag v<version>; its README), <version> being the
+# @pulumi/command pinned in package.json. Its go.mod and go.sum pin every dependency, all served
+# by the module proxy, so the build is upstream's: go build ./cmd/pulumi-resource-command in a
+# throwaway copy, the version stamped as upstream's Makefile does (-X .../pkg/version.Version).
 #
-# Output: ${KHA_TOOLCHAIN:-${KHA_CACHE:-$HOME/.cache/kubeadm-ha}/toolchain}/command-1.2.1/
-#   pulumi-resource-command   the plugin (reports 1.2.1 to `--version` and GetPluginInfo)
-#   source.sha256             hash of the sources, this script and the Go version
-# Reused when present and the hash matches; KHA_COMMAND_REBUILD=1 forces a rebuild.
-# tools/toolchain.sh installs it into $PULUMI_HOME/plugins/resource-command-v1.2.1/.
-#
-# Timing on the 2-core machine: cold GOCACHE ~6.5 min wall under load ~12 from other builds
-# (2 min 48 s of CPU, so ~2-3 min on an idle machine; module cache already filled),
-# warm GOCACHE (stamp removed) ~5 s, cache hit < 1 s.
+# Output: $KHA_TOOLCHAIN/command-<version>/pulumi-resource-command, reused while the source tree and
+# the inputs are unchanged (KHA_REBUILD=1 forces). Build times: tools/README.md.
 set -euo pipefail
 
-VERSION=1.2.1
+MODULE=github.com/pulumi/pulumi-command/provider
+
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-self="$here/$(basename "${BASH_SOURCE[0]}")"
-src="$here/command-provider"
-toolchain="${KHA_TOOLCHAIN:-${KHA_CACHE:-$HOME/.cache/kubeadm-ha}/toolchain}"
-out="$toolchain/command-$VERSION"
-bin="$out/pulumi-resource-command"
-stamp="$out/source.sha256"
-start=$(date +%s)
+# shellcheck source=tools/lib-build.sh
+source "$here/lib-build.sh"
+version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/command"]' "$here/../package.json")
 
-log() { printf '[build-command] %s\n' "$*" >&2; }
-elapsed() { echo "$(($(date +%s) - start))s"; }
+kb_init command "$version" pulumi-resource-command
+src=$(kb_upstream_dir "pulumi-command-v$version")/provider
+kb_want "$(echo "$version" | kb_hash "$src" /dev/stdin)"
+kb_cached && exit 0
 
-command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
-
-# Everything that determines the binary (tests do not).
-source_hash() {
-  (
-    cd "$src"
-    find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) ! -name '*_test.go' -print0 |
-      LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum <"$self"
-    go env GOVERSION GOOS GOARCH
-  ) | sha256sum | cut -d' ' -f1
-}
-want=$(source_hash)
-
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-
-if [[ "${KHA_COMMAND_REBUILD:-0}" != 1 && -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-  log "reusing $bin (source hash ${want:0:12}) in $(elapsed)"
-  exit 0
-fi
-
-export GOFLAGS="${GOFLAGS:-} -mod=mod"
-export CGO_ENABLED=0
-tmp="$bin.tmp.$$"
-trap 'rm -f "$tmp"' EXIT
-
-log "building pulumi-resource-command $VERSION ($(go env GOVERSION))"
-(cd "$src" && go build -trimpath -ldflags "-s -w -X main.version=$VERSION" -o "$tmp" ./cmd/pulumi-resource-command)
-got=$("$tmp" --version)
-[[ "$got" == "$VERSION" ]] || { log "built plugin reports version '$got', want $VERSION"; exit 1; }
-
-mv -f "$tmp" "$bin"
-printf '%s\n' "$want" >"$stamp"
-log "built $bin in $(elapsed)"
+kb_copy_tree "$src"
+cd "$kb_work"
+kb_log "building pulumi-resource-command $version from $src ($(go env GOVERSION))"
+nice -n 5 go build -trimpath -ldflags "-s -w -X $MODULE/pkg/version.Version=v$version" \
+  -o "$kb_tmp" ./cmd/pulumi-resource-command
+# No version flag: tools/toolchain.sh checks the version the plugin reports in its schema.
+kb_install

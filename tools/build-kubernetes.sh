@@ -1,71 +1,50 @@
 #!/usr/bin/env bash
-# Build the Pulumi "kubernetes" resource provider plugin, version 4.34.2, the one
-# @pulumi/kubernetes@4.34.2 asks the engine for, offline (only the Go module proxy).
+# Build upstream's "kubernetes" resource provider plugin, offline (only the Go module proxy).
 #
-# Why our own source: the module proxy refuses github.com/pulumi/pulumi-kubernetes/provider/v4
-# at every version (403), so tools/kubernetes-provider/ is kubeadm-ha's own implementation:
-# a plain gRPC ResourceProvider (github.com/pulumi/pulumi/sdk/v3 v3.259.0 plugin helpers)
-# serving any kubernetes:<group>/<version>:<Kind> token and the ...Patch kinds generically
-# through the cluster's discovery, with server-side apply (k8s.io/client-go v0.34.1), pinned by
-# its go.mod/go.sum. Semantics and deviations: tools/kubernetes-provider/README.md.
+# Source: github.com/pulumi/pulumi-kubernetes/provider/v4 at the module version below, the one the
+# module proxy serves (upstream master, 2026-01-15), unmodified. Upstream's own build does three
+# things, and so does this one, in a throwaway copy of the module:
+#   1. its go.mod replaces github.com/pulumi/pulumi-kubernetes/sdk/v4 with ../sdk (the repository's
+#      sibling folder, not in the module): point that replace at the served sdk/v4 it requires;
+#   2. `go run generate.go` in cmd/pulumi-resource-kubernetes with VERSION set writes
+#      schema-embed.json and terraform-mapping-embed.json (the files main.go embeds);
+#   3. go build ./cmd/pulumi-resource-kubernetes with the version stamped into pkg/version.
+# Every other dependency is at the version upstream's go.mod/go.sum pins.
 #
-# Output: ${KHA_TOOLCHAIN:-${KHA_CACHE:-$HOME/.cache/kubeadm-ha}/toolchain}/kubernetes-4.34.2/
-#   pulumi-resource-kubernetes   the plugin (reports 4.34.2 to `--version` and GetPluginInfo)
-#   source.sha256                hash of the sources, this script and the Go version
-# Reused when present and the hash matches; KHA_KUBERNETES_REBUILD=1 forces a rebuild.
-# tools/toolchain.sh installs it into $PULUMI_HOME/plugins/resource-kubernetes-v4.34.2/.
+# Version: the plugin reports the version of @pulumi/kubernetes pinned in package.json (the engine
+# asks for exactly that one); that SDK release is the one cut from this line of upstream's master.
 #
-# Timing on the 2-core machine (module cache already holding client-go v0.34.1 and sdk v3.259.0):
-# cold (empty GOCACHE) 2 min 24 s wall at load 3-5, warm GOCACHE (sources changed) 3-4 s,
-# cache hit < 1 s. See also tools/README.md ("Build times").
+# Output: $KHA_TOOLCHAIN/kubernetes-<version>/pulumi-resource-kubernetes, reused while this script,
+# tools/lib-build.sh, the module version and the Go version are unchanged (KHA_REBUILD=1 forces).
+# Build times: tools/README.md.
 set -euo pipefail
 
-VERSION=4.34.2
+MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
+MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
+SDK_MODULE=github.com/pulumi/pulumi-kubernetes/sdk/v4
+SDK_VERSION=v4.24.0 # what the module's go.mod requires
+
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-self="$here/$(basename "${BASH_SOURCE[0]}")"
-src="$here/kubernetes-provider"
-toolchain="${KHA_TOOLCHAIN:-${KHA_CACHE:-$HOME/.cache/kubeadm-ha}/toolchain}"
-out="$toolchain/kubernetes-$VERSION"
-bin="$out/pulumi-resource-kubernetes"
-stamp="$out/source.sha256"
-start=$(date +%s)
+# shellcheck source=tools/lib-build.sh
+source "$here/lib-build.sh"
+version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/kubernetes"]' "$here/../package.json")
 
-log() { printf '[build-kubernetes] %s\n' "$*" >&2; }
-elapsed() { echo "$(($(date +%s) - start))s"; }
+kb_init kubernetes "$version" pulumi-resource-kubernetes
+kb_want "$(printf '%s %s %s\n' "$MODULE_VERSION" "$SDK_VERSION" "$version" | kb_hash /dev/stdin)"
+kb_cached && exit 0
 
-command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
+kb_log "downloading $MODULE@$MODULE_VERSION"
+src=$(cd "$(mktemp -d)" && go mod download -json "$MODULE@$MODULE_VERSION" | jq -r .Dir)
+[[ -d "$src/cmd/pulumi-resource-kubernetes" ]] || { kb_log "module source not found at '$src'"; exit 1; }
+kb_copy_tree "$src"
+cd "$kb_work"
+go mod edit -replace "$SDK_MODULE=$SDK_MODULE@$SDK_VERSION"
 
-# Everything that determines the binary (tests do not).
-source_hash() {
-  (
-    cd "$src"
-    find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) ! -name '*_test.go' -print0 |
-      LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum <"$self"
-    go env GOVERSION GOOS GOARCH
-  ) | sha256sum | cut -d' ' -f1
-}
-want=$(source_hash)
+kb_log "generating the embedded schema (version $version) at $(kb_elapsed)"
+(cd cmd/pulumi-resource-kubernetes && VERSION="$version" nice -n 5 go run generate.go)
 
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-
-if [[ "${KHA_KUBERNETES_REBUILD:-0}" != 1 && -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-  log "reusing $bin (source hash ${want:0:12}) in $(elapsed)"
-  exit 0
-fi
-
-export GOFLAGS="${GOFLAGS:-} -mod=mod"
-export CGO_ENABLED=0
-tmp="$bin.tmp.$$"
-trap 'rm -f "$tmp"' EXIT
-
-log "building pulumi-resource-kubernetes $VERSION ($(go env GOVERSION))"
-(cd "$src" && nice -n 10 go build -trimpath -ldflags "-s -w -X main.version=$VERSION" -o "$tmp" ./cmd/pulumi-resource-kubernetes)
-got=$("$tmp" --version)
-[[ "$got" == "$VERSION" ]] || { log "built plugin reports version '$got', want $VERSION"; exit 1; }
-
-mv -f "$tmp" "$bin"
-printf '%s\n' "$want" >"$stamp"
-log "built $bin in $(elapsed)"
+kb_log "building pulumi-resource-kubernetes $version ($(go env GOVERSION)) at $(kb_elapsed)"
+nice -n 5 go build -trimpath -ldflags "-s -w -X $MODULE/pkg/version.Version=$version" \
+  -o "$kb_tmp" ./cmd/pulumi-resource-kubernetes
+# No version flag: tools/toolchain.sh checks the version the plugin reports in its schema.
+kb_install

@@ -15,6 +15,14 @@ case ":$PATH:" in
   *":$KHA_TOOLCHAIN/bin:"*) ;;
   *) export PATH="$KHA_TOOLCHAIN/bin:$PATH" ;;
 esac
+# The project's Node.js (tools/install-node.sh pins the version), ahead of the machine's: npm, npx,
+# jest and Pulumi's language host all run on it.
+KHA_NODE_VERSION="$(sed -n 's/^NODE_VERSION=\([0-9.]*\).*/\1/p' "$(dirname "${BASH_SOURCE[0]}")/install-node.sh")"
+export KHA_NODE_BIN="$KHA_CACHE/node-v$KHA_NODE_VERSION/bin"
+case ":$PATH:" in
+  *":$KHA_NODE_BIN:"*) ;;
+  *) export PATH="$KHA_NODE_BIN:$PATH" ;;
+esac
 
 # Plugins live in $PULUMI_HOME/plugins/resource-<name>-v<version>/ (installed
 # by tools/toolchain.sh); nothing is ever downloaded.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests and the lab need, when missing (idempotent). Go and
-# Node.js come with the machine; everything else here is from Debian's archive.
+# Installs the Debian packages the tests and the lab need, when missing (idempotent), and the
+# project's Node.js (tools/install-node.sh). Go comes with the machine.
 set -euo pipefail
 
 packages=(
@@ -15,12 +15,13 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  # openssh-server's package starts sshd on port 22 of this machine; the tests start their own
+  # sshd on loopback ports, so leave the system one as the package set it up.
+  echo "install-deps: done"
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-# openssh-server's package starts sshd on port 22 of this machine; the tests start their own
-# sshd on loopback ports, so leave the system one as the package set it up.
-echo "install-deps: done"
+bash "$(dirname "${BASH_SOURCE[0]}")/install-node.sh"

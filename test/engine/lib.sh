@@ -7,6 +7,8 @@
 #   engine_stage_fixture NAME       copy fixtures/NAME to a temp dir (cd there),
 #                                   link the repo's node_modules, and point
 #                                   PULUMI_BACKEND_URL at a fresh state dir
+#   ENGINE_CLEANUPS+=(FUNCTION)     run FUNCTION on exit, before the work dir goes
+#                                   (stop what the test started, by PID)
 #   check DESCRIPTION CMD...        run CMD, print ok/FAIL, count failures
 #   engine_finish                   print the summary, exit 1 on any failure
 
@@ -16,6 +18,7 @@ REPO="$(cd "$ENGINE_TEST_DIR/../.." && pwd)"
 source "$REPO/tools/env.sh"
 
 ENGINE_FAILURES=0
+ENGINE_CLEANUPS=()
 ENGINE_NAME="$(basename "$0" .test.sh)"
 
 say() { printf '[%s] %s\n' "$ENGINE_NAME" "$*"; }
@@ -56,6 +59,8 @@ engine_stage_fixture() {
 }
 
 engine_cleanup() {
+  local f
+  for f in "${ENGINE_CLEANUPS[@]}"; do "$f" || true; done
   if [[ $1 == 0 && $ENGINE_FAILURES == 0 ]]; then
     rm -rf "$ENGINE_WORK"
   else

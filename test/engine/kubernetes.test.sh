@@ -1,44 +1,29 @@
 #!/usr/bin/env bash
-# Tests of the kubernetes provider plugin (tools/kubernetes-provider):
-#   1. go vet and the Go unit tests (token -> GVK, diff/replace decisions, await
-#      conditions on canned objects, Check autonaming, secrets, preview and
-#      Delete without a reachable cluster);
-#   2. (unless --unit) a REAL round trip: etcd 3.5.21 (lab/etcd-build.sh), a
-#      kube-apiserver v1.34.1 on 127.0.0.1 with openssl-made certificates and an
-#      audit log, and kube-controller-manager (namespace + garbage collector
-#      controllers only, so that deletions finish); a Node made with kubectl;
-#      then the real engine (our CLI and Node host, file backend) runs
-#      engine-test/project with @pulumi/kubernetes and the plugin built by
-#      tools/build-kubernetes.sh: preview (kubeconfig unknown, no request in the
-#      audit log) / up / kubectl checks / secrets encrypted in the state /
-#      ConfigMap change = in-place update / no-op up / await timeout = partial
-#      failure / immutable DaemonSet selector = replacement / refresh / destroy
-#      (namespace gone, the node loses the patch's label and keeps its own).
-#      ~1.5 min once the plugin is built.
-#      Every process it starts is killed by PID; everything is on loopback.
+# Upstream's kubernetes plugin (tools/build-kubernetes.sh) through the real engine, against a REAL
+# kube-apiserver: etcd 3.5.21 (lab/etcd-build.sh), a kube-apiserver v1.34.1 on 127.0.0.1 with
+# openssl-made certificates and an audit log, and kube-controller-manager (namespace + garbage
+# collector controllers only, so that deletions finish); a Node made with kubectl. Then
+# fixtures/kubernetes (the objects components/serviceLoadBalancer.ts makes, with the same provider
+# options) goes through: preview (kubeconfig unknown: no request in the audit log) / up / kubectl
+# checks / secrets encrypted in the state / ConfigMap change = a diff in the preview (server-side
+# dry run) and an in-place update / no-op up / await timeout = partial failure / immutable
+# DaemonSet selector = replacement / refresh / destroy (namespace gone, the node loses the patch's
+# label and keeps its own) / up again, the cluster killed, destroy still completes
+# (deleteUnreachable). Every process it starts is killed by PID; everything is on loopback.
 #
-# Usage: tools/kubernetes-provider/test.sh [--unit]
-# Kubernetes binaries (kube-apiserver, kube-controller-manager, kubectl) are taken
-# from $KHA_K8S_BIN, else $KHA_CACHE/artifacts/k8s-1.34.1/{build/k8s,bin} (lab/artifacts/build.sh).
-# The work dir is removed on success and kept (path printed) on failure.
+# Usage: test/engine/kubernetes.test.sh
+# Kubernetes binaries (kube-apiserver, kube-controller-manager, kubectl) are taken from
+# $KHA_K8S_BIN, else from lab/artifacts/build.sh's cache (built or reused here).
 set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-export GOFLAGS="${GOFLAGS:-} -mod=mod"
+# shellcheck source=test/engine/lib.sh
+source "$(dirname "$0")/lib.sh"
+repo=$REPO
 export CGO_ENABLED=0
 
-say() { printf '[kubernetes-provider] %s\n' "$*"; }
-
-(cd "$here" && go vet ./... && go test -count=1 ./...)
-if [[ "${1:-}" == --unit ]]; then
-  exit 0
-fi
-
-# shellcheck source=../env.sh
-source "$repo/tools/env.sh"
+engine_require_toolchain
+engine_skip_unless_plugin kubernetes
 K8S_VERSION=1.34.1
-PLUGIN_VERSION=4.34.2
+if [[ -z "${KHA_K8S_BIN:-}" ]]; then bash "$repo/lab/artifacts/build.sh" "$K8S_VERSION" >/dev/null; fi
 
 find_k8s_bin() { # <name>
   local d
@@ -60,15 +45,13 @@ for tool in pulumi pulumi-language-nodejs node openssl python3; do
   command -v "$tool" >/dev/null || { say "FAIL: $tool is not on PATH (tools/toolchain.sh builds pulumi and the host)"; exit 1; }
 done
 "$apiserver_bin" --version | grep -q "v$K8S_VERSION" || say "note: $("$apiserver_bin" --version), not v$K8S_VERSION"
-bash "$repo/tools/build-kubernetes.sh"
-plugin_dir="$KHA_TOOLCHAIN/kubernetes-$PLUGIN_VERSION"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/kha-kp-test.XXXXXX")
+engine_stage_fixture kubernetes
+work=$ENGINE_WORK
 pids=()
-failures=0
-cleanup() {
-  local rc=$? i pid
-  # newest first (controller-manager, apiserver, etcd); TERM, then KILL after 15 s
+# stop_cluster: newest first (controller-manager, apiserver, etcd); TERM, then KILL after 15 s
+stop_cluster() {
+  local i pid
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     pid=${pids[i]}
     kill "$pid" 2>/dev/null || continue
@@ -79,24 +62,9 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
-  if [[ $rc == 0 && $failures == 0 ]]; then
-    rm -rf "$work"
-  else
-    say "kept $work for inspection (logs: $work/*.log)"
-  fi
+  pids=()
 }
-trap cleanup EXIT
-
-check() {
-  local what="$1"
-  shift
-  if "$@"; then
-    say "ok   - $what"
-  else
-    say "FAIL - $what"
-    failures=$((failures + 1))
-  fi
-}
+ENGINE_CLEANUPS+=(stop_cluster)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -172,19 +140,7 @@ YAML
 check "test node created with kubectl" kc get node "$node"
 
 # --- the engine ---
-proj="$work/project"
-cp -r "$here/engine-test/project" "$proj"
-ln -s "$repo/node_modules" "$proj/node_modules"
-cat >>"$proj/Pulumi.yaml" <<YAML
-plugins:
-  providers:
-    - name: kubernetes
-      version: $PLUGIN_VERSION
-      path: $plugin_dir
-YAML
-kha_backend "$work/state"
-cd "$proj"
-say "pulumi $(pulumi version), host $(pulumi-language-nodejs -version), plugin $("$plugin_dir/pulumi-resource-kubernetes" --version)"
+say "pulumi $(pulumi version), host $(pulumi-language-nodejs -version), $(pulumi plugin ls 2>/dev/null | grep -E '^kubernetes ' | tr -s ' ')"
 password="kp-test-password-$RANDOM$RANDOM"
 pulumi stack init dev --non-interactive >/dev/null
 pulumi config set --secret kubeconfig -- "$(cat "$kubeconfig")"
@@ -192,7 +148,9 @@ pulumi config set nodeName "$node"
 pulumi config set haproxyCfg "global v1"
 pulumi config set --secret password "$password"
 
-ours() { grep -c '"userAgent":"pulumi-resource-kubernetes' "$work/audit.log" || true; }
+ours() { grep -c '"userAgent":"pulumi-kubernetes/' "$work/audit.log" || true; }
+# dry runs: requests of the plugin that the apiserver ran with dryRun=All and did not persist
+dry_runs() { grep '"userAgent":"pulumi-kubernetes/' "$work/audit.log" | grep -c 'dryRun=All' || true; }
 run() { # <log> <pulumi args...>
   local log="$1"
   shift
@@ -248,14 +206,13 @@ uid1=$(kc -n "$ns" get cm service-loadbalancer -o jsonpath='{.metadata.uid}')
 
 # --- change the ConfigMap data: an in-place update ---
 pulumi config set haproxyCfg "global v2"
-n1=$(ours)
 run preview2.log preview --diff
 check "preview shows the ConfigMap as an update" grep -Eq "~ kubernetes:core/v1:ConfigMap: \\(update\\)" preview2.log
 check "preview shows the data change" grep -Eq 'haproxy.cfg: "global v1" => "global v2"' preview2.log
 check "preview replaces nothing" bash -c "! grep -Eqi 'replace' preview2.log"
 check "preview knows the outputs (uid) of the updated ConfigMap" bash -c "! grep -q 'Undefined value (cmUid)' preview2.log"
 check "preview shows nothing else changing" grep -Eq "1 to update" preview2.log
-check "the preview (kubeconfig known) sent no request to the cluster" test "$(ours)" = "$n1"
+check "the preview (kubeconfig known) asked the cluster: a server-side dry run" test "$(dry_runs)" -gt 0
 run up2.log up --yes --skip-preview
 check "up updated the ConfigMap" grep -Eq "kubernetes:core/v1:ConfigMap +config +updated" up2.log
 check "new data (kubectl)" test "$(kc -n "$ns" get cm service-loadbalancer -o jsonpath='{.data.haproxy\.cfg}')" = "global v2"
@@ -268,8 +225,7 @@ check "third up changes nothing" bash -c "grep -Eq '[0-9]+ unchanged' up3.log &&
 # --- await: a Deployment that never rolls out fails the up after its 3 s timeout ---
 pulumi config set probeAwait true
 if pulumi up --yes --skip-preview --non-interactive >up4.log 2>&1; then
-  say "FAIL - up with a never-ready Deployment succeeded"
-  failures=$((failures + 1))
+  check "up with a never-ready Deployment fails" false
 fi
 check "the await timed out after the annotation's 3 s" grep -q "timed out after 3s" up4.log
 check "the error says what it waited for" grep -q "waiting for the controller to observe generation" up4.log
@@ -303,10 +259,17 @@ check "node still exists" kc get node "$node"
 check "node label role removed" test -z "$(kc get node "$node" -o jsonpath='{.metadata.labels.role}')"
 check "node kept its own label after destroy" test "$(kc get node "$node" -o jsonpath='{.metadata.labels.existing}')" = yes
 check "node annotation from the patch removed" bash -c "! '$kubectl_bin' --kubeconfig '$kubeconfig' get node '$node' -o jsonpath='{.metadata.annotations}' | grep -q patchForce"
+
+# --- the cluster gone: destroy still completes (deleteUnreachable) ---
+pulumi config set dsApp service-loadbalancer
+run up6.log up --yes --skip-preview
+check "up again created the objects" grep -Eq "kubernetes:apps/v1:DaemonSet +ds +created" up6.log
+stop_cluster
+t0=$SECONDS
+run destroy2.log destroy --yes --skip-preview
+check "destroy with the cluster gone completed ($((SECONDS - t0)) s)" grep -Eq "kubernetes:apps/v1:DaemonSet +ds +deleted" destroy2.log
+check "the provider said why it forgot the objects" grep -q "unreachable" destroy2.log
+check "nothing left in the state" test "$(pulumi stack export | jq '[.deployment.resources[]? | select(.type | startswith("kubernetes:"))] | length')" = 0
 pulumi stack rm --yes --non-interactive >/dev/null
 
-if ((failures)); then
-  say "$failures check(s) failed"
-  exit 1
-fi
-say "PASS"
+engine_finish

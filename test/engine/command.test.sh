@@ -1,47 +1,26 @@
 #!/usr/bin/env bash
-# Round trip of the command plugin through the real engine: the offline pulumi
-# CLI + Node.js language host (tools/toolchain.sh) run project/ with
-# @pulumi/command@1.2.1 against an sshd started here on 127.0.0.1:<free port>.
-# The plugin is installed into a private PULUMI_HOME; state is a temp file
-# backend. Checks: preview runs nothing; up runs create, copies files; stdin and
-# the private key are encrypted in the state; an input change runs create
-# again (no replace) and update for the local command; a triggers change
-# replaces (create, then delete of the old); a failing command's error carries
-# its output; destroy runs delete.
+# Round trip of upstream's command plugin (tools/build-command.sh) through the real engine, in the
+# ways the components use it: fixtures/command runs @pulumi/command against an sshd started here on
+# 127.0.0.1:<free port>, with the host key pinned. State is a temp file backend. Checks: preview
+# runs nothing; up runs create, copies files; stdin and the private key are encrypted in the state;
+# an input change runs create again (no replace) and update for the local command; a triggers
+# change replaces (create, then delete of the old); a failing command's error carries its output;
+# destroy runs delete.
 #
-#   tools/command-provider/engine-test/run.sh     (needs tools/toolchain.sh run)
-# shellcheck source-path=SCRIPTDIR
+#   test/engine/command.test.sh     (needs tools/toolchain.sh run)
 set -euo pipefail
+# shellcheck source=test/engine/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
-# shellcheck source=../../env.sh
-source "$repo/tools/env.sh"
-
-say() { printf '[command-engine] %s\n' "$*"; }
-failures=0
-check() {
-  local what="$1"
-  shift
-  if "$@"; then say "ok   $what"; else say "FAIL $what"; failures=$((failures + 1)); fi
-}
-
-for tool in pulumi pulumi-language-nodejs node ssh-keygen; do
-  command -v "$tool" >/dev/null || { say "FAIL: $tool missing (run tools/toolchain.sh)"; exit 1; }
-done
+engine_require_toolchain
+engine_skip_unless_plugin command
 [[ -x /usr/sbin/sshd ]] || { say "FAIL: /usr/sbin/sshd missing (apt-get install openssh-server)"; exit 1; }
 
-bash "$repo/tools/build-command.sh"
-plugin="$KHA_TOOLCHAIN/command-1.2.1/pulumi-resource-command"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/kha-command-engine.XXXXXX")
 sshd_pid=""
-cleanup() {
-  local rc=$?
-  if [[ -n "$sshd_pid" ]]; then kill "$sshd_pid" 2>/dev/null || true; fi
-  if [[ $rc == 0 && $failures == 0 ]]; then rm -rf "$work"; else say "kept $work"; fi
-}
-trap cleanup EXIT
+stop_sshd() { if [[ -n "$sshd_pid" ]]; then kill "$sshd_pid" 2>/dev/null || true; fi; }
+engine_stage_fixture command
+work=$ENGINE_WORK
+ENGINE_CLEANUPS+=(stop_sshd)
 
 # --- sshd on loopback -------------------------------------------------------
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
@@ -71,14 +50,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-# --- private plugin home, project, state ------------------------------------
-export PULUMI_HOME="$work/pulumi-home"
-pulumi plugin install resource command 1.2.1 --file "$plugin" >/dev/null
-cp -r "$here/project" "$work/project"
-ln -s "$repo/node_modules" "$work/project/node_modules"
-mkdir -p "$work/state" "$work/marks" "$work/dest"
-export PULUMI_BACKEND_URL="file://$work/state"
-cd "$work/project"
+# --- state, marks ------------------------------------------------------------
+mkdir -p "$work/marks" "$work/dest"
 unset SSH_AUTH_SOCK
 
 pulumi stack init dev --non-interactive >/dev/null
@@ -162,8 +135,4 @@ check "destroy ran remote delete" test "$(tail -n1 "$work/marks/remote.log")" = 
 check "destroy ran local delete" test "$(tail -n1 "$work/marks/local.log")" = "local-delete"
 pulumi stack rm --yes --non-interactive >/dev/null
 
-if ((failures)); then
-  say "$failures check(s) failed"
-  exit 1
-fi
-say "all checks passed"
+engine_finish
