@@ -6,8 +6,9 @@
 #   KHA_STAGES="unit scripts" bash test/all.sh   only those stages
 #
 # Stages: types (tsc), shellcheck, unit (jest: config, providers, components, rendering, host
-# scripts, package), toolchain (builds or reuses the offline Pulumi engine), providers (Go tests
-# of our command provider and the tls plugin self-check), engine (real pulumi up/destroy runs),
+# scripts, package), toolchain (builds or reuses the offline Pulumi engine from upstream sources),
+# providers (the tls bridge's self-check), engine (real pulumi runs: smoke, tls, the dev stack's
+# preview, upstream's command plugin over SSH, upstream's kubernetes plugin on a real apiserver),
 # lab (real hosts in a private network namespace) and e2e (real clusters in the lab).
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -43,7 +44,7 @@ run_stage() {
 
 shellcheck_all() {
   # (test fixtures that are data, not scripts, are left out)
-  git ls-files '*.sh' 'tools/pulumi-resource-pulumi-nodejs' ':!:tools/command-provider/engine-test/project/files/**' | xargs shellcheck -x
+  git ls-files '*.sh' ':!:test/engine/fixtures/command/files/**' | xargs shellcheck -x
 }
 
 run_each() {
@@ -61,8 +62,9 @@ run_stage types npx --no-install tsc --noEmit
 run_stage shellcheck shellcheck_all
 run_stage unit npx --no-install jest --ci
 run_stage toolchain bash tools/toolchain.sh
-run_stage providers run_each tools/command-provider/test.sh tools/tls-provider/test.sh
-run_stage engine run_each test/engine/smoke.test.sh test/engine/tls-roundtrip.test.sh test/engine/dev-preview.test.sh tools/command-provider/engine-test/run.sh
+run_stage providers run_each tools/tls-provider/test.sh
+run_stage engine run_each test/engine/smoke.test.sh test/engine/tls-roundtrip.test.sh test/engine/dev-preview.test.sh \
+  test/engine/command.test.sh test/engine/kubernetes.test.sh
 run_stage lab run_each test/lab/lab.test.sh test/lab/artifacts.test.sh
 run_stage e2e run_each test/e2e/etcd.test.sh test/e2e/kubernetes.test.sh
 

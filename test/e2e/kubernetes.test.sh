@@ -8,8 +8,11 @@
 #      duration, and a new Deployment is still scheduled
 #   4. stop one etcd member: `kubectl create configmap` still succeeds
 #   6. add one worker in config: `pulumi up` touches only that node, which becomes Ready
+#   8. a new route in config: `pulumi preview` shows the HAProxy ConfigMap diff (server-side dry
+#      run), `pulumi up` returns with the DaemonSet rolled out (upstream's await), the route works
 #   7. `pulumi destroy` resets every host
-#   then the external-etcd variant (3 etcd + 2 control planes + 1 worker): up, Ready, destroy.
+#   then the external-etcd variant (3 etcd + 2 control planes + 1 worker): up, Ready, and destroy
+#   with every host stopped (the cluster gone) still completes.
 # Prints the timings the issue asks for.
 set -euo pipefail
 # shellcheck source=test/e2e/lib.sh
@@ -39,6 +42,16 @@ k() { "$LAB" exec "$KUBECTL" --kubeconfig "$WORK/admin.conf" --request-timeout=1
 # kubectl on the worker kha-node-5, through its own nginx proxy (localhost:6443)
 kw() { on_host kha-node-5 kubectl --kubeconfig /root/admin-proxy.conf --request-timeout=5s "$@"; }
 
+# the HAProxy DaemonSet's "desired ready updated" pod counts
+ds_status() {
+  k -n kubeadm-ha-ingress get daemonset service-loadbalancer \
+    -o jsonpath='{.status.desiredNumberScheduled} {.status.numberReady} {.status.updatedNumberScheduled}' 2>/dev/null
+}
+lb_rolled_out() { # <"desired ready updated">: at least one pod, all ready and updated
+  local desired ready updated
+  read -r desired ready updated <<<"$1"
+  [[ "${desired:-0}" -ge 1 && "$ready" == "$desired" && "$updated" == "$desired" ]]
+}
 nodes_ready() {
   local want="$1" ready
   ready=$(k get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
@@ -64,6 +77,9 @@ up_start=$SECONDS
 timed "pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/k8s-up.log" 2>&1 || { tail -80 "$E2E_STATE/k8s-up.log"; exit 1; }
 (cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
 check "kubeconfig output reaches the API" k get --raw /readyz
+# read at once, no waiting: the kubernetes plugin returned only after the DaemonSet rolled out
+lb_status=$(ds_status)
+check "the up returned with the load balancer rolled out (desired/ready/updated: $lb_status)" lb_rolled_out "$lb_status"
 check "all 5 nodes Ready (bounded 5 min)" wait_until "5 nodes Ready" 100 3 nodes_ready 5
 say "time - bare hosts to all nodes Ready: $((SECONDS - up_start)) s"
 E2E_TIMINGS+=("bare hosts to all nodes Ready: $((SECONDS - up_start)) s")
@@ -163,6 +179,21 @@ timed "pulumi up adding kha-node-6" pl up --yes --skip-preview > "$E2E_STATE/k8s
 check "kha-node-6 Ready" wait_until "kha-node-6 Ready" 60 3 node_ready kha-node-6
 E2E_TIMINGS+=("add-one-worker step to Ready: $((SECONDS - add_start)) s")
 
+# ---- 8. a routes change: shown as a diff by the preview, rolled out and awaited by the up -------------
+sed -i 's#^      - { host: echo.lab.test, service: echo, namespace: default, port: 80 }#&\n      - { host: echo2.lab.test, service: echo, namespace: default, port: 80 }#' "$REPO/Pulumi.$E2E_STACK.yaml"
+pl preview --diff > "$WORK/route-preview.log" 2>&1 || { tail -40 "$WORK/route-preview.log"; }
+check "the preview shows the HAProxy ConfigMap as an update" grep -Eq '~ kubernetes:core/v1:ConfigMap: \(update\)' "$WORK/route-preview.log"
+check "the preview diff shows the new route in haproxy.cfg" grep -Eq '^ *[+~-].*echo2\.lab\.test' "$WORK/route-preview.log"
+check "the preview rolls the DaemonSet (config checksum)" grep -Eq '~ kubernetes:apps/v1:DaemonSet: \(update\)' "$WORK/route-preview.log"
+check "the preview replaces nothing" bash -c "! grep -Eq 'replace' '$WORK/route-preview.log'"
+check "the preview touches no host" bash -c "! grep -Eq 'command:remote:Command: \(update\)|command:remote:Command: \(replace\)' '$WORK/route-preview.log'"
+timed "pulumi up with a new route" pl up --yes --skip-preview > "$E2E_STATE/k8s-route.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-route.log"; exit 1; }
+lb_status=$(ds_status)
+check "the up returned with the new config rolled out (desired/ready/updated: $lb_status)" lb_rolled_out "$lb_status"
+check "the running pods carry the new config" bash -c "'$LAB' exec '$KUBECTL' --kubeconfig '$WORK/admin.conf' -n kubeadm-ha-ingress exec ds/service-loadbalancer -- cat /usr/local/etc/haproxy/haproxy.cfg | grep -q echo2.lab.test"
+routed2() { "$LAB" exec curl -fsS --max-time 5 -H "Host: echo2.lab.test" "http://$1:30800/" 2>/dev/null | grep -q "echo-"; }
+check "Host: echo2.lab.test is routed (bounded 10 s: endpoints follow the ready pod)" wait_until "echo2 routing" 5 2 routed2 10.77.0.14
+
 # ---- 7. destroy resets every host -------------------------------------------------------------------
 timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-destroy.log"; exit 1; }
 for i in 1 2 3 4 5 6; do check "kha-node-$i reset" host_reset "kha-node-$i"; done
@@ -177,8 +208,13 @@ timed "external etcd: pulumi up from bare hosts" pl up --yes --skip-preview > "$
 check "external: 3 nodes Ready" wait_until "3 nodes Ready" 100 3 nodes_ready 3
 E2E_TIMINGS+=("external etcd: bare hosts to all Ready: $((SECONDS - ext_start)) s")
 for i in 4 5; do check "external: no etcd on control plane kha-node-$i" on_host "kha-node-$i" '! systemctl is-active -q etcd && [ ! -e /var/lib/etcd ]'; done
-timed "external etcd: pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-ext-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-ext-destroy.log"; exit 1; }
-for i in 1 2 3 4 5 6; do check "external: kha-node-$i reset" host_reset "kha-node-$i"; done
+# the whole cluster gone (every host stopped): destroy must still complete, forgetting what it
+# cannot reach (Kubernetes objects through deleteUnreachable, host resets skipped with a warning)
+for i in 1 2 3 4 5 6; do bash "$LAB" stop-host "kha-node-$i" >/dev/null; done
+timed "external etcd: pulumi destroy with every host gone" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-ext-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-ext-destroy.log"; exit 1; }
+check "external: destroy forgot the unreachable cluster's objects" grep -q "deleteUnreachable" "$E2E_STATE/k8s-ext-destroy.log"
+check "external: destroy skipped the unreachable hosts" grep -qi "unreachable" "$E2E_STATE/k8s-ext-destroy.log"
+check "external: nothing left in the state" test "$(cd "$REPO" && pulumi stack export --stack "$E2E_STACK" | jq '[.deployment.resources[]? | select(.type != "pulumi:pulumi:Stack")] | length')" = 0
 e2e_stack_rm
 E2E_STACK=""
 

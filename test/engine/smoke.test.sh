@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Engine smoke test: the offline-built pulumi CLI + our Node.js language host
+# Engine smoke test: the offline-built pulumi CLI + upstream's Node.js language host
 # run a TypeScript program on a file backend, with no built provider plugin
 # (a component resource and a dynamic resource): stack init, config (plain
 # and secret), preview, up, outputs, a no-op second up, destroy, a program
