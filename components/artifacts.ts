@@ -25,7 +25,9 @@ export function localBinaries(artifacts: ArtifactsConfig, names: string[]): Loca
   return names.map((name) => {
     const source = path.join(artifacts.dir!, "bin", name);
     if (!fs.existsSync(source)) {
-      throw new Error(`kubeadm-ha:artifacts.dir: ${source} is missing (fix: put the ${name} binary there, or use artifacts.source: release)`);
+      throw new Error(
+        `kubeadm-ha:artifacts.dir: ${source} is missing (fix: put the ${name} binary there, or use artifacts.source: release)`,
+      );
     }
     return { source, target: `bin/${name}` };
   });
@@ -35,7 +37,15 @@ export function localBinaries(artifacts: ArtifactsConfig, names: string[]): Loca
 export function localImages(artifacts: ArtifactsConfig): LocalArtifact[] {
   if (artifacts.source !== "local" || !artifacts.dir) return [];
   const dir = path.join(artifacts.dir, "images");
-  const names = artifacts.images.length > 0 ? artifacts.images : fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".tar")).sort() : [];
+  const names =
+    artifacts.images.length > 0
+      ? artifacts.images
+      : fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith(".tar"))
+            .sort()
+        : [];
   return names.map((name) => {
     const source = path.isAbsolute(name) ? name : path.join(dir, name);
     if (!fs.existsSync(source)) {

@@ -139,7 +139,12 @@ export class Cluster extends pulumi.ComponentResource {
       this.apiServer = controlPlane.server;
       this.deployNodes(name, config, controlPlane, controlPlanes, workerNodes, bareMetal);
     }
-    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, etcdEndpoints: this.etcdEndpoints, nodes: this.nodeSummary });
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      apiServer: this.apiServer,
+      etcdEndpoints: this.etcdEndpoints,
+      nodes: this.nodeSummary,
+    });
   }
 
   private deployNodes(
@@ -178,7 +183,10 @@ export class Cluster extends pulumi.ComponentResource {
         ignorePreflightErrors: config.ignorePreflightErrors,
         dependsOn: [controlPlane.init],
         after: Object.fromEntries(
-          workerNodes.map((n) => [n.name, [this.hostPrep.done[n.name], ...(this.apiserverProxy ? [this.apiserverProxy.installs[n.name]] : [])]]),
+          workerNodes.map((n) => [
+            n.name,
+            [this.hostPrep.done[n.name], ...(this.apiserverProxy ? [this.apiserverProxy.installs[n.name]] : [])],
+          ]),
         ),
         resetOnDestroy: bareMetal,
       },
@@ -186,7 +194,11 @@ export class Cluster extends pulumi.ComponentResource {
     );
     this.workers = workers;
     if (!reaches(config.stopAfter, "cni")) return;
-    const joined: Record<string, pulumi.Resource> = { [controlPlane.first.name]: controlPlane.init, ...controlPlane.joins, ...workers.joins };
+    const joined: Record<string, pulumi.Resource> = {
+      [controlPlane.first.name]: controlPlane.init,
+      ...controlPlane.joins,
+      ...workers.joins,
+    };
     const cni = new Cni(
       `${name}-cni`,
       {

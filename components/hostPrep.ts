@@ -83,7 +83,10 @@ export class HostPrep extends pulumi.ComponentResource {
             KHA_ARTIFACTS_DIGEST: artifactsDigest([...binaries, ...images]),
           },
           files: [
-            { path: "/etc/containerd/config.toml", content: renderContainerdConfig(pauseImage(args.artifacts.imageRepository, args.kubernetesVersion)) },
+            {
+              path: "/etc/containerd/config.toml",
+              content: renderContainerdConfig(pauseImage(args.artifacts.imageRepository, args.kubernetesVersion)),
+            },
             { path: "/etc/crictl.yaml", content: renderCrictlConfig() },
             { path: "/etc/systemd/system/kubelet.service", content: renderKubeletUnit() },
             { path: "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", content: renderKubeletKubeadmDropin() },

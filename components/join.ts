@@ -66,7 +66,9 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
     ? [
         {
           path: KUBEADM_DISCOVERY_FILE,
-          content: pulumi.all([args.discoveryEndpoint, cp.caCertPem]).apply(([endpoint, ca]) => renderDiscoveryKubeconfig(`https://${endpoint}`, ca)),
+          content: pulumi
+            .all([args.discoveryEndpoint, cp.caCertPem])
+            .apply(([endpoint, ca]) => renderDiscoveryKubeconfig(`https://${endpoint}`, ca)),
         },
       ]
     : [];

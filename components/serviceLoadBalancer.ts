@@ -130,7 +130,11 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
     if (dns.provider === "digitalocean") {
       for (const node of nodes) {
         this.dnsRecords.push(
-          new digitalocean.DnsRecord(`${name}-dns-${node.name}`, { domain: dns.zone, type: "A", name: dns.name, value: address(node), ttl: 60 }, { parent: this }),
+          new digitalocean.DnsRecord(
+            `${name}-dns-${node.name}`,
+            { domain: dns.zone, type: "A", name: dns.name, value: address(node), ttl: 60 },
+            { parent: this },
+          ),
         );
       }
       return;

@@ -27,10 +27,22 @@ export class Vip extends pulumi.ComponentResource {
     const peers = pulumi.all(args.controlPlanes.map((cp) => pulumi.output(cp.privateIp)));
     args.controlPlanes.forEach((node, index) => {
       const after = args.after?.[node.name] ?? [];
-      const reset = args.resetOnDestroy ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "vip-reset.sh", dependsOn: after }, parent)] : [];
-      const conf = pulumi.all([peers, node.privateIp]).apply(([all, self]) =>
-        renderKeepalivedConf({ vip: args.vip, interface: args.interface, routerId: vrrpRouterId(args.clusterName), index, peers: all, self, apiPort: args.apiPort }),
-      );
+      const reset = args.resetOnDestroy
+        ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "vip-reset.sh", dependsOn: after }, parent)]
+        : [];
+      const conf = pulumi
+        .all([peers, node.privateIp])
+        .apply(([all, self]) =>
+          renderKeepalivedConf({
+            vip: args.vip,
+            interface: args.interface,
+            routerId: vrrpRouterId(args.clusterName),
+            index,
+            peers: all,
+            self,
+            apiPort: args.apiPort,
+          }),
+        );
       this.installs[node.name] = runOnNode(
         `${name}-${node.name}`,
         {

@@ -20,7 +20,11 @@ export function faultTolerance(members: number): number {
 
 export function checkQuorum(r: Reader, etcdCount: number, controlPlaneCount: number, topology: EtcdTopology): void {
   if (controlPlaneCount < 1) {
-    r.fail("controlPlaneCount", "a cluster needs at least one control plane", "set controlPlaneCount to 3 for HA (or 1 for a test cluster)");
+    r.fail(
+      "controlPlaneCount",
+      "a cluster needs at least one control plane",
+      "set controlPlaneCount to 3 for HA (or 1 for a test cluster)",
+    );
   }
   const key = topology === "stacked" ? "controlPlaneCount" : "etcdCount";
   if (etcdCount === 0) {

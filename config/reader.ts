@@ -67,11 +67,7 @@ export class Reader {
       if (allowed.includes(key)) continue;
       const full = path ? `${path}.${key}` : key;
       const hint = closest(key, allowed);
-      this.fail(
-        full,
-        "unknown key",
-        hint ? `did you mean '${hint}'?` : `remove it; known keys here: ${allowed.join(", ")}`,
-      );
+      this.fail(full, "unknown key", hint ? `did you mean '${hint}'?` : `remove it; known keys here: ${allowed.join(", ")}`);
     }
   }
 
@@ -135,11 +131,7 @@ export class Reader {
     }
     if ((choices as readonly string[]).includes(text)) return text as T;
     const hint = closest(text, choices);
-    this.fail(
-      key,
-      `'${text}' is not supported`,
-      `set ${key} to one of: ${choices.join(", ")}${hint ? ` (did you mean '${hint}'?)` : ""}`,
-    );
+    this.fail(key, `'${text}' is not supported`, `set ${key} to one of: ${choices.join(", ")}${hint ? ` (did you mean '${hint}'?)` : ""}`);
     return fallback;
   }
 }

@@ -66,7 +66,10 @@ describe("valid configs", () => {
   });
 
   it("plans external etcd nodes on clouds", () => {
-    const config = validateConfig(cloud("digitalocean", { etcdTopology: "external", controlPlaneCount: 2, etcdCount: 3, workerCount: 1 }), KEY);
+    const config = validateConfig(
+      cloud("digitalocean", { etcdTopology: "external", controlPlaneCount: 2, etcdCount: 3, workerCount: 1 }),
+      KEY,
+    );
     const plans = planNodes(config);
     expect(plans.map((p) => p.name)).toEqual([
       "kubeadm-ha-cp-1",
@@ -84,7 +87,12 @@ describe("valid configs", () => {
 const BAD: [string, Raw, string, RegExp][] = [
   ["unknown provider", bareMetal({ provider: "gcp" }), "provider", /'gcp' is not supported/],
   ["missing provider", { hosts: labHosts() }, "provider", /is required/],
-  ["2-member etcd (stacked)", bareMetal({ hosts: labHosts().filter((h) => h.name !== "cp-3") }), "controlPlaneCount", /2-member etcd cluster is refused/],
+  [
+    "2-member etcd (stacked)",
+    bareMetal({ hosts: labHosts().filter((h) => h.name !== "cp-3") }),
+    "controlPlaneCount",
+    /2-member etcd cluster is refused/,
+  ],
   ["2-member etcd (external, cloud)", cloud("aws", { etcdTopology: "external", etcdCount: 2 }), "etcdCount", /2-member/],
   ["even etcd size", cloud("aws", { etcdTopology: "external", etcdCount: 4 }), "etcdCount", /tolerate 1 failure/],
   ["even stacked size", cloud("digitalocean", { controlPlaneCount: 4 }), "controlPlaneCount", /4 etcd members/],
@@ -101,7 +109,10 @@ const BAD: [string, Raw, string, RegExp][] = [
     "external topology with etcd on a control plane",
     bareMetal({
       etcdTopology: "external",
-      hosts: [{ name: "cp-1", address: "10.77.0.11", roles: ["control-plane", "etcd"] }, { name: "w-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"] }],
+      hosts: [
+        { name: "cp-1", address: "10.77.0.11", roles: ["control-plane", "etcd"] },
+        { name: "w-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"] },
+      ],
     }),
     "hosts[0].roles",
     /both control plane and etcd/,
@@ -110,22 +121,62 @@ const BAD: [string, Raw, string, RegExp][] = [
   ["overlapping pod/service CIDRs", bareMetal({ podCidr: "10.96.0.0/16" }), "serviceCidr", /overlaps podCidr/],
   ["invalid pod CIDR", bareMetal({ podCidr: "10.244.0.0/33" }), "podCidr", /not an IPv4 CIDR/],
   ["CIDR with host bits", bareMetal({ serviceCidr: "10.96.0.1/12" }), "serviceCidr", /network address/],
-  ["service CIDR too large", bareMetal({ serviceCidr: "10.0.0.0/8", podCidr: "192.168.0.0/16" }), "serviceCidr", /larger than kube-apiserver accepts/],
+  [
+    "service CIDR too large",
+    bareMetal({ serviceCidr: "10.0.0.0/8", podCidr: "192.168.0.0/16" }),
+    "serviceCidr",
+    /larger than kube-apiserver accepts/,
+  ],
   ["pod CIDR too small", bareMetal({ podCidr: "10.244.0.0/24" }), "podCidr", /too few \/24 node ranges/],
   ["host inside the pod CIDR", bareMetal({ podCidr: "10.77.0.0/16" }), "hosts[0].privateIp", /inside podCidr/],
-  ["VPC overlapping the service CIDR", cloud("digitalocean", { digitalocean: { region: "fra1", vpcCidr: "10.100.0.0/20" } }), "serviceCidr", /overlaps the VPC/],
-  ["duplicate host names", bareMetal({ hosts: [...labHosts(), { name: "cp-1", address: "10.77.0.40", roles: ["worker"] }] }), "hosts[5].name", /duplicates hosts\[0\]/],
-  ["duplicate host addresses", bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.15", roles: ["worker"] }] }), "hosts[5].address", /duplicates hosts\[4\]/],
+  [
+    "VPC overlapping the service CIDR",
+    cloud("digitalocean", { digitalocean: { region: "fra1", vpcCidr: "10.100.0.0/20" } }),
+    "serviceCidr",
+    /overlaps the VPC/,
+  ],
+  [
+    "duplicate host names",
+    bareMetal({ hosts: [...labHosts(), { name: "cp-1", address: "10.77.0.40", roles: ["worker"] }] }),
+    "hosts[5].name",
+    /duplicates hosts\[0\]/,
+  ],
+  [
+    "duplicate host addresses",
+    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.15", roles: ["worker"] }] }),
+    "hosts[5].address",
+    /duplicates hosts\[4\]/,
+  ],
   [
     "duplicate private IPs",
     bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "203.0.113.9", privateIp: "10.77.0.11", roles: ["worker"] }] }),
     "hosts[5].privateIp",
     /duplicates hosts\[0\]/,
   ],
-  ["a host with no role", bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.40", roles: [] }] }), "hosts[5].roles", /at least one role/],
-  ["a host with an unknown role", bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.40", roles: ["master"] }] }), "hosts[5].roles[0]", /'master' is not supported/],
-  ["an invalid host name", bareMetal({ hosts: [...labHosts(), { name: "Worker_9", address: "10.77.0.40", roles: ["worker"] }] }), "hosts[5].name", /not a valid node name/],
-  ["an invalid host address", bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.300", roles: ["worker"] }] }), "hosts[5].privateIp", /not an IPv4 address/],
+  [
+    "a host with no role",
+    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.40", roles: [] }] }),
+    "hosts[5].roles",
+    /at least one role/,
+  ],
+  [
+    "a host with an unknown role",
+    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.40", roles: ["master"] }] }),
+    "hosts[5].roles[0]",
+    /'master' is not supported/,
+  ],
+  [
+    "an invalid host name",
+    bareMetal({ hosts: [...labHosts(), { name: "Worker_9", address: "10.77.0.40", roles: ["worker"] }] }),
+    "hosts[5].name",
+    /not a valid node name/,
+  ],
+  [
+    "an invalid host address",
+    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.300", roles: ["worker"] }] }),
+    "hosts[5].privateIp",
+    /not an IPv4 address/,
+  ],
   ["no hosts on bare metal", { provider: "baremetal" }, "hosts", /at least one host/],
   ["hosts on a cloud provider", cloud("aws", { hosts: labHosts() }), "hosts", /only used by the baremetal provider/],
   ["missing SSH key", "no-key" as unknown as Raw, "sshPrivateKey", /no SSH private key/],
@@ -142,15 +193,57 @@ const BAD: [string, Raw, string, RegExp][] = [
   ["non-integer count", cloud("aws", { workerCount: "two" }), "workerCount", /whole number/],
   ["misspelt top-level key", bareMetal({ etcdTopolgy: "external" }), "etcdTopolgy", /unknown key/],
   ["misspelt nested key", bareMetal({ serviceLoadBalancer: { httpPort: 30800 } }), "serviceLoadBalancer.httpPort", /unknown key/],
-  ["same NodePort twice", bareMetal({ serviceLoadBalancer: { httpNodePort: 30800, httpsNodePort: 30800 } }), "serviceLoadBalancer.httpsNodePort", /equals httpNodePort/],
-  ["NodePort outside the range", bareMetal({ serviceLoadBalancer: { httpNodePort: 8080 } }), "serviceLoadBalancer.httpNodePort", /out of range/],
-  ["service LB without load-balancer hosts", bareMetal({ hosts: labHosts().map((h) => ({ ...h, roles: (h.roles as string[]).filter((r) => r !== "loadbalancer") })) }), "serviceLoadBalancer", /no host has the loadbalancer role/],
-  ["service LB needing more workers than exist", cloud("aws", { workerCount: 1, serviceLoadBalancer: { nodeCount: 2 } }), "serviceLoadBalancer.nodeCount", /cannot be taken from 1 workers/],
-  ["a route twice", bareMetal({ serviceLoadBalancer: { routes: [{ host: "a.example.com", service: "web" }, { host: "a.example.com", service: "api" }] } }), "serviceLoadBalancer.routes[1].host", /routed twice/],
+  [
+    "same NodePort twice",
+    bareMetal({ serviceLoadBalancer: { httpNodePort: 30800, httpsNodePort: 30800 } }),
+    "serviceLoadBalancer.httpsNodePort",
+    /equals httpNodePort/,
+  ],
+  [
+    "NodePort outside the range",
+    bareMetal({ serviceLoadBalancer: { httpNodePort: 8080 } }),
+    "serviceLoadBalancer.httpNodePort",
+    /out of range/,
+  ],
+  [
+    "service LB without load-balancer hosts",
+    bareMetal({ hosts: labHosts().map((h) => ({ ...h, roles: (h.roles as string[]).filter((r) => r !== "loadbalancer") })) }),
+    "serviceLoadBalancer",
+    /no host has the loadbalancer role/,
+  ],
+  [
+    "service LB needing more workers than exist",
+    cloud("aws", { workerCount: 1, serviceLoadBalancer: { nodeCount: 2 } }),
+    "serviceLoadBalancer.nodeCount",
+    /cannot be taken from 1 workers/,
+  ],
+  [
+    "a route twice",
+    bareMetal({
+      serviceLoadBalancer: {
+        routes: [
+          { host: "a.example.com", service: "web" },
+          { host: "a.example.com", service: "api" },
+        ],
+      },
+    }),
+    "serviceLoadBalancer.routes[1].host",
+    /routed twice/,
+  ],
   ["local artifacts without a directory", bareMetal({ artifacts: { source: "local" } }), "artifacts.dir", /needs a directory/],
-  ["leader election out of order", bareMetal({ leaderElection: { leaseDuration: "10s", renewDeadline: "15s" } }), "leaderElection", /leaseDuration > renewDeadline/],
+  [
+    "leader election out of order",
+    bareMetal({ leaderElection: { leaseDuration: "10s", renewDeadline: "15s" } }),
+    "leaderElection",
+    /leaseDuration > renewDeadline/,
+  ],
   ["bad duration", bareMetal({ leaderElection: { leaseDuration: "fifteen" } }), "leaderElection.leaseDuration", /not a duration/],
-  ["renewal window longer than validity", bareMetal({ pki: { validityHours: 100, earlyRenewalHours: 200 } }), "pki.earlyRenewalHours", /must be shorter/],
+  [
+    "renewal window longer than validity",
+    bareMetal({ pki: { validityHours: 100, earlyRenewalHours: 200 } }),
+    "pki.earlyRenewalHours",
+    /must be shorter/,
+  ],
   ["cloud without a region", { provider: "digitalocean", ssh: { publicKey: PUBLIC_KEY } }, "digitalocean.region", /is required/],
   ["too many AZs", cloud("aws", { aws: { region: "eu-central-1", azCount: 9 } }), "aws.azCount", /out of range/],
   ["the other cloud's section", cloud("aws", { digitalocean: { region: "fra1" } }), "digitalocean", /provider is 'aws'/],

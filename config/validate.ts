@@ -188,7 +188,11 @@ function readSsh(
     r.fail("ssh.privateKeyFile", "both sshPrivateKey and ssh.privateKeyFile are set", "keep only one of them");
   }
   if ((provider === "digitalocean" || provider === "aws") && !ssh.publicKey) {
-    r.fail("ssh.publicKey", `the ${provider} provider registers a public key with the cloud`, "set ssh.publicKey to the key's OpenSSH public line");
+    r.fail(
+      "ssh.publicKey",
+      `the ${provider} provider registers a public key with the cloud`,
+      "set ssh.publicKey to the key's OpenSSH public line",
+    );
   }
   if (ssh.publicKey && !/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+/.test(ssh.publicKey)) {
     r.fail("ssh.publicKey", "is not an OpenSSH public key line", "paste the content of your key's .pub file");
@@ -286,7 +290,11 @@ function readCounts(r: Reader, raw: Raw, provider: ProviderName | undefined, top
       if (raw[key] === undefined) continue;
       const given = r.int(raw[key], key, derived[key]);
       if (given !== derived[key]) {
-        r.fail(key, `is ${given} but the hosts' roles give ${derived[key]}`, `remove ${key} (bare metal counts come from hosts) or fix the roles`);
+        r.fail(
+          key,
+          `is ${given} but the hosts' roles give ${derived[key]}`,
+          `remove ${key} (bare metal counts come from hosts) or fix the roles`,
+        );
       }
     }
     return derived;
@@ -316,12 +324,20 @@ function readApiEndpoint(r: Reader, raw: Raw, provider: ProviderName | undefined
   const external = r.string(raw.externalEndpoint, "externalEndpoint");
   if (mode === "vip") {
     if (!vip || !isIpv4(vip)) {
-      r.fail("vip", vip ? `'${vip}' is not an IPv4 address` : "apiEndpoint: vip needs the floating address", "set vip to a free IPv4 address on the control planes' network");
+      r.fail(
+        "vip",
+        vip ? `'${vip}' is not an IPv4 address` : "apiEndpoint: vip needs the floating address",
+        "set vip to a free IPv4 address on the control planes' network",
+      );
     } else if (hosts.some((h) => h.privateIp === vip || h.address === vip)) {
       r.fail("vip", `${vip} is already a host's address`, "pick an unused address for the VIP");
     }
     if (provider === "aws" || provider === "digitalocean") {
-      r.fail("apiEndpoint", `a VIP needs L2 failover (gratuitous ARP), which ${provider} VPCs do not carry`, "use apiEndpoint: nginx-proxy or external");
+      r.fail(
+        "apiEndpoint",
+        `a VIP needs L2 failover (gratuitous ARP), which ${provider} VPCs do not carry`,
+        "use apiEndpoint: nginx-proxy or external",
+      );
     }
     endpoint.address = vip;
   } else if (vip !== undefined) {
@@ -329,11 +345,19 @@ function readApiEndpoint(r: Reader, raw: Raw, provider: ProviderName | undefined
   }
   if (mode === "external") {
     if (!external || !(isIpv4(external) || DNS_NAME.test(external))) {
-      r.fail("externalEndpoint", external ? `'${external}' is not an address or DNS name` : "apiEndpoint: external needs the load balancer's address", "set externalEndpoint to your LB's IP or DNS name (no port; see apiPort)");
+      r.fail(
+        "externalEndpoint",
+        external ? `'${external}' is not an address or DNS name` : "apiEndpoint: external needs the load balancer's address",
+        "set externalEndpoint to your LB's IP or DNS name (no port; see apiPort)",
+      );
     }
     endpoint.address = external;
   } else if (external !== undefined) {
-    r.fail("externalEndpoint", `is only used with apiEndpoint: external (apiEndpoint is '${mode}')`, "remove externalEndpoint, or set apiEndpoint: external");
+    r.fail(
+      "externalEndpoint",
+      `is only used with apiEndpoint: external (apiEndpoint is '${mode}')`,
+      "remove externalEndpoint, or set apiEndpoint: external",
+    );
   }
   return endpoint;
 }
@@ -362,19 +386,32 @@ function readServiceLoadBalancer(
     r.fail(`${key}.httpsNodePort`, `equals httpNodePort (${config.httpNodePort})`, "use two different NodePorts, e.g. 30800 and 30443");
   }
   if (config.enabled) {
-    const lbNodes = provider === "baremetal" ? hosts.filter((h) => h.roles.includes("loadbalancer")).length : Math.min(config.nodeCount, workerCount);
+    const lbNodes =
+      provider === "baremetal" ? hosts.filter((h) => h.roles.includes("loadbalancer")).length : Math.min(config.nodeCount, workerCount);
     if (provider === "baremetal" && lbNodes === 0 && hosts.length > 0) {
-      r.fail(key, "is enabled but no host has the loadbalancer role", "add 'loadbalancer' to some workers' roles, or set serviceLoadBalancer.enabled: false");
+      r.fail(
+        key,
+        "is enabled but no host has the loadbalancer role",
+        "add 'loadbalancer' to some workers' roles, or set serviceLoadBalancer.enabled: false",
+      );
     }
     if (provider !== "baremetal" && (config.nodeCount === 0 || config.nodeCount > workerCount)) {
-      r.fail(`${key}.nodeCount`, `${config.nodeCount} load-balancer nodes cannot be taken from ${workerCount} workers`, "set nodeCount between 1 and workerCount, or disable serviceLoadBalancer");
+      r.fail(
+        `${key}.nodeCount`,
+        `${config.nodeCount} load-balancer nodes cannot be taken from ${workerCount} workers`,
+        "set nodeCount between 1 and workerCount, or disable serviceLoadBalancer",
+      );
     }
   }
   if ((config.dnsZone === undefined) !== (config.dnsName === undefined)) {
     r.fail(`${key}.dnsZone`, "dnsZone and dnsName go together", "set both (e.g. dnsZone: example.com, dnsName: apps) or neither");
   }
   if (config.dnsZone && provider === "baremetal") {
-    r.fail(`${key}.dnsZone`, "DNS records are managed only on digitalocean and aws", "remove dnsZone/dnsName and point your own DNS at the load-balancer hosts");
+    r.fail(
+      `${key}.dnsZone`,
+      "DNS records are managed only on digitalocean and aws",
+      "remove dnsZone/dnsName and point your own DNS at the load-balancer hosts",
+    );
   }
   return config;
 }
@@ -414,7 +451,11 @@ function readArtifacts(r: Reader, value: unknown): ArtifactsConfig {
   const source = r.oneOf(obj.source, "artifacts.source", ARTIFACT_SOURCES, "release");
   const dir = r.string(obj.dir, "artifacts.dir");
   if (source === "local" && !dir) {
-    r.fail("artifacts.dir", "artifacts.source: local needs a directory", "set artifacts.dir to the folder holding bin/ and images/ (relative to the project, or absolute)");
+    r.fail(
+      "artifacts.dir",
+      "artifacts.source: local needs a directory",
+      "set artifacts.dir to the folder holding bin/ and images/ (relative to the project, or absolute)",
+    );
   }
   const images = r.list(obj.images, "artifacts.images").map((item, i) => r.string(item, `artifacts.images[${i}]`) ?? "");
   return {
@@ -447,7 +488,11 @@ function readLeaderElection(r: Reader, value: unknown): LeaderElectionConfig {
   const [retryPeriod, retry] = durationMs(r, obj.retryPeriod, "leaderElection.retryPeriod", "2s");
   // The same ordering kube-controller-manager enforces at start-up (retry is jittered by 1.2).
   if (!(lease > renew && renew > retry * 1.2)) {
-    r.fail("leaderElection", `needs leaseDuration > renewDeadline > 1.2 x retryPeriod (got ${leaseDuration}, ${renewDeadline}, ${retryPeriod})`, "e.g. 15s, 10s, 2s");
+    r.fail(
+      "leaderElection",
+      `needs leaseDuration > renewDeadline > 1.2 x retryPeriod (got ${leaseDuration}, ${renewDeadline}, ${retryPeriod})`,
+      "e.g. 15s, 10s, 2s",
+    );
   }
   return { leaseDuration, renewDeadline, retryPeriod };
 }
@@ -458,7 +503,11 @@ function readPki(r: Reader, value: unknown): PkiConfig {
   const validityHours = r.int(obj.validityHours, "pki.validityHours", 8760, 24);
   const earlyRenewalHours = r.int(obj.earlyRenewalHours, "pki.earlyRenewalHours", 720, 0);
   if (earlyRenewalHours >= validityHours) {
-    r.fail("pki.earlyRenewalHours", `(${earlyRenewalHours}) must be shorter than pki.validityHours (${validityHours})`, "renew a few weeks before expiry, e.g. 720");
+    r.fail(
+      "pki.earlyRenewalHours",
+      `(${earlyRenewalHours}) must be shorter than pki.validityHours (${validityHours})`,
+      "renew a few weeks before expiry, e.g. 720",
+    );
   }
   return { validityHours, earlyRenewalHours };
 }
@@ -468,7 +517,11 @@ function readPreflight(r: Reader, value: unknown): string[] {
   return r.list(value, "ignorePreflightErrors").map((item, i) => {
     const check = r.string(item, `ignorePreflightErrors[${i}]`) ?? "";
     if (!/^[A-Za-z0-9-]+$/.test(check)) {
-      r.fail(`ignorePreflightErrors[${i}]`, `'${check}' is not a kubeadm preflight check name`, "use names kubeadm prints, e.g. SystemVerification, Swap, or all");
+      r.fail(
+        `ignorePreflightErrors[${i}]`,
+        `'${check}' is not a kubeadm preflight check name`,
+        "use names kubeadm prints, e.g. SystemVerification, Swap, or all",
+      );
     }
     return check;
   });
@@ -533,13 +586,20 @@ function checkNetworks(
     r.fail("podCidr", `/${pod.prefix} leaves too few /24 node ranges for ${nodes} nodes`, "use a larger block, e.g. a /16");
   }
   if (pod && service && cidrsOverlap(pod, service)) {
-    r.fail("serviceCidr", `${serviceText} overlaps podCidr ${podText}`, "pick disjoint ranges, e.g. podCidr 10.244.0.0/16 and serviceCidr 10.96.0.0/12");
+    r.fail(
+      "serviceCidr",
+      `${serviceText} overlaps podCidr ${podText}`,
+      "pick disjoint ranges, e.g. podCidr 10.244.0.0/16 and serviceCidr 10.96.0.0/12",
+    );
   }
   const vpc = vpcText === undefined ? undefined : parseCidr(vpcText);
   if (vpcText !== undefined && !vpc) {
     r.fail("vpcCidr", `'${vpcText}' is not an IPv4 CIDR`, "e.g. 10.10.0.0/16");
   }
-  for (const [name, block] of [["podCidr", pod], ["serviceCidr", service]] as const) {
+  for (const [name, block] of [
+    ["podCidr", pod],
+    ["serviceCidr", service],
+  ] as const) {
     if (!block) continue;
     if (vpc && cidrsOverlap(vpc, block)) {
       r.fail(name, `${block.text} overlaps the VPC ${vpc.text}`, `move ${name} or the VPC range so they are disjoint`);

@@ -37,7 +37,11 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
     const cluster = config.clusterName;
     const tags = (extra: Record<string, string> = {}) => ({ "kubeadm-ha/cluster": cluster, ...extra });
 
-    this.vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: awsConfig.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tags({ Name: `${cluster}-vpc` }) }, opt);
+    this.vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      { cidrBlock: awsConfig.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tags({ Name: `${cluster}-vpc` }) },
+      opt,
+    );
     const gateway = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: tags() }, opt);
     const routes = new aws.ec2.RouteTable(
       `${name}-public`,
@@ -53,7 +57,8 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
           vpcId: this.vpc.id,
           cidrBlock: subnet(vpcBlock, 3, i),
           availabilityZone: zones.names.apply((names) => {
-            if (names.length <= i) throw new Error(`kubeadm-ha:aws.azCount: region ${awsConfig.region} has only ${names.length} AZs (fix: lower aws.azCount)`);
+            if (names.length <= i)
+              throw new Error(`kubeadm-ha:aws.azCount: region ${awsConfig.region} has only ${names.length} AZs (fix: lower aws.azCount)`);
             return names[i];
           }),
           mapPublicIpOnLaunch: true,
@@ -67,10 +72,19 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
 
     this.securityGroups = this.createSecurityGroups(name, config, awsConfig.adminCidrs, opt, tags);
     const key = new aws.ec2.KeyPair(`${name}-key`, { keyName: `${cluster}-admin`, publicKey: config.ssh.publicKey, tags: tags() }, opt);
-    const ami = awsConfig.ami ?? aws.ec2.getAmiOutput(
-      { owners: [UBUNTU_OWNER], mostRecent: true, filters: [{ name: "name", values: [UBUNTU_AMI_PATTERN] }, { name: "architecture", values: ["x86_64"] }] },
-      { parent: this, provider },
-    ).id;
+    const ami =
+      awsConfig.ami ??
+      aws.ec2.getAmiOutput(
+        {
+          owners: [UBUNTU_OWNER],
+          mostRecent: true,
+          filters: [
+            { name: "name", values: [UBUNTU_AMI_PATTERN] },
+            { name: "architecture", values: ["x86_64"] },
+          ],
+        },
+        { parent: this, provider },
+      ).id;
 
     this.nodes = planNodes(config).map((plan, i) => {
       const groups = ["all" as Target, ...plan.roles].map((t) => this.securityGroups.get(t)!.id);
@@ -94,7 +108,10 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
         roles: plan.roles,
         privateIp: instance.privateIp,
         publicIp: instance.publicIp,
-        connection: sshConnection(config.ssh.bastion ? instance.privateIp : instance.publicIp, { ...config.ssh, privateKey: args.sshPrivateKey }),
+        connection: sshConnection(config.ssh.bastion ? instance.privateIp : instance.publicIp, {
+          ...config.ssh,
+          privateKey: args.sshPrivateKey,
+        }),
         ready: [instance],
       };
     });
@@ -113,18 +130,39 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
     const groups = new Map(
       targets.map((t) => [
         t,
-        new aws.ec2.SecurityGroup(`${name}-sg-${t}`, { vpcId: this.vpc.id, description: `kubeadm-ha ${config.clusterName} ${t}`, tags: tags({ Name: `${config.clusterName}-${t}` }) }, opt),
+        new aws.ec2.SecurityGroup(
+          `${name}-sg-${t}`,
+          { vpcId: this.vpc.id, description: `kubeadm-ha ${config.clusterName} ${t}`, tags: tags({ Name: `${config.clusterName}-${t}` }) },
+          opt,
+        ),
       ]),
     );
-    new aws.vpc.SecurityGroupEgressRule(`${name}-egress`, { securityGroupId: groups.get("all")!.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, opt);
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-egress`,
+      { securityGroupId: groups.get("all")!.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" },
+      opt,
+    );
     for (const rule of firewallRules(config, adminCidrs)) {
       const r = rule.description.replace(/\s+/g, "-");
       const [fromPort, toPort] = rule.ports.split("-").map(Number);
-      const common = { securityGroupId: groups.get(rule.to)!.id, ipProtocol: rule.protocol, fromPort, toPort: toPort ?? fromPort, description: rule.description };
-      rule.fromRoles.forEach((role) =>
-        new aws.vpc.SecurityGroupIngressRule(`${name}-in-${r}-${role}`, { ...common, referencedSecurityGroupId: groups.get(role)!.id }, opt),
+      const common = {
+        securityGroupId: groups.get(rule.to)!.id,
+        ipProtocol: rule.protocol,
+        fromPort,
+        toPort: toPort ?? fromPort,
+        description: rule.description,
+      };
+      rule.fromRoles.forEach(
+        (role) =>
+          new aws.vpc.SecurityGroupIngressRule(
+            `${name}-in-${r}-${role}`,
+            { ...common, referencedSecurityGroupId: groups.get(role)!.id },
+            opt,
+          ),
       );
-      rule.fromCidrs.forEach((cidr, c) => new aws.vpc.SecurityGroupIngressRule(`${name}-in-${r}-cidr-${c}`, { ...common, cidrIpv4: cidr }, opt));
+      rule.fromCidrs.forEach(
+        (cidr, c) => new aws.vpc.SecurityGroupIngressRule(`${name}-in-${r}-cidr-${c}`, { ...common, cidrIpv4: cidr }, opt),
+      );
     }
     return groups;
   }

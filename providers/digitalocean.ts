@@ -53,7 +53,14 @@ export class DigitalOceanInfrastructure extends pulumi.ComponentResource {
       return { plan, droplet };
     });
 
-    this.firewalls = this.createFirewalls(name, config, doConfig.adminCidrs, tagName, [...tags.values()], droplets.map((d) => d.droplet));
+    this.firewalls = this.createFirewalls(
+      name,
+      config,
+      doConfig.adminCidrs,
+      tagName,
+      [...tags.values()],
+      droplets.map((d) => d.droplet),
+    );
 
     if (doConfig.project) {
       new digitalocean.Project(

@@ -45,7 +45,10 @@ export function firewallRules(config: ClusterConfig, adminCidrs: string[]): Fire
   rules.push(...cniRules(config));
   const lb = config.serviceLoadBalancer;
   if (lb.enabled) {
-    for (const [name, port] of [["http", lb.httpNodePort], ["https", lb.httpsNodePort]] as const) {
+    for (const [name, port] of [
+      ["http", lb.httpNodePort],
+      ["https", lb.httpsNodePort],
+    ] as const) {
       rules.push({
         description: `service load balancer ${name}`,
         protocol: "tcp",

@@ -5,7 +5,7 @@
 #   bash test/all.sh            every stage
 #   KHA_STAGES="unit scripts" bash test/all.sh   only those stages
 #
-# Stages: types (tsc), shellcheck, unit (jest: config, providers, components, rendering, host
+# Stages: types (tsc), lint (ESLint + Prettier), shellcheck, unit (jest: config, providers, components, rendering, host
 # scripts, package), toolchain (builds or reuses the offline Pulumi engine from upstream sources),
 # providers (the tls bridge's self-check), engine (real pulumi runs: smoke, tls, the dev stack's
 # preview, upstream's command plugin over SSH, upstream's kubernetes plugin on a real apiserver),
@@ -20,7 +20,7 @@ if [[ "$(node --version)" != "v$KHA_NODE_VERSION" ]]; then
   exit 1
 fi
 
-stages=${KHA_STAGES:-"types shellcheck unit toolchain providers engine lab e2e"}
+stages=${KHA_STAGES:-"types lint shellcheck unit toolchain providers engine lab e2e"}
 passed=0
 failed=0
 failures=()
@@ -59,6 +59,7 @@ run_each() {
 }
 
 run_stage types npx --no-install tsc --noEmit
+run_stage lint npm run --silent lint
 run_stage shellcheck shellcheck_all
 run_stage unit npx --no-install jest --ci
 run_stage toolchain bash tools/toolchain.sh

@@ -27,7 +27,9 @@ describe("etcd rendering", () => {
   });
 
   it("refuses a member missing from its own cluster", () => {
-    expect(() => renderEtcdEnv({ member: { name: "x", ip: "1.2.3.4" }, members, clusterToken: "lab" })).toThrow(/not in its own initial cluster/);
+    expect(() => renderEtcdEnv({ member: { name: "x", ip: "1.2.3.4" }, members, clusterToken: "lab" })).toThrow(
+      /not in its own initial cluster/,
+    );
   });
 
   it("is a notify unit reading the environment file", () => {

@@ -44,15 +44,31 @@ export function renderHaproxyConfig(routes: ServiceRoute[]): string {
     lines.push(`  use_backend http_${id(route)} if host_${id(route)}`);
   }
   lines.push("  default_backend no_route", "");
-  lines.push("frontend https", `  bind :${HTTPS_CONTAINER_PORT}`, "  mode tcp", "  option tcplog", "  tcp-request inspect-delay 5s", "  tcp-request content accept if { req_ssl_hello_type 1 }");
+  lines.push(
+    "frontend https",
+    `  bind :${HTTPS_CONTAINER_PORT}`,
+    "  mode tcp",
+    "  option tcplog",
+    "  tcp-request inspect-delay 5s",
+    "  tcp-request content accept if { req_ssl_hello_type 1 }",
+  );
   for (const route of routes.filter((r) => r.tlsPort !== undefined)) {
     lines.push(`  use_backend tls_${id(route)} if { req_ssl_sni -i ${route.host} }`);
   }
   lines.push("");
   for (const route of routes) {
-    lines.push(`backend http_${id(route)}`, `  server ${route.service} ${serviceAddress(route, route.port)} resolvers cluster_dns init-addr none`, "");
+    lines.push(
+      `backend http_${id(route)}`,
+      `  server ${route.service} ${serviceAddress(route, route.port)} resolvers cluster_dns init-addr none`,
+      "",
+    );
     if (route.tlsPort !== undefined) {
-      lines.push(`backend tls_${id(route)}`, "  mode tcp", `  server ${route.service} ${serviceAddress(route, route.tlsPort)} resolvers cluster_dns init-addr none`, "");
+      lines.push(
+        `backend tls_${id(route)}`,
+        "  mode tcp",
+        `  server ${route.service} ${serviceAddress(route, route.tlsPort)} resolvers cluster_dns init-addr none`,
+        "",
+      );
     }
   }
   lines.push("backend no_route", '  http-request return status 404 content-type text/plain string "no route for this host"', "");

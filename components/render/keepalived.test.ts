@@ -1,7 +1,13 @@
 import { renderKeepalivedConf, vrrpRouterId } from "./keepalived";
 
 describe("keepalived for the VIP", () => {
-  const base = { vip: "10.77.0.100", interface: "host0", routerId: vrrpRouterId("lab"), peers: ["10.77.0.11", "10.77.0.12", "10.77.0.13"], apiPort: 6443 };
+  const base = {
+    vip: "10.77.0.100",
+    interface: "host0",
+    routerId: vrrpRouterId("lab"),
+    peers: ["10.77.0.11", "10.77.0.12", "10.77.0.13"],
+    apiPort: 6443,
+  };
 
   it("carries the VIP, unicast peers without itself, and tracks the local apiserver", () => {
     const conf = renderKeepalivedConf({ ...base, index: 1, self: "10.77.0.12" });

@@ -20,7 +20,11 @@ function settings(over: Partial<ClusterSettings> = {}): ClusterSettings {
 }
 
 function docs(text: string): Record<string, any> {
-  return Object.fromEntries(parseAllDocuments(text).map((d) => d.toJS()).map((d) => [d.kind, d]));
+  return Object.fromEntries(
+    parseAllDocuments(text)
+      .map((d) => d.toJS())
+      .map((d) => [d.kind, d]),
+  );
 }
 
 const argsOf = (list: { name: string; value: string }[]) => Object.fromEntries(list.map((a) => [a.name, a.value]));
@@ -52,7 +56,12 @@ describe("kubeadm init configuration", () => {
   });
 
   it("sets leader election for controller-manager and scheduler", () => {
-    const d = docs(renderInitConfig(settings({ leaderElection: { leaseDuration: "20s", renewDeadline: "12s", retryPeriod: "3s" } }), { ...node, roles: [...node.roles] }));
+    const d = docs(
+      renderInitConfig(settings({ leaderElection: { leaseDuration: "20s", renewDeadline: "12s", retryPeriod: "3s" } }), {
+        ...node,
+        roles: [...node.roles],
+      }),
+    );
     for (const component of ["controllerManager", "scheduler"]) {
       expect(argsOf(d.ClusterConfiguration[component].extraArgs)).toMatchObject({
         "leader-elect": "true",
@@ -76,7 +85,9 @@ describe("kubeadm init configuration", () => {
 
   it("taints pure control planes only", () => {
     const pure = docs(renderInitConfig(settings(), { ...node, roles: ["control-plane"] }));
-    expect(pure.InitConfiguration.nodeRegistration.taints).toEqual([{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+    expect(pure.InitConfiguration.nodeRegistration.taints).toEqual([
+      { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" },
+    ]);
     const mixed = docs(renderInitConfig(settings(), { ...node, roles: ["control-plane", "worker"] }));
     expect(mixed.InitConfiguration.nodeRegistration.taints).toEqual([]);
   });
@@ -90,7 +101,11 @@ describe("kubeadm join configuration", () => {
         { name: "w-1", ip: "10.77.0.14", roles: ["worker"] },
       ),
     );
-    expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: "localhost:6443", token: "abcdef.0123456789abcdef", caCertHashes: ["sha256:00"] });
+    expect(join.discovery.bootstrapToken).toEqual({
+      apiServerEndpoint: "localhost:6443",
+      token: "abcdef.0123456789abcdef",
+      caCertHashes: ["sha256:00"],
+    });
     expect(join.controlPlane).toBeUndefined();
     expect(argsOf(join.nodeRegistration.kubeletExtraArgs)).toEqual({ "node-ip": "10.77.0.14" });
   });
@@ -98,12 +113,21 @@ describe("kubeadm join configuration", () => {
   it("a control plane: file discovery, its own endpoint, no certificate key (certificates are pre-placed)", () => {
     const join = parse(
       renderJoinConfig(
-        { discoveryEndpoint: "10.77.0.11:6443", token: "abcdef.0123456789abcdef", caCertHash: "sha256:00", ignorePreflightErrors: [], controlPlane: { advertiseAddress: "10.77.0.12", bindPort: 6443 } },
+        {
+          discoveryEndpoint: "10.77.0.11:6443",
+          token: "abcdef.0123456789abcdef",
+          caCertHash: "sha256:00",
+          ignorePreflightErrors: [],
+          controlPlane: { advertiseAddress: "10.77.0.12", bindPort: 6443 },
+        },
         { name: "cp-2", ip: "10.77.0.12", roles: ["control-plane"] },
       ),
     );
     expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: "10.77.0.12", bindPort: 6443 } });
-    expect(join.discovery).toEqual({ file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" }, tlsBootstrapToken: "abcdef.0123456789abcdef" });
+    expect(join.discovery).toEqual({
+      file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" },
+      tlsBootstrapToken: "abcdef.0123456789abcdef",
+    });
     const file = parse(renderDiscoveryKubeconfig("https://10.77.0.11:6443", "-----BEGIN CERTIFICATE-----\nx\n"));
     expect(file.clusters[0].cluster.server).toBe("https://10.77.0.11:6443");
     expect(file.users).toEqual([{ name: "discovery", user: {} }]);
@@ -114,7 +138,9 @@ import { tokenFromStdout } from "../join";
 
 describe("bootstrap token from the token step", () => {
   it("takes the last line, after put-files' report", () => {
-    expect(tokenFromStdout("changed /opt/kubeadm-ha/scripts/kubeadm-token.sh\nabcdef.0123456789abcdef\n", "w-1")).toBe("abcdef.0123456789abcdef");
+    expect(tokenFromStdout("changed /opt/kubeadm-ha/scripts/kubeadm-token.sh\nabcdef.0123456789abcdef\n", "w-1")).toBe(
+      "abcdef.0123456789abcdef",
+    );
   });
 
   it("refuses anything that is not a token, without echoing it", () => {

@@ -196,7 +196,9 @@ export function renderDiscoveryKubeconfig(server: string, caCertPem: string): st
     {
       apiVersion: "v1",
       kind: "Config",
-      clusters: [{ name: "kubernetes", cluster: { server, "certificate-authority-data": Buffer.from(caCertPem, "utf8").toString("base64") } }],
+      clusters: [
+        { name: "kubernetes", cluster: { server, "certificate-authority-data": Buffer.from(caCertPem, "utf8").toString("base64") } },
+      ],
       // a user without credentials: the token in tlsBootstrapToken is the only credential
       contexts: [{ name: "discovery", context: { cluster: "kubernetes", user: "discovery" } }],
       "current-context": "discovery",

@@ -15,13 +15,26 @@ describe("step programs", () => {
     expect(bundle).toBe(`file 0640 /etc/x.conf\n${Buffer.from("hello\n").toString("base64")}\nend\n`);
     expect(() => renderBundle([{ path: "etc/x", content: "", mode: "0644" }])).toThrow(/absolute/);
     expect(() => renderBundle([{ path: "/etc/../x", content: "", mode: "0644" }])).toThrow(/absolute/);
-    expect(() => renderBundle([{ path: "/a", content: "", mode: "0644" }, { path: "/a", content: "", mode: "0644" }])).toThrow(/twice/);
+    expect(() =>
+      renderBundle([
+        { path: "/a", content: "", mode: "0644" },
+        { path: "/a", content: "", mode: "0644" },
+      ]),
+    ).toThrow(/twice/);
   });
 
   it("ends with the script run, parameters sorted and quoted, stdin closed", () => {
-    const program = renderStepProgram({ title: "t", putFilesScript: "#!/bin/bash\n", files: [], run: "/opt/kubeadm-ha/scripts/x.sh", env: { KHA_B: "2", KHA_A: "o'k" } });
+    const program = renderStepProgram({
+      title: "t",
+      putFilesScript: "#!/bin/bash\n",
+      files: [],
+      run: "/opt/kubeadm-ha/scripts/x.sh",
+      env: { KHA_B: "2", KHA_A: "o'k" },
+    });
     expect(program.trimEnd().split("\n").pop()).toBe(`KHA_A='o'"'"'k' KHA_B='2' bash /opt/kubeadm-ha/scripts/x.sh </dev/null`);
-    expect(() => renderStepProgram({ title: "t", putFilesScript: "", files: [], run: "/x", env: { "bad name": "" } })).toThrow(/bad environment/);
+    expect(() => renderStepProgram({ title: "t", putFilesScript: "", files: [], run: "/x", env: { "bad name": "" } })).toThrow(
+      /bad environment/,
+    );
   });
 });
 

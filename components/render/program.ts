@@ -22,7 +22,11 @@ export function shellQuote(value: string): string {
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 function base64Lines(content: string): string {
-  return (Buffer.from(content, "utf8").toString("base64").match(/.{1,76}/g) ?? []).join("\n");
+  return (
+    Buffer.from(content, "utf8")
+      .toString("base64")
+      .match(/.{1,76}/g) ?? []
+  ).join("\n");
 }
 
 export function renderBundle(files: BundleFile[]): string {

@@ -18,10 +18,17 @@ describe("SANs and the discovery hash", () => {
 
   it("puts endpoint names in DNS SANs and endpoint IPs in IP SANs, without duplicates", () => {
     const base = { nodeName: "cp-1", privateIp: "10.0.0.5", serviceCidr: "10.96.0.0/12" };
-    const external = apiserverSans({ ...base, endpoint: { mode: "external", address: "api.example.com", port: 443, vipImplementation: "keepalived", vipInterface: "eth0" } });
+    const external = apiserverSans({
+      ...base,
+      endpoint: { mode: "external", address: "api.example.com", port: 443, vipImplementation: "keepalived", vipInterface: "eth0" },
+    });
     expect(external.dnsNames).toContain("api.example.com");
     expect(external.ipAddresses).toEqual(["10.96.0.1", "127.0.0.1", "10.0.0.5"]);
-    const vip = apiserverSans({ ...base, publicIp: "203.0.113.5", endpoint: { mode: "vip", address: "10.0.0.100", port: 6443, vipImplementation: "keepalived", vipInterface: "eth0" } });
+    const vip = apiserverSans({
+      ...base,
+      publicIp: "203.0.113.5",
+      endpoint: { mode: "vip", address: "10.0.0.100", port: 6443, vipImplementation: "keepalived", vipInterface: "eth0" },
+    });
     expect(vip.ipAddresses).toEqual(["10.96.0.1", "127.0.0.1", "10.0.0.5", "203.0.113.5", "10.0.0.100"]);
     expect(etcdMemberSans("e-1", "10.0.0.7")).toEqual({ dnsNames: ["e-1", "localhost"], ipAddresses: ["10.0.0.7", "127.0.0.1"] });
   });

@@ -45,7 +45,13 @@ const appPki = new ClusterPki("app", {
   validityHours: 8760,
   earlyRenewalHours: 720,
 });
-const appEtcd = new EtcdCluster("app-etcd", { members: appNodes, pki: appPki, clusterToken: "app", artifacts: config.artifacts, resetOnDestroy: true });
+const appEtcd = new EtcdCluster("app-etcd", {
+  members: appNodes,
+  pki: appPki,
+  clusterToken: "app",
+  artifacts: config.artifacts,
+  resetOnDestroy: true,
+});
 
 export const kubeconfig = cluster.kubeconfig;
 export const apiServer = cluster.apiServer;

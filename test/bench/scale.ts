@@ -16,7 +16,14 @@ function hosts(n: number) {
     name: `node-${i + 1}`,
     address: `10.77.${Math.floor((i + 11) / 250)}.${((i + 11) % 250) + 1}`,
     // 3 control planes; a 3-node cluster also runs workloads and the load balancer on them
-    roles: i < 3 ? (n === 3 ? ["control-plane", "worker", "loadbalancer"] : ["control-plane"]) : i === 3 ? ["worker", "loadbalancer"] : ["worker"],
+    roles:
+      i < 3
+        ? n === 3
+          ? ["control-plane", "worker", "loadbalancer"]
+          : ["control-plane"]
+        : i === 3
+          ? ["worker", "loadbalancer"]
+          : ["worker"],
   }));
 }
 

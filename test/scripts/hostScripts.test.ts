@@ -14,7 +14,8 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
-const restarts = (service: string) => box.calls().filter((c) => c === `systemctl restart --no-block ${service}` || c === `systemctl restart ${service}`);
+const restarts = (service: string) =>
+  box.calls().filter((c) => c === `systemctl restart --no-block ${service}` || c === `systemctl restart ${service}`);
 
 describe("put-files.sh", () => {
   const bundle = renderBundle([
@@ -71,7 +72,8 @@ describe("host-prep.sh", () => {
 
 describe("node-install.sh", () => {
   beforeEach(() => {
-    for (const bin of ["kubeadm", "kubelet", "kubectl"]) box.write(`opt/kubeadm-ha/artifacts/bin/${bin}`, `#!/bin/sh\necho ${bin}\n`, 0o755);
+    for (const bin of ["kubeadm", "kubelet", "kubectl"])
+      box.write(`opt/kubeadm-ha/artifacts/bin/${bin}`, `#!/bin/sh\necho ${bin}\n`, 0o755);
     box.write("opt/kubeadm-ha/artifacts/images/pause.tar", "tar-bytes");
     box.write("opt/cni/bin/bridge", "", 0o755);
     box.write("etc/containerd/config.toml", "version = 2\n");
@@ -130,11 +132,21 @@ describe("etcd scripts", () => {
   });
 
   it("etcd-health.sh waits for health within its bound, then gives up with a clear message", () => {
-    const ok = box.run("etcd-health.sh", { KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379", STUB_ETCDCTL_FAILS: "2", KHA_TRIES: "5", KHA_DELAY: "0" });
+    const ok = box.run("etcd-health.sh", {
+      KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379",
+      STUB_ETCDCTL_FAILS: "2",
+      KHA_TRIES: "5",
+      KHA_DELAY: "0",
+    });
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain("is healthy");
     fs.rmSync(path.join(box.stubDir, "etcdctl.count"));
-    const bad = box.run("etcd-health.sh", { KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379", STUB_ETCDCTL_FAILS: "100", KHA_TRIES: "3", KHA_DELAY: "0" });
+    const bad = box.run("etcd-health.sh", {
+      KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379",
+      STUB_ETCDCTL_FAILS: "100",
+      KHA_TRIES: "3",
+      KHA_DELAY: "0",
+    });
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/timed out waiting for every etcd member healthy \(https:\/\/10.0.0.1:2379\) \(3 x 0s\)/);
   });
@@ -142,7 +154,13 @@ describe("etcd scripts", () => {
   it("etcd-reset.sh removes unit, data, certificates and binaries, and can run twice", () => {
     box.run("etcd-install.sh", { KHA_ETCD_VERSION: "3.5.21" });
     for (let i = 0; i < 2; i++) expect(box.run("etcd-reset.sh").status).toBe(0);
-    for (const gone of ["var/lib/etcd", "etc/kubernetes/pki/etcd", "etc/etcd.env", "etc/systemd/system/etcd.service", "usr/local/bin/etcd"]) {
+    for (const gone of [
+      "var/lib/etcd",
+      "etc/kubernetes/pki/etcd",
+      "etc/etcd.env",
+      "etc/systemd/system/etcd.service",
+      "usr/local/bin/etcd",
+    ]) {
       expect(box.exists(gone)).toBe(false);
     }
   });
@@ -202,7 +220,12 @@ describe("host-reset.sh", () => {
     box.write("etc/sysctl.d/99-kubeadm-ha.conf", "x");
     box.write("etc/containerd/config.toml", "version = 2\n");
     for (let i = 0; i < 2; i++) expect(box.run("host-reset.sh").status).toBe(0);
-    for (const gone of ["opt/kubeadm-ha", "usr/local/bin/kubelet", "etc/systemd/system/kubelet.service", "etc/sysctl.d/99-kubeadm-ha.conf"]) {
+    for (const gone of [
+      "opt/kubeadm-ha",
+      "usr/local/bin/kubelet",
+      "etc/systemd/system/kubelet.service",
+      "etc/sysctl.d/99-kubeadm-ha.conf",
+    ]) {
       expect(box.exists(gone)).toBe(false);
     }
     expect(box.exists("etc/containerd/config.toml")).toBe(true);
@@ -247,7 +270,9 @@ describe("bridge pod network", () => {
     expect(calls).toContain("ip route replace 10.244.2.0/24 via 10.77.0.13 proto 177");
     expect(calls).toContain("ip route del 10.244.9.0/24 proto 177");
     expect(calls.some((c) => c.includes("10.244.1.0/24 via"))).toBe(false);
-    expect(calls).toContain("iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -m comment --comment kubeadm-ha -j MASQUERADE");
+    expect(calls).toContain(
+      "iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -m comment --comment kubeadm-ha -j MASQUERADE",
+    );
   });
 
   it("waits quietly until the node has joined", () => {
@@ -280,7 +305,10 @@ describe("local-ssh-run.sh (bare-metal reset on destroy)", () => {
 
 describe("shellcheck", () => {
   it("passes on every host script", () => {
-    const scripts = fs.readdirSync(SCRIPTS).filter((f) => f.endsWith(".sh")).map((f) => path.join(SCRIPTS, f));
+    const scripts = fs
+      .readdirSync(SCRIPTS)
+      .filter((f) => f.endsWith(".sh"))
+      .map((f) => path.join(SCRIPTS, f));
     expect(scripts.length).toBeGreaterThan(10);
     expect(() => execFileSync("shellcheck", ["-x", "-P", SCRIPTS, ...scripts], { encoding: "utf8" })).not.toThrow();
   });

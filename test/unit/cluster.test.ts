@@ -2,7 +2,20 @@
 // and the O(1) scale step.
 
 import * as pulumi from "@pulumi/pulumi";
-import { FAKE_TOKEN, FIXTURE_CA_HASH, KEY_MARKER, ofType, recorded, Recorded, resetRecorded, resolve, settle, setupMocks, isSecret, wasSecret } from "./harness";
+import {
+  FAKE_TOKEN,
+  FIXTURE_CA_HASH,
+  KEY_MARKER,
+  ofType,
+  recorded,
+  Recorded,
+  resetRecorded,
+  resolve,
+  settle,
+  setupMocks,
+  isSecret,
+  wasSecret,
+} from "./harness";
 
 setupMocks();
 
@@ -75,7 +88,9 @@ describe("etcd placement", () => {
     expect(await resolve(cluster.etcdEndpoints)).toEqual(["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"]);
     const env = bundleFile(step("kubeadm-ha-etcd-node-2-install").inputs.stdin, "/etc/etcd.env")!;
     expect(env).toContain("ETCD_NAME=node-2");
-    expect(env).toContain("ETCD_INITIAL_CLUSTER=node-1=https://10.77.0.11:2380,node-2=https://10.77.0.12:2380,node-3=https://10.77.0.13:2380");
+    expect(env).toContain(
+      "ETCD_INITIAL_CLUSTER=node-1=https://10.77.0.11:2380,node-2=https://10.77.0.12:2380,node-3=https://10.77.0.13:2380",
+    );
     expect(env).toContain("ETCD_CLIENT_CERT_AUTH=true");
     expect(env).toContain("ETCD_PEER_CLIENT_CERT_AUTH=true");
   });
@@ -85,8 +100,14 @@ describe("etcd placement", () => {
     expect(Object.keys(cluster.etcd.installs)).toEqual(["node-1", "node-2", "node-3"]);
     expect(commands().filter((c) => /etcd-node-[456]-install/.test(c.name))).toEqual([]);
     const kubeadm = bundleFile(step("kubeadm-ha-cp-node-4-init").inputs.stdin, "/etc/kubeadm-ha/kubeadm.yaml")!;
-    const clusterConfig = parseAllDocuments(kubeadm).map((d) => d.toJS()).find((d) => d.kind === "ClusterConfiguration");
-    expect(clusterConfig.etcd.external.endpoints).toEqual(["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"]);
+    const clusterConfig = parseAllDocuments(kubeadm)
+      .map((d) => d.toJS())
+      .find((d) => d.kind === "ClusterConfiguration");
+    expect(clusterConfig.etcd.external.endpoints).toEqual([
+      "https://10.77.0.11:2379",
+      "https://10.77.0.12:2379",
+      "https://10.77.0.13:2379",
+    ]);
     expect(clusterConfig.etcd.local).toBeUndefined();
   });
 
@@ -144,12 +165,23 @@ describe("secrets", () => {
   it("private keys, the kubeconfig and join material are secret outputs", async () => {
     const { cluster } = await build(stacked());
     const pki = cluster.pki;
-    for (const key of [pki.etcdCa.keyPem, pki.kubernetesCa.keyPem, pki.serviceAccount.privateKeyPem, pki.admin.keyPem, pki.etcdMembers["node-1"].peer.keyPem]) {
+    for (const key of [
+      pki.etcdCa.keyPem,
+      pki.kubernetesCa.keyPem,
+      pki.serviceAccount.privateKeyPem,
+      pki.admin.keyPem,
+      pki.etcdMembers["node-1"].peer.keyPem,
+    ]) {
       expect(await isSecret(key)).toBe(true);
     }
     expect(await isSecret(cluster.kubeconfig!)).toBe(true);
     // the engine receives the stdin of steps carrying keys or tokens as secrets
-    for (const name of ["kubeadm-ha-workers-node-4-join", "kubeadm-ha-etcd-node-1-install", "kubeadm-ha-cp-node-1-init", "kubeadm-ha-cp-node-2-join"]) {
+    for (const name of [
+      "kubeadm-ha-workers-node-4-join",
+      "kubeadm-ha-etcd-node-1-install",
+      "kubeadm-ha-cp-node-1-init",
+      "kubeadm-ha-cp-node-2-join",
+    ]) {
       expect(wasSecret(step(name).raw.stdin)).toBe(true);
     }
     expect(wasSecret(step("kubeadm-ha-etcd-node-1-reset").raw.stdin)).toBe(true);
@@ -186,7 +218,10 @@ describe("secrets", () => {
     await build(external());
     const keyFiles = (name: string) => {
       const stdin = String(step(name).inputs.stdin);
-      return stdin.split("\n").filter((l) => l.startsWith("file 0600 ")).map((l) => l.split(" ")[2]);
+      return stdin
+        .split("\n")
+        .filter((l) => l.startsWith("file 0600 "))
+        .map((l) => l.split(" ")[2]);
     };
     expect(keyFiles("kubeadm-ha-etcd-node-1-install")).toEqual([
       "/etc/kubernetes/pki/etcd/server.key",

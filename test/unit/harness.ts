@@ -32,7 +32,12 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
   counter += 1;
   switch (type) {
     case "digitalocean:index/droplet:Droplet":
-      return { ...inputs, ipv4Address: `203.0.113.${counter % 250}`, ipv4AddressPrivate: `10.10.0.${counter % 250}`, dropletUrn: `do:droplet:${name}` };
+      return {
+        ...inputs,
+        ipv4Address: `203.0.113.${counter % 250}`,
+        ipv4AddressPrivate: `10.10.0.${counter % 250}`,
+        dropletUrn: `do:droplet:${name}`,
+      };
     case "aws:ec2/instance:Instance":
       return { ...inputs, privateIp: `10.0.${counter % 8}.${counter % 250}`, publicIp: `198.51.100.${counter % 250}` };
     case "digitalocean:index/sshKey:SshKey":
@@ -41,7 +46,11 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
       return { ...inputs, keyName: inputs.keyName };
     case "command:remote:Command":
       // like the real step: put-files reports its files before the token line
-      return { ...inputs, stdout: name.endsWith("-token") ? `unchanged /opt/kubeadm-ha/scripts/kubeadm-token.sh\n${FAKE_TOKEN}\n` : "", stderr: "" };
+      return {
+        ...inputs,
+        stdout: name.endsWith("-token") ? `unchanged /opt/kubeadm-ha/scripts/kubeadm-token.sh\n${FAKE_TOKEN}\n` : "",
+        stderr: "",
+      };
     case "command:local:Command":
       return { ...inputs, stdout: "", stderr: "" };
     case "tls:index/privateKey:PrivateKey":

@@ -16,7 +16,24 @@ describe("the kubeadm-ha package", () => {
     try {
       execFileSync(tsc, ["-p", path.join(root, "tsconfig.build.json"), "--outDir", out], { cwd: root, encoding: "utf8" });
       const lib = require(path.join(out, "lib.js"));
-      for (const name of ["Cluster", "ClusterPki", "HostPrep", "EtcdCluster", "ControlPlane", "Workers", "ApiserverProxy", "Cni", "ServiceLoadBalancer", "BareMetalInfrastructure", "AwsInfrastructure", "DigitalOceanInfrastructure", "createInfrastructure", "validateConfig", "ConfigError", "sshConnection"]) {
+      for (const name of [
+        "Cluster",
+        "ClusterPki",
+        "HostPrep",
+        "EtcdCluster",
+        "ControlPlane",
+        "Workers",
+        "ApiserverProxy",
+        "Cni",
+        "ServiceLoadBalancer",
+        "BareMetalInfrastructure",
+        "AwsInfrastructure",
+        "DigitalOceanInfrastructure",
+        "createInfrastructure",
+        "validateConfig",
+        "ConfigError",
+        "sshConnection",
+      ]) {
         expect(typeof lib[name]).toBe("function");
       }
       expect(fs.existsSync(path.join(out, "lib.d.ts"))).toBe(true);
@@ -26,6 +43,8 @@ describe("the kubeadm-ha package", () => {
   }, 120000);
 
   it("type-checks the embedding example (examples/embed)", () => {
-    expect(() => execFileSync(tsc, ["-p", path.join(root, "examples", "embed", "tsconfig.json")], { cwd: root, encoding: "utf8" })).not.toThrow();
+    expect(() =>
+      execFileSync(tsc, ["-p", path.join(root, "examples", "embed", "tsconfig.json")], { cwd: root, encoding: "utf8" }),
+    ).not.toThrow();
   }, 120000);
 });

@@ -25,7 +25,13 @@ describe("bare metal", () => {
     { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"] },
     { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"] },
     { name: "cp-3", address: "10.77.0.13", roles: ["control-plane"], user: "admin", port: 2222 },
-    { name: "w-1", address: "198.51.100.4", privateIp: "10.77.0.14", roles: ["worker", "loadbalancer"], bastion: { host: "198.51.100.1", user: "jump" } },
+    {
+      name: "w-1",
+      address: "198.51.100.4",
+      privateIp: "10.77.0.14",
+      roles: ["worker", "loadbalancer"],
+      bastion: { host: "198.51.100.1", user: "jump" },
+    },
   ];
 
   it("creates no cloud resources and maps every host to a node", async () => {
@@ -158,7 +164,10 @@ describe("firewall rules (pure)", () => {
   it("opens the pod CIDR for the bridge CNI and VXLAN for flannel", () => {
     const hosts = [{ name: "cp-1", address: "10.77.0.11", roles: ["control-plane", "worker", "loadbalancer"] }];
     const bridge = firewallRules(validateConfig({ provider: "baremetal", cni: "bridge", hosts }, { sshPrivateKey: true }), ["0.0.0.0/0"]);
-    expect(bridge.filter((r) => r.description.startsWith("pod network")).map((r) => r.fromCidrs)).toEqual([["10.244.0.0/16"], ["10.244.0.0/16"]]);
+    expect(bridge.filter((r) => r.description.startsWith("pod network")).map((r) => r.fromCidrs)).toEqual([
+      ["10.244.0.0/16"],
+      ["10.244.0.0/16"],
+    ]);
     const flannel = firewallRules(validateConfig({ provider: "baremetal", cni: "flannel", hosts }, { sshPrivateKey: true }), []);
     expect(flannel.find((r) => r.description === "flannel vxlan")?.ports).toBe("8472");
   });
