@@ -30,19 +30,17 @@ export class Vip extends pulumi.ComponentResource {
       const reset = args.resetOnDestroy
         ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "vip-reset.sh", dependsOn: after }, parent)]
         : [];
-      const conf = pulumi
-        .all([peers, node.privateIp])
-        .apply(([all, self]) =>
-          renderKeepalivedConf({
-            vip: args.vip,
-            interface: args.interface,
-            routerId: vrrpRouterId(args.clusterName),
-            index,
-            peers: all,
-            self,
-            apiPort: args.apiPort,
-          }),
-        );
+      const conf = pulumi.all([peers, node.privateIp]).apply(([all, self]) =>
+        renderKeepalivedConf({
+          vip: args.vip,
+          interface: args.interface,
+          routerId: vrrpRouterId(args.clusterName),
+          index,
+          peers: all,
+          self,
+          apiPort: args.apiPort,
+        }),
+      );
       this.installs[node.name] = runOnNode(
         `${name}-${node.name}`,
         {
