@@ -1,4 +1,4 @@
-// Cluster: composes the phases on the nodes any provider handed over (see DESIGN.md section 3):
+// Cluster: composes the phases on the nodes any provider handed over (docs/ARCHITECTURE.md, "Phases"):
 // hostPrep -> pki -> etcd (+ health gate) -> first control plane -> other control planes ->
 // apiserver proxies -> workers (in parallel) -> CNI -> service load balancer -> outputs.
 

@@ -25,7 +25,8 @@ kb_init cli "$version" pulumi
 kb_want "$(echo "$version" | kb_hash /dev/stdin)"
 kb_cached && exit 0
 
-mkdir -p "$kb_out/wrapper.$$" && kb_copy_tree "$kb_out/wrapper.$$" && rmdir "$kb_out/wrapper.$$"
+# shellcheck disable=SC2119  # no source tree: the wrapper module is written here
+kb_workdir
 cd "$kb_work"
 go mod init kubeadm-ha.local/pulumi-cli >/dev/null 2>&1
 go mod edit -require "github.com/pulumi/pulumi/pkg/v3@v$version" -require "github.com/pulumi/pulumi/sdk/v3@v$version" \

@@ -23,7 +23,7 @@ src=$(kb_upstream_dir "pulumi-command-v$version")/provider
 kb_want "$(echo "$version" | kb_hash "$src" /dev/stdin)"
 kb_cached && exit 0
 
-kb_copy_tree "$src"
+kb_workdir "$src"
 cd "$kb_work"
 kb_log "building pulumi-resource-command $version from $src ($(go env GOVERSION))"
 nice -n 5 go build -trimpath -ldflags "-s -w -X $MODULE/pkg/version.Version=v$version" \

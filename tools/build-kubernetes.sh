@@ -36,7 +36,7 @@ kb_cached && exit 0
 kb_log "downloading $MODULE@$MODULE_VERSION"
 src=$(cd "$(mktemp -d)" && go mod download -json "$MODULE@$MODULE_VERSION" | jq -r .Dir)
 [[ -d "$src/cmd/pulumi-resource-kubernetes" ]] || { kb_log "module source not found at '$src'"; exit 1; }
-kb_copy_tree "$src"
+kb_workdir "$src"
 cd "$kb_work"
 go mod edit -replace "$SDK_MODULE=$SDK_MODULE@$SDK_VERSION"
 

@@ -22,7 +22,7 @@ src=$(kb_upstream_dir "pulumi-language-nodejs-v$version")
 kb_want "$(echo "$version" | kb_hash "$src" /dev/stdin)"
 kb_cached && exit 0
 
-kb_copy_tree "$src"
+kb_workdir "$src"
 cd "$kb_work"
 go mod edit -replace "github.com/pulumi/pulumi/pkg/v3=github.com/pulumi/pulumi/pkg/v3@v$version" \
   -replace "github.com/pulumi/pulumi/sdk/v3=github.com/pulumi/pulumi/sdk/v3@v$version"

@@ -53,7 +53,7 @@ kb_init tls "$version" pulumi-resource-tls
 kb_want "$(kb_hash "$glue")"
 kb_cached && exit 0
 
-kb_copy_tree "$glue"
+kb_workdir "$glue"
 cd "$kb_work"
 rm -f cmd/pulumi-resource-tls/schema.json cmd/pulumi-resource-tls/bridge-metadata.json
 

@@ -106,11 +106,13 @@ kb_upstream_dir() {
   return 1
 }
 
-# kb_copy_tree SRC: a writable copy of SRC in a fresh temp dir, $kb_work (removed on exit).
-kb_copy_tree() {
+# kb_workdir [SRC]: a fresh temp dir $kb_work (removed on exit), holding a writable copy of SRC.
+kb_workdir() {
   kb_work=$(mktemp -d "${TMPDIR:-/tmp}/kha-build-$kb_name.XXXXXX")
   # shellcheck disable=SC2064  # expand now: the paths are fixed
   trap "rm -f '$kb_tmp'; rm -rf '$kb_work'" EXIT
-  cp -R "$1/." "$kb_work/"
-  chmod -R u+w "$kb_work"
+  if [[ $# -gt 0 ]]; then
+    cp -R "$1/." "$kb_work/"
+    chmod -R u+w "$kb_work"
+  fi
 }
