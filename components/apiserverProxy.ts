@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { resetOnDestroy, runOnNode } from "./remote";
-import { PROXY_CONFIG_DIR, renderNginxProxyConf, renderProxyUnit } from "./render/nginx";
+import { renderNginxProxyConf, renderProxyUnit } from "./render/nginx";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface ApiserverProxyArgs {
   nodes: ClusterNode[];
@@ -41,8 +42,8 @@ export class ApiserverProxy extends pulumi.ComponentResource {
           helpers: ["lib.sh"],
           env: { KHA_PROXY_IMAGE: args.image, KHA_PULL: String(args.pull) },
           files: [
-            { path: `${PROXY_CONFIG_DIR}/nginx.conf`, content: conf },
-            { path: "/etc/systemd/system/kubeadm-ha-apiserver-proxy.service", content: renderProxyUnit(args.image) },
+            { path: `${HOST_PATHS.proxyConfigDir}/nginx.conf`, content: conf },
+            { path: HOST_PATHS.proxyUnitFile, content: renderProxyUnit(args.image) },
           ],
           dependsOn: [...after, ...reset],
         },

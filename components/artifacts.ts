@@ -9,13 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { ArtifactsConfig } from "../config/types";
 import type { ClusterNode } from "../providers/node";
-
-export const REMOTE_ARTIFACTS = "/opt/kubeadm-ha/artifacts";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface LocalArtifact {
   /** absolute path on the machine running Pulumi */
   source: string;
-  /** path under REMOTE_ARTIFACTS, e.g. "bin/kubelet" */
+  /** path under HOST_PATHS.artifactsDir, e.g. "bin/kubelet" */
   target: string;
 }
 
@@ -86,7 +85,11 @@ export function copyArtifacts(
     (item) =>
       new command.remote.CopyToRemote(
         `${name}-${item.target.replace(/[^A-Za-z0-9.-]/g, "-")}`,
-        { connection: node.connection, source: new pulumi.asset.FileAsset(item.source), remotePath: `${REMOTE_ARTIFACTS}/${item.target}` },
+        {
+          connection: node.connection,
+          source: new pulumi.asset.FileAsset(item.source),
+          remotePath: `${HOST_PATHS.artifactsDir}/${item.target}`,
+        },
         opts,
       ),
   );

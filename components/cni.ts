@@ -8,6 +8,7 @@ import type { CniName } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { runOnNode } from "./remote";
 import { cniManifestUrl, renderPodNetworkRbac, renderPodNetworkService, renderPodNetworkTimer } from "./render/cni";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface CniArgs {
   cni: CniName;
@@ -35,7 +36,7 @@ export class Cni extends pulumi.ComponentResource {
           node: args.firstControlPlane,
           script: "cni-bridge-rbac.sh",
           helpers: ["lib.sh"],
-          files: [{ path: "/etc/kubeadm-ha/pod-network-rbac.yaml", content: renderPodNetworkRbac() }],
+          files: [{ path: HOST_PATHS.podNetworkRbac, content: renderPodNetworkRbac() }],
           dependsOn: [args.controlPlaneReady],
         },
         parent,
@@ -50,8 +51,8 @@ export class Cni extends pulumi.ComponentResource {
               script: "cni-bridge.sh",
               helpers: ["lib.sh", "pod-network-sync.sh"],
               files: [
-                { path: "/etc/systemd/system/kubeadm-ha-pod-network.service", content: renderPodNetworkService(node.name, args.podCidr) },
-                { path: "/etc/systemd/system/kubeadm-ha-pod-network.timer", content: renderPodNetworkTimer() },
+                { path: HOST_PATHS.podNetworkServiceFile, content: renderPodNetworkService(node.name, args.podCidr) },
+                { path: HOST_PATHS.podNetworkTimerFile, content: renderPodNetworkTimer() },
               ],
               dependsOn: [args.joined[node.name], rbac],
             },
@@ -60,7 +61,7 @@ export class Cni extends pulumi.ComponentResource {
         );
       }
     } else {
-      const manifestPath = "/etc/kubeadm-ha/cni-manifest.yaml";
+      const manifestPath = HOST_PATHS.cniManifestFile;
       this.steps.push(
         runOnNode(
           `${name}-apply`,

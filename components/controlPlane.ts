@@ -9,9 +9,9 @@ import type { ClusterNode } from "../providers/node";
 import { joinNode } from "./join";
 import type { ClusterPki } from "./pki";
 import { HostFile, resetOnDestroy, runOnNode } from "./remote";
-import { ETCD_PKI } from "./render/etcd";
-import { ClusterSettings, KUBEADM_CONFIG, PKI_DIR, renderInitConfig } from "./render/kubeadm";
+import { ClusterSettings, renderInitConfig } from "./render/kubeadm";
 import { renderKubeconfig } from "./render/kubeconfig";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface ControlPlaneArgs {
   controlPlanes: ClusterNode[];
@@ -54,10 +54,14 @@ export class ControlPlane extends pulumi.ComponentResource {
       const config = pulumi
         .all([node.privateIp, args.etcdEndpoints])
         .apply(([ip, etcdEndpoints]) => renderInitConfig({ ...settings, etcdEndpoints }, { name: node.name, ip, roles: node.roles }));
-      const key = (path: string, content: pulumi.Input<string>): HostFile => ({ path: `${PKI_DIR}/${path}`, content, mode: "0600" });
-      const cert = (path: string, content: pulumi.Input<string>): HostFile => ({ path: `${PKI_DIR}/${path}`, content });
+      const key = (path: string, content: pulumi.Input<string>): HostFile => ({
+        path: `${HOST_PATHS.pkiDir}/${path}`,
+        content,
+        mode: "0600",
+      });
+      const cert = (path: string, content: pulumi.Input<string>): HostFile => ({ path: `${HOST_PATHS.pkiDir}/${path}`, content });
       return [
-        { path: KUBEADM_CONFIG, content: config },
+        { path: HOST_PATHS.kubeadmConfig, content: config },
         cert("ca.crt", pki.kubernetesCa.certPem),
         key("ca.key", pki.kubernetesCa.keyPem),
         cert("apiserver.crt", apiserver.certPem),
@@ -72,7 +76,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         key("sa.key", pki.serviceAccount.privateKeyPem),
         cert("apiserver-etcd-client.crt", pki.apiserverEtcdClient.certPem),
         key("apiserver-etcd-client.key", pki.apiserverEtcdClient.keyPem),
-        { path: `${ETCD_PKI}/ca.crt`, content: pki.etcdCa.certPem },
+        { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: pki.etcdCa.certPem },
       ];
     };
     const resets = (node: ClusterNode) =>

@@ -8,8 +8,9 @@ import type { ArtifactsConfig } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { artifactsDigest, copyArtifacts, localBinaries } from "./artifacts";
 import type { ClusterPki } from "./pki";
-import { clientEndpoints, ETCD_ENV_FILE, ETCD_PKI, ETCD_UNIT_FILE, EtcdMemberAddress, renderEtcdEnv, renderEtcdUnit } from "./render/etcd";
+import { clientEndpoints, EtcdMemberAddress, renderEtcdEnv, renderEtcdUnit } from "./render/etcd";
 import { resetOnDestroy, runOnNode } from "./remote";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface EtcdClusterArgs {
   members: ClusterNode[];
@@ -66,15 +67,15 @@ export class EtcdCluster extends pulumi.ComponentResource {
             KHA_ARTIFACTS_DIGEST: artifactsDigest(binaries),
           },
           files: [
-            { path: ETCD_UNIT_FILE, content: renderEtcdUnit() },
-            { path: ETCD_ENV_FILE, content: env },
-            { path: `${ETCD_PKI}/ca.crt`, content: args.pki.etcdCa.certPem },
-            { path: `${ETCD_PKI}/server.crt`, content: certs.server.certPem },
-            { path: `${ETCD_PKI}/server.key`, content: certs.server.keyPem, mode: "0600" },
-            { path: `${ETCD_PKI}/peer.crt`, content: certs.peer.certPem },
-            { path: `${ETCD_PKI}/peer.key`, content: certs.peer.keyPem, mode: "0600" },
-            { path: `${ETCD_PKI}/healthcheck-client.crt`, content: args.pki.etcdHealthcheckClient.certPem },
-            { path: `${ETCD_PKI}/healthcheck-client.key`, content: args.pki.etcdHealthcheckClient.keyPem, mode: "0600" },
+            { path: HOST_PATHS.etcdUnitFile, content: renderEtcdUnit() },
+            { path: HOST_PATHS.etcdEnv, content: env },
+            { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: args.pki.etcdCa.certPem },
+            { path: `${HOST_PATHS.etcdPkiDir}/server.crt`, content: certs.server.certPem },
+            { path: `${HOST_PATHS.etcdPkiDir}/server.key`, content: certs.server.keyPem, mode: "0600" },
+            { path: `${HOST_PATHS.etcdPkiDir}/peer.crt`, content: certs.peer.certPem },
+            { path: `${HOST_PATHS.etcdPkiDir}/peer.key`, content: certs.peer.keyPem, mode: "0600" },
+            { path: `${HOST_PATHS.etcdPkiDir}/healthcheck-client.crt`, content: args.pki.etcdHealthcheckClient.certPem },
+            { path: `${HOST_PATHS.etcdPkiDir}/healthcheck-client.key`, content: args.pki.etcdHealthcheckClient.keyPem, mode: "0600" },
           ],
           dependsOn: [...after, ...reset, ...copies],
         },

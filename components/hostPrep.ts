@@ -17,6 +17,7 @@ import {
   renderSysctls,
 } from "./render/host";
 import { resetOnDestroy, runOnNode } from "./remote";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface HostPrepArgs {
   nodes: ClusterNode[];
@@ -58,8 +59,8 @@ export class HostPrep extends pulumi.ComponentResource {
           script: "host-prep.sh",
           helpers: ["lib.sh"],
           files: [
-            { path: "/etc/sysctl.d/99-kubeadm-ha.conf", content: renderSysctls() },
-            { path: "/etc/modules-load.d/kubeadm-ha.conf", content: renderModules() },
+            { path: HOST_PATHS.sysctlConf, content: renderSysctls() },
+            { path: HOST_PATHS.modulesConf, content: renderModules() },
           ],
           dependsOn: reset,
         },
@@ -84,12 +85,12 @@ export class HostPrep extends pulumi.ComponentResource {
           },
           files: [
             {
-              path: "/etc/containerd/config.toml",
+              path: HOST_PATHS.containerdConfig,
               content: renderContainerdConfig(pauseImage(args.artifacts.imageRepository, args.kubernetesVersion)),
             },
-            { path: "/etc/crictl.yaml", content: renderCrictlConfig() },
-            { path: "/etc/systemd/system/kubelet.service", content: renderKubeletUnit() },
-            { path: "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", content: renderKubeletKubeadmDropin() },
+            { path: HOST_PATHS.crictlConf, content: renderCrictlConfig() },
+            { path: HOST_PATHS.kubeletUnitFile, content: renderKubeletUnit() },
+            { path: `${HOST_PATHS.kubeletDropinDir}/10-kubeadm.conf`, content: renderKubeletKubeadmDropin() },
           ],
           dependsOn: [base, ...copies],
         },

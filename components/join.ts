@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { HostFile, runOnNode } from "./remote";
-import { KUBEADM_DISCOVERY_FILE, KUBEADM_JOIN_CONFIG, NodeSettings, renderDiscoveryKubeconfig, renderJoinConfig } from "./render/kubeadm";
+import { NodeSettings, renderDiscoveryKubeconfig, renderJoinConfig } from "./render/kubeadm";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface JoinArgs {
   node: ClusterNode;
@@ -65,7 +66,7 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
   const discoveryFile: HostFile[] = cp
     ? [
         {
-          path: KUBEADM_DISCOVERY_FILE,
+          path: HOST_PATHS.discoveryConf,
           content: pulumi
             .all([args.discoveryEndpoint, cp.caCertPem])
             .apply(([endpoint, ca]) => renderDiscoveryKubeconfig(`https://${endpoint}`, ca)),
@@ -79,7 +80,7 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
       script: "kubeadm-join.sh",
       helpers: ["lib.sh"],
       env: { KHA_CONTROL_PLANE: String(Boolean(args.controlPlane)) },
-      files: [...(args.files ?? []), ...discoveryFile, { path: KUBEADM_JOIN_CONFIG, content: joinConfig, mode: "0600" }],
+      files: [...(args.files ?? []), ...discoveryFile, { path: HOST_PATHS.kubeadmJoinConfig, content: joinConfig, mode: "0600" }],
       dependsOn: [...args.dependsOn, token],
     },
     opts,

@@ -5,8 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
-import { BundleFile, renderStepProgram, SCRIPTS_DIR } from "./render/program";
+import { BundleFile, renderStepProgram } from "./render/program";
 import { readScript } from "./scripts";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface HostFile {
   path: string;
@@ -29,19 +30,20 @@ export interface StepArgs {
 
 /** Renders the stdin program of a step; an Output, secret when any input is. */
 export function stepProgram(title: string, args: Omit<StepArgs, "node" | "dependsOn" | "secretStdout">): pulumi.Output<string> {
-  const scripts = [args.script, ...(args.helpers ?? [])];
+  // layout.sh: the host paths every script reads (lib.sh sources it)
+  const scripts = [...new Set([args.script, ...(args.helpers ?? []), "layout.sh"])];
   const files = pulumi.all((args.files ?? []).map((f) => pulumi.all([f.path, f.content, f.mode ?? "0644"])));
   const env = pulumi.all(args.env ?? {});
   return pulumi.all([files, env]).apply(([fileList, envValues]) => {
     const bundle: BundleFile[] = [
-      ...scripts.map((s) => ({ path: `${SCRIPTS_DIR}/${s}`, content: readScript(s), mode: "0755" })),
+      ...scripts.map((s) => ({ path: `${HOST_PATHS.scriptsDir}/${s}`, content: readScript(s), mode: "0755" })),
       ...fileList.map(([path, content, mode]) => ({ path, content, mode })),
     ];
     return renderStepProgram({
       title,
       putFilesScript: readScript("put-files.sh"),
       files: bundle,
-      run: `${SCRIPTS_DIR}/${args.script}`,
+      run: `${HOST_PATHS.scriptsDir}/${args.script}`,
       env: envValues as Record<string, string>,
     });
   });

@@ -6,6 +6,7 @@ import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { resetOnDestroy, runOnNode } from "./remote";
 import { renderKeepalivedConf, vrrpRouterId } from "./render/keepalived";
+import { HOST_PATHS } from "./hostLayout";
 
 export interface VipArgs {
   controlPlanes: ClusterNode[];
@@ -48,7 +49,7 @@ export class Vip extends pulumi.ComponentResource {
           script: "vip-install.sh",
           helpers: ["lib.sh"],
           env: { KHA_INSTALL_PACKAGES: String(args.installPackages) },
-          files: [{ path: "/etc/keepalived/keepalived.conf", content: conf }],
+          files: [{ path: HOST_PATHS.keepalivedConf, content: conf }],
           dependsOn: [...after, ...reset],
         },
         parent,

@@ -1,6 +1,7 @@
 // CNI choices (pure): manifest sources for Calico and Flannel, units for the `bridge` loop.
 
 import type { CniName } from "../../config/types";
+import { HOST_PATHS } from "../hostLayout";
 
 export const CALICO_VERSION = "3.30.3";
 export const FLANNEL_VERSION = "0.27.4";
@@ -22,7 +23,7 @@ export function renderPodNetworkService(node: string, podCidr: string): string {
     "Type=oneshot",
     `Environment=KHA_NODE=${node}`,
     `Environment=KHA_POD_CIDR=${podCidr}`,
-    "ExecStart=/usr/local/lib/kubeadm-ha/pod-network-sync.sh",
+    `ExecStart=${HOST_PATHS.libDir}/pod-network-sync.sh`,
     "",
   ].join("\n");
 }

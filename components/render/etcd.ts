@@ -1,9 +1,6 @@
 // etcd as a host systemd service (both topologies): the environment file and unit (pure).
 
-export const ETCD_PKI = "/etc/kubernetes/pki/etcd";
-export const ETCD_DATA_DIR = "/var/lib/etcd";
-export const ETCD_ENV_FILE = "/etc/etcd.env";
-export const ETCD_UNIT_FILE = "/etc/systemd/system/etcd.service";
+import { HOST_PATHS } from "../hostLayout";
 
 export interface EtcdMemberAddress {
   name: string;
@@ -34,7 +31,7 @@ export function renderEtcdEnv(args: { member: EtcdMemberAddress; members: EtcdMe
   }
   const vars: [string, string][] = [
     ["ETCD_NAME", member.name],
-    ["ETCD_DATA_DIR", ETCD_DATA_DIR],
+    ["ETCD_DATA_DIR", HOST_PATHS.etcdDataDir],
     ["ETCD_LISTEN_CLIENT_URLS", `${clientUrl(member.ip)},https://127.0.0.1:2379`],
     ["ETCD_ADVERTISE_CLIENT_URLS", clientUrl(member.ip)],
     ["ETCD_LISTEN_PEER_URLS", peerUrl(member.ip)],
@@ -44,13 +41,13 @@ export function renderEtcdEnv(args: { member: EtcdMemberAddress; members: EtcdMe
     ["ETCD_INITIAL_CLUSTER_TOKEN", args.clusterToken],
     ["ETCD_LISTEN_METRICS_URLS", "http://127.0.0.1:2381"],
     ["ETCD_CLIENT_CERT_AUTH", "true"],
-    ["ETCD_TRUSTED_CA_FILE", `${ETCD_PKI}/ca.crt`],
-    ["ETCD_CERT_FILE", `${ETCD_PKI}/server.crt`],
-    ["ETCD_KEY_FILE", `${ETCD_PKI}/server.key`],
+    ["ETCD_TRUSTED_CA_FILE", `${HOST_PATHS.etcdPkiDir}/ca.crt`],
+    ["ETCD_CERT_FILE", `${HOST_PATHS.etcdPkiDir}/server.crt`],
+    ["ETCD_KEY_FILE", `${HOST_PATHS.etcdPkiDir}/server.key`],
     ["ETCD_PEER_CLIENT_CERT_AUTH", "true"],
-    ["ETCD_PEER_TRUSTED_CA_FILE", `${ETCD_PKI}/ca.crt`],
-    ["ETCD_PEER_CERT_FILE", `${ETCD_PKI}/peer.crt`],
-    ["ETCD_PEER_KEY_FILE", `${ETCD_PKI}/peer.key`],
+    ["ETCD_PEER_TRUSTED_CA_FILE", `${HOST_PATHS.etcdPkiDir}/ca.crt`],
+    ["ETCD_PEER_CERT_FILE", `${HOST_PATHS.etcdPkiDir}/peer.crt`],
+    ["ETCD_PEER_KEY_FILE", `${HOST_PATHS.etcdPkiDir}/peer.key`],
     ["ETCD_SNAPSHOT_COUNT", "10000"],
     ["ETCD_AUTO_COMPACTION_RETENTION", "8"],
     ["ETCD_HEARTBEAT_INTERVAL", "250"],
@@ -70,8 +67,8 @@ export function renderEtcdUnit(): string {
     "",
     "[Service]",
     "Type=notify",
-    `EnvironmentFile=${ETCD_ENV_FILE}`,
-    "ExecStart=/usr/local/bin/etcd",
+    `EnvironmentFile=${HOST_PATHS.etcdEnv}`,
+    `ExecStart=${HOST_PATHS.binDir}/etcd`,
     "Restart=always",
     "RestartSec=5s",
     "LimitNOFILE=65536",

@@ -1,5 +1,6 @@
 // Host preparation files: sysctls, kernel modules, containerd config, kubelet unit (pure).
 
+import { HOST_PATHS, HOST_VALUES } from "../hostLayout";
 /** pause image tag kubeadm expects per Kubernetes minor. */
 const PAUSE_TAGS: Record<number, string> = { 31: "3.10", 32: "3.10", 33: "3.10", 34: "3.10.1" };
 
@@ -48,14 +49,14 @@ export function renderContainerdConfig(sandboxImage: string): string {
     "  SystemdCgroup = true",
     "",
     `[${cri}.cni]`,
-    '  bin_dir = "/opt/cni/bin"',
-    '  conf_dir = "/etc/cni/net.d"',
+    `  bin_dir = "${HOST_PATHS.cniBinDir}"`,
+    `  conf_dir = "${HOST_PATHS.cniConfDir}"`,
     "",
   ].join("\n");
 }
 
 export function renderCrictlConfig(): string {
-  return "runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\n";
+  return `runtime-endpoint: ${HOST_VALUES.criSocket}\nimage-endpoint: ${HOST_VALUES.criSocket}\ntimeout: 10\n`;
 }
 
 export function renderKubeletUnit(): string {
@@ -68,7 +69,7 @@ export function renderKubeletUnit(): string {
     "After=network-online.target containerd.service",
     "",
     "[Service]",
-    "ExecStart=/usr/local/bin/kubelet",
+    `ExecStart=${HOST_PATHS.binDir}/kubelet`,
     "Restart=always",
     "StartLimitInterval=0",
     "RestartSec=10",
@@ -84,12 +85,12 @@ export function renderKubeletKubeadmDropin(): string {
   return [
     "# managed by kubeadm-ha",
     "[Service]",
-    'Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"',
-    'Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"',
+    `Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=${HOST_PATHS.kubernetesDir}/bootstrap-kubelet.conf --kubeconfig=${HOST_PATHS.kubeletConf}"`,
+    `Environment="KUBELET_CONFIG_ARGS=--config=${HOST_PATHS.kubeletDir}/config.yaml"`,
     "EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env",
     "EnvironmentFile=-/etc/default/kubelet",
     "ExecStart=",
-    "ExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS",
+    `ExecStart=${HOST_PATHS.binDir}/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS`,
     "",
   ].join("\n");
 }

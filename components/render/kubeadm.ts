@@ -3,13 +3,9 @@
 
 import { stringify } from "yaml";
 import type { ApiEndpointConfig, LeaderElectionConfig, NodeRole } from "../../config/types";
-import { ETCD_PKI } from "./etcd";
+import { HOST_PATHS, HOST_VALUES } from "../hostLayout";
 
-export const PKI_DIR = "/etc/kubernetes/pki";
-export const KUBEADM_CONFIG = "/etc/kubeadm-ha/kubeadm.yaml";
 /** join configuration with the bootstrap token: mode 0600, removed once the node joined */
-export const KUBEADM_JOIN_CONFIG = "/etc/kubeadm-ha/kubeadm-join.yaml";
-export const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
 export const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
 
 type Arg = { name: string; value: string };
@@ -64,7 +60,7 @@ function nodeRegistration(node: NodeSettings, ignorePreflightErrors: string[]) {
   const controlPlaneOnly = node.roles.includes("control-plane") && !node.roles.includes("worker");
   return {
     name: node.name,
-    criSocket: CRI_SOCKET,
+    criSocket: HOST_VALUES.criSocket,
     kubeletExtraArgs: args({ "node-ip": node.ip, ...labels }),
     taints: controlPlaneOnly ? [CONTROL_PLANE_TAINT] : [],
     ignorePreflightErrors,
@@ -79,14 +75,14 @@ export function clusterConfiguration(c: ClusterSettings) {
     kubernetesVersion: `v${c.kubernetesVersion}`,
     controlPlaneEndpoint: controlPlaneEndpoint(c.endpoint),
     imageRepository: c.imageRepository,
-    certificatesDir: PKI_DIR,
+    certificatesDir: HOST_PATHS.pkiDir,
     networking: { podSubnet: c.podCidr, serviceSubnet: c.serviceCidr, dnsDomain: "cluster.local" },
     etcd: {
       external: {
         endpoints: c.etcdEndpoints,
-        caFile: `${ETCD_PKI}/ca.crt`,
-        certFile: `${PKI_DIR}/apiserver-etcd-client.crt`,
-        keyFile: `${PKI_DIR}/apiserver-etcd-client.key`,
+        caFile: `${HOST_PATHS.etcdPkiDir}/ca.crt`,
+        certFile: `${HOST_PATHS.pkiDir}/apiserver-etcd-client.crt`,
+        keyFile: `${HOST_PATHS.pkiDir}/apiserver-etcd-client.key`,
       },
     },
     apiServer: {
@@ -149,7 +145,6 @@ export function renderInitConfig(cluster: ClusterSettings, node: NodeSettings): 
 }
 
 /** the discovery kubeconfig of control-plane joins (see renderJoinConfig) */
-export const KUBEADM_DISCOVERY_FILE = "/etc/kubeadm-ha/discovery.conf";
 
 export interface JoinSettings {
   /** host:port used for discovery (any reachable apiserver) */
@@ -175,7 +170,7 @@ export interface JoinSettings {
  */
 export function renderJoinConfig(join: JoinSettings, node: NodeSettings): string {
   const discovery = join.controlPlane
-    ? { file: { kubeConfigPath: KUBEADM_DISCOVERY_FILE }, tlsBootstrapToken: join.token }
+    ? { file: { kubeConfigPath: HOST_PATHS.discoveryConf }, tlsBootstrapToken: join.token }
     : {
         bootstrapToken: { apiServerEndpoint: join.discoveryEndpoint, token: join.token, caCertHashes: [join.caCertHash] },
         tlsBootstrapToken: join.token,

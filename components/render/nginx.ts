@@ -2,11 +2,10 @@
 // localhost and forwards TCP to every apiserver; a connection that fails or times out moves on to
 // the next apiserver, and a server that failed is skipped for a while (pure).
 
-export const PROXY_CONFIG_DIR = "/etc/kubeadm-ha/apiserver-proxy";
+import { HOST_PATHS, HOST_VALUES } from "../hostLayout";
+
 /** where the config is mounted inside the proxy container (not /etc/nginx: the image keeps its modules there) */
 export const PROXY_CONTAINER_DIR = "/etc/kubeadm-ha-proxy";
-export const PROXY_UNIT = "kubeadm-ha-apiserver-proxy.service";
-export const PROXY_HEALTH_PORT = 8081;
 
 export interface ProxySettings {
   /** apiserver addresses (control-plane private IPs) */
@@ -55,7 +54,7 @@ export function renderNginxProxyConf(s: ProxySettings): string {
     "http {",
     "  access_log off;",
     "  server {",
-    `    listen 127.0.0.1:${PROXY_HEALTH_PORT};`,
+    `    listen 127.0.0.1:${HOST_VALUES.proxyHealthPort};`,
     "    location /healthz {",
     "      return 200 'ok';",
     "    }",
@@ -84,7 +83,7 @@ export function renderProxyUnit(image: string): string {
     `ExecStartPre=-${ctr} task kill -s KILL ${id}`,
     `ExecStartPre=-${ctr} task delete ${id}`,
     `ExecStartPre=-${ctr} container delete ${id}`,
-    `ExecStart=${ctr} run --rm --net-host --mount type=bind,src=${PROXY_CONFIG_DIR},dst=${PROXY_CONTAINER_DIR},options=rbind:ro ${image} ${id} nginx -c ${PROXY_CONTAINER_DIR}/nginx.conf`,
+    `ExecStart=${ctr} run --rm --net-host --mount type=bind,src=${HOST_PATHS.proxyConfigDir},dst=${PROXY_CONTAINER_DIR},options=rbind:ro ${image} ${id} nginx -c ${PROXY_CONTAINER_DIR}/nginx.conf`,
     `ExecStop=-${ctr} task kill -s TERM ${id}`,
     "Restart=always",
     "RestartSec=2s",

@@ -4,8 +4,7 @@
 // configs, certificates and keys), and the final line that runs the step's script with its
 // parameters as environment variables.
 
-export const REMOTE_DIR = "/opt/kubeadm-ha";
-export const SCRIPTS_DIR = `${REMOTE_DIR}/scripts`;
+import { HOST_PATHS } from "../hostLayout";
 
 export interface BundleFile {
   path: string;
@@ -65,15 +64,15 @@ export function renderStepProgram(step: StepProgram): string {
   return [
     `# kubeadm-ha: ${step.title.replace(/\n/g, " ")}`,
     "set -euo pipefail",
-    `install -d -m 0755 ${SCRIPTS_DIR}`,
+    `install -d -m 0755 ${HOST_PATHS.scriptsDir}`,
     // steps run concurrently on a node: each writes its own copy of put-files.sh and renames it
     // into place, so no step ever reads a file another step is still writing
-    `kha_put=$(mktemp ${SCRIPTS_DIR}/.put-files.XXXXXX)`,
+    `kha_put=$(mktemp ${HOST_PATHS.scriptsDir}/.put-files.XXXXXX)`,
     `base64 -d > "$kha_put" <<'KHA_EOF'`,
     base64Lines(step.putFilesScript),
     "KHA_EOF",
-    `mv -f "$kha_put" ${SCRIPTS_DIR}/put-files.sh`,
-    `bash ${SCRIPTS_DIR}/put-files.sh <<'KHA_EOF'`,
+    `mv -f "$kha_put" ${HOST_PATHS.scriptsDir}/put-files.sh`,
+    `bash ${HOST_PATHS.scriptsDir}/put-files.sh <<'KHA_EOF'`,
     renderBundle(step.files) + "KHA_EOF",
     `${[...assignments, "bash", step.run].join(" ")} </dev/null`,
     "",

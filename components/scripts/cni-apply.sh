@@ -32,5 +32,5 @@ case "$KHA_CNI" in
     ;;
   *) die "unknown CNI $KHA_CNI" ;;
 esac
-kubectl --kubeconfig "$KHA_ROOT/etc/kubernetes/admin.conf" apply --server-side --force-conflicts -f "$manifest"
+kubectl --kubeconfig "$KHA_ADMIN_CONF" apply --server-side --force-conflicts -f "$manifest"
 log "$KHA_CNI applied with pod CIDR $KHA_POD_CIDR"

@@ -7,5 +7,5 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-kubectl --kubeconfig "$KHA_ROOT/etc/kubernetes/admin.conf" apply -f "$KHA_ROOT/etc/kubeadm-ha/pod-network-rbac.yaml"
+kubectl --kubeconfig "$KHA_ADMIN_CONF" apply -f "$KHA_POD_NETWORK_RBAC"
 log "nodes may list nodes (bridge pod network)"

@@ -7,8 +7,9 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-install_file "$(dirname "$0")/pod-network-sync.sh" "$KHA_ROOT/usr/local/lib/kubeadm-ha/pod-network-sync.sh" 0755
+install_file "$(dirname "$0")/layout.sh" "$KHA_LIB_DIR/layout.sh" 0644
+install_file "$(dirname "$0")/pod-network-sync.sh" "$KHA_LIB_DIR/pod-network-sync.sh" 0755
 systemctl daemon-reload
-systemctl enable --now kubeadm-ha-pod-network.timer >/dev/null 2>&1
-systemctl start kubeadm-ha-pod-network.service || log "first sync failed; the timer retries"
+systemctl enable --now "$KHA_POD_NETWORK_UNIT.timer" >/dev/null 2>&1
+systemctl start "$KHA_POD_NETWORK_UNIT.service" || log "first sync failed; the timer retries"
 log "bridge pod network installed"

@@ -9,7 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 : "${KHA_ETCD_ENDPOINTS:?}"
-pki="$KHA_ROOT/etc/kubernetes/pki/etcd"
+pki="$KHA_ETCD_PKI_DIR"
 etcdctl_tls() {
   ETCDCTL_API=3 etcdctl --endpoints="$KHA_ETCD_ENDPOINTS" --cacert="$pki/ca.crt" \
     --cert="$pki/healthcheck-client.crt" --key="$pki/healthcheck-client.key" --command-timeout=5s "$@"

@@ -10,30 +10,30 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 : "${KHA_ETCD_VERSION:?}"
-bin="$KHA_ROOT/usr/local/bin"
+bin="$KHA_BIN_DIR"
 
-if [[ ! -s "$KHA_ARTIFACTS/bin/etcd" || ! -s "$KHA_ARTIFACTS/bin/etcdctl" ]]; then
-  [[ -n "${KHA_ETCD_URL:-}" ]] || die "etcd binaries missing in $KHA_ARTIFACTS/bin and no KHA_ETCD_URL"
+if [[ ! -s "$KHA_ARTIFACTS_DIR/bin/etcd" || ! -s "$KHA_ARTIFACTS_DIR/bin/etcdctl" ]]; then
+  [[ -n "${KHA_ETCD_URL:-}" ]] || die "etcd binaries missing in $KHA_ARTIFACTS_DIR/bin and no KHA_ETCD_URL"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   log "downloading etcd $KHA_ETCD_VERSION"
   curl -fsSL --retry 3 --connect-timeout 20 -o "$work/etcd.tar.gz" "$KHA_ETCD_URL"
   tar -xzf "$work/etcd.tar.gz" -C "$work" --strip-components=1
-  install -d -m 0755 "$KHA_ARTIFACTS/bin"
-  install -m 0755 "$work/etcd" "$work/etcdctl" "$KHA_ARTIFACTS/bin/"
+  install -d -m 0755 "$KHA_ARTIFACTS_DIR/bin"
+  install -m 0755 "$work/etcd" "$work/etcdctl" "$KHA_ARTIFACTS_DIR/bin/"
 fi
-install_file "$KHA_ARTIFACTS/bin/etcd" "$bin/etcd" 0755
-install_file "$KHA_ARTIFACTS/bin/etcdctl" "$bin/etcdctl" 0755
+install_file "$KHA_ARTIFACTS_DIR/bin/etcd" "$bin/etcd" 0755
+install_file "$KHA_ARTIFACTS_DIR/bin/etcdctl" "$bin/etcdctl" 0755
 
-install -d -m 0700 "$KHA_ROOT/var/lib/etcd"
-pki="$KHA_ROOT/etc/kubernetes/pki/etcd"
+install -d -m 0700 "$KHA_ETCD_DATA_DIR"
+pki="$KHA_ETCD_PKI_DIR"
 for f in ca.crt server.crt server.key peer.crt peer.key; do
   [[ -s "$pki/$f" ]] || die "missing $pki/$f (the PKI step did not deliver it)"
 done
 
 systemctl daemon-reload
 systemctl enable etcd.service >/dev/null 2>&1
-if config_changed etcd "$bin/etcd" "$KHA_ROOT/etc/etcd.env" "$KHA_ROOT/etc/systemd/system/etcd.service" \
+if config_changed etcd "$bin/etcd" "$KHA_ETCD_ENV" "$KHA_ETCD_UNIT_FILE" \
   "$pki/ca.crt" "$pki/server.crt" "$pki/server.key" "$pki/peer.crt" "$pki/peer.key"; then
   log "configuration changed: (re)starting etcd"
   # --no-block: a new member only reports ready once a quorum of peers runs; the health gate waits.

@@ -8,8 +8,8 @@ source "$(dirname "$0")/lib.sh"
 if systemctl list-unit-files etcd.service >/dev/null 2>&1; then
   systemctl disable --now etcd.service >/dev/null 2>&1 || true
 fi
-rm -rf "$KHA_ROOT/var/lib/etcd" "$KHA_ROOT/etc/kubernetes/pki/etcd"
-rm -f "$KHA_ROOT/etc/systemd/system/etcd.service" "$KHA_ROOT/etc/etcd.env" \
-  "$KHA_ROOT/usr/local/bin/etcd" "$KHA_ROOT/usr/local/bin/etcdctl" "$KHA_STATE_DIR/etcd.sum"
+rm -rf "$KHA_ETCD_DATA_DIR" "$KHA_ETCD_PKI_DIR"
+rm -f "$KHA_ETCD_UNIT_FILE" "$KHA_ETCD_ENV" \
+  "$KHA_BIN_DIR/etcd" "$KHA_BIN_DIR/etcdctl" "$KHA_STATE_DIR/etcd.sum"
 systemctl daemon-reload || true
 log "etcd removed"

@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-install -d -m 0755 "$KHA_ARTIFACTS/bin" "$KHA_ARTIFACTS/images" "$KHA_STATE_DIR"
+install -d -m 0755 "$KHA_ARTIFACTS_DIR/bin" "$KHA_ARTIFACTS_DIR/images" "$KHA_STATE_DIR"
 
 # swap must be off for the kubelet
 if [[ -z "$KHA_ROOT" ]]; then swapoff -a || log "swapoff failed (no swap support here?)"; fi
@@ -21,13 +21,13 @@ fi
 while read -r module; do
   [[ -z "$module" || "$module" == \#* ]] && continue
   modprobe "$module" 2>/dev/null || log "module $module not loadable here (built in or not needed)"
-done < "$KHA_ROOT/etc/modules-load.d/kubeadm-ha.conf"
+done < "$KHA_MODULES_CONF"
 
 # sysctls one by one, so a key the kernel lacks does not stop the others
 while IFS='=' read -r key value; do
   key="${key// /}"
   [[ -z "$key" || "$key" == \#* ]] && continue
   sysctl -w "$key=${value// /}" >/dev/null 2>&1 || log "sysctl $key not settable here"
-done < "$KHA_ROOT/etc/sysctl.d/99-kubeadm-ha.conf"
+done < "$KHA_SYSCTL_CONF"
 
 log "host prepared"

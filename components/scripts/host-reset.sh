@@ -4,14 +4,15 @@
 # the kubelet unit, and kubeadm-ha's sysctl and module lists. containerd and OS packages stay.
 # Safe to run twice.
 set -euo pipefail
-root="${KHA_ROOT:-}"
+# shellcheck source=layout.sh
+source "$(dirname "$0")/layout.sh"
 
-if [[ -e "$root/etc/systemd/system/kubelet.service" ]]; then
+if [[ -e "$KHA_KUBELET_UNIT_FILE" ]]; then
   systemctl disable --now kubelet.service >/dev/null 2>&1 || true
 fi
-rm -rf "$root/etc/systemd/system/kubelet.service" "$root/etc/systemd/system/kubelet.service.d" \
-  "$root/usr/local/bin/kubeadm" "$root/usr/local/bin/kubelet" "$root/usr/local/bin/kubectl" \
-  "$root/etc/sysctl.d/99-kubeadm-ha.conf" "$root/etc/modules-load.d/kubeadm-ha.conf" \
-  "$root/etc/crictl.yaml" "$root/var/lib/kubeadm-ha" "$root/opt/kubeadm-ha"
+rm -rf "$KHA_KUBELET_UNIT_FILE" "$KHA_KUBELET_DROPIN_DIR" \
+  "$KHA_BIN_DIR/kubeadm" "$KHA_BIN_DIR/kubelet" "$KHA_BIN_DIR/kubectl" \
+  "$KHA_SYSCTL_CONF" "$KHA_MODULES_CONF" \
+  "$KHA_CRICTL_CONF" "$KHA_STATE_DIR" "$KHA_INSTALL_DIR"
 systemctl daemon-reload >/dev/null 2>&1 || true
 echo "kubeadm-ha[host-reset]: host preparation removed"

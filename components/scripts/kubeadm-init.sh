@@ -9,9 +9,9 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-config="$KHA_ROOT/etc/kubeadm-ha/kubeadm.yaml"
-kubeconfig="$KHA_ROOT/etc/kubernetes/admin.conf"
-tracked=("$config" "$KHA_ROOT"/etc/kubernetes/pki/*.crt "$KHA_ROOT"/etc/kubernetes/pki/*.key "$KHA_ROOT"/etc/kubernetes/pki/sa.pub)
+config="$KHA_KUBEADM_CONFIG"
+kubeconfig="$KHA_ADMIN_CONF"
+tracked=("$config" "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key "$KHA_PKI_DIR"/sa.pub)
 
 if [[ -f "$kubeconfig" ]]; then
   if config_changed kubeadm-control-plane "${tracked[@]}"; then

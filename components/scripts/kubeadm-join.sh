@@ -10,13 +10,13 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-join_config="$KHA_ROOT/etc/kubeadm-ha/kubeadm-join.yaml"
+join_config="$KHA_KUBEADM_JOIN_CONFIG"
 trap 'rm -f "$join_config"' EXIT
 control_plane="${KHA_CONTROL_PLANE:-false}"
-config="$KHA_ROOT/etc/kubeadm-ha/kubeadm.yaml"
-tracked=("$config" "$KHA_ROOT"/etc/kubernetes/pki/*.crt "$KHA_ROOT"/etc/kubernetes/pki/*.key "$KHA_ROOT"/etc/kubernetes/pki/sa.pub)
+config="$KHA_KUBEADM_CONFIG"
+tracked=("$config" "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key "$KHA_PKI_DIR"/sa.pub)
 
-if [[ -f "$KHA_ROOT/etc/kubernetes/kubelet.conf" ]]; then
+if [[ -f "$KHA_KUBELET_CONF" ]]; then
   if [[ "$control_plane" == true ]] && config_changed kubeadm-control-plane "${tracked[@]}"; then
     log "settings or certificates changed: regenerating control-plane manifests"
     kubeadm init phase control-plane all --config "$config"

@@ -7,10 +7,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 if command -v kubeadm >/dev/null 2>&1; then
-  kubeadm reset -f --cri-socket unix:///run/containerd/containerd.sock >/dev/null 2>&1 || log "kubeadm reset reported errors (continuing)"
+  kubeadm reset -f --cri-socket "$KHA_CRI_SOCKET" >/dev/null 2>&1 || log "kubeadm reset reported errors (continuing)"
 fi
 systemctl disable --now kubelet.service >/dev/null 2>&1 || true
-systemctl disable --now kubeadm-ha-pod-network.timer kubeadm-ha-pod-network.service >/dev/null 2>&1 || true
+systemctl disable --now "$KHA_POD_NETWORK_UNIT.timer" "$KHA_POD_NETWORK_UNIT.service" >/dev/null 2>&1 || true
 
 for table in filter nat mangle raw; do
   if command -v iptables-save >/dev/null 2>&1 && iptables-save -t "$table" >/dev/null 2>&1; then
@@ -20,11 +20,11 @@ done
 for link in cni0 kha0 flannel.1 vxlan.calico kube-ipvs0; do
   ip link delete "$link" >/dev/null 2>&1 || true
 done
-ip route flush proto 177 >/dev/null 2>&1 || true
+ip route flush proto "$KHA_ROUTE_PROTO" >/dev/null 2>&1 || true
 
-rm -rf "$KHA_ROOT/etc/kubernetes" "$KHA_ROOT/var/lib/kubelet" "$KHA_ROOT/etc/kubeadm-ha" \
-  "$KHA_ROOT/etc/cni/net.d/10-kubeadm-ha-bridge.conflist" "$KHA_ROOT/var/lib/cni" \
-  "$KHA_ROOT/etc/systemd/system/kubeadm-ha-pod-network.service" "$KHA_ROOT/etc/systemd/system/kubeadm-ha-pod-network.timer" \
+rm -rf "$KHA_KUBERNETES_DIR" "$KHA_KUBELET_DIR" "$KHA_CONFIG_DIR" \
+  "$KHA_BRIDGE_CONFLIST" "$KHA_CNI_STATE_DIR" \
+  "$KHA_POD_NETWORK_SERVICE_FILE" "$KHA_POD_NETWORK_TIMER_FILE" "$KHA_LIB_DIR" \
   "$KHA_STATE_DIR/kubeadm-control-plane.sum" "$KHA_ROOT/root/.kube"
 systemctl daemon-reload || true
 log "node reset"

@@ -4,7 +4,9 @@
 #
 # Environment: KHA_FOR (the joining node, for the token's description), KHA_TOKEN_TTL (30m).
 set -euo pipefail
+# shellcheck source=layout.sh
+source "$(dirname "$0")/layout.sh"
 
 : "${KHA_FOR:?}"
-kubeadm token create --kubeconfig "${KHA_ROOT:-}/etc/kubernetes/admin.conf" \
+kubeadm token create --kubeconfig "$KHA_ADMIN_CONF" \
   --ttl "${KHA_TOKEN_TTL:-30m}" --description "kubeadm-ha join of $KHA_FOR"

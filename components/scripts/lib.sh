@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Shared helpers for kubeadm-ha host scripts; sourced, never run. Every path goes through
-# "$KHA_ROOT" (empty on real hosts) so script tests can run against a temporary root.
+# Shared helpers for kubeadm-ha host scripts; sourced, never run. Every host path and name comes
+# from layout.sh (generated from components/hostLayout.ts) and goes through "$KHA_ROOT" (empty on
+# real hosts) so script tests can run against a temporary root.
 # shellcheck shell=bash
 
-KHA_ROOT="${KHA_ROOT:-}"
-KHA_STATE_DIR="${KHA_ROOT}/var/lib/kubeadm-ha"
-KHA_ARTIFACTS="${KHA_ROOT}/opt/kubeadm-ha/artifacts"
+# shellcheck source=layout.sh
+source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
 
 log() { echo "kubeadm-ha[$(basename "$0" .sh)]: $*"; }
 die() { echo "kubeadm-ha[$(basename "$0" .sh)]: ERROR: $*" >&2; exit 1; }
@@ -21,12 +21,12 @@ install_file() {
   log "installed $dest"
 }
 
-# fetch NAME URL: makes $KHA_ARTIFACTS/bin/NAME present. With an empty URL (air-gapped) the file
+# fetch NAME URL: makes $KHA_ARTIFACTS_DIR/bin/NAME present. With an empty URL (air-gapped) the file
 # must have been copied there; otherwise it is downloaded unless the same URL was fetched before.
 fetch() {
-  local name=$1 url=$2 dest="$KHA_ARTIFACTS/bin/$1"
+  local name=$1 url=$2 dest="$KHA_ARTIFACTS_DIR/bin/$1"
   if [[ -s "$dest" && ( -z "$url" || "$(cat "$dest.url" 2>/dev/null)" == "$url" ) ]]; then return 0; fi
-  [[ -n "$url" ]] || die "$name is not in $KHA_ARTIFACTS/bin and no download URL is set (artifacts.source)"
+  [[ -n "$url" ]] || die "$name is not in $KHA_ARTIFACTS_DIR/bin and no download URL is set (artifacts.source)"
   install -d -m 0755 "$(dirname "$dest")"
   log "downloading $name from $url"
   curl -fsSL --retry 3 --connect-timeout 20 -o "$dest.part" "$url"

@@ -15,7 +15,7 @@ command -v containerd >/dev/null 2>&1 || need_packages+=(containerd)
 command -v conntrack >/dev/null 2>&1 || need_packages+=(conntrack)
 command -v socat >/dev/null 2>&1 || need_packages+=(socat)
 command -v iptables >/dev/null 2>&1 || need_packages+=(iptables)
-if [[ ! -x "$KHA_ROOT/opt/cni/bin/bridge" && ! -x /usr/lib/cni/bridge ]]; then need_packages+=(containernetworking-plugins); fi
+if [[ ! -x "$KHA_CNI_BIN_DIR/bridge" && ! -x /usr/lib/cni/bridge ]]; then need_packages+=(containernetworking-plugins); fi
 if ((${#need_packages[@]} > 0)); then
   [[ "${KHA_INSTALL_PACKAGES:-false}" == true ]] || die "missing on this host: ${need_packages[*]} (install them, or use artifacts.source: release)"
   log "installing ${need_packages[*]}"
@@ -24,18 +24,18 @@ if ((${#need_packages[@]} > 0)); then
 fi
 
 # CNI plugins where kubelet and containerd look for them
-install -d -m 0755 "$KHA_ROOT/opt/cni/bin" "$KHA_ROOT/etc/cni/net.d"
-if [[ ! -x "$KHA_ROOT/opt/cni/bin/bridge" && -d /usr/lib/cni ]]; then
-  for plugin in /usr/lib/cni/*; do ln -sf "$plugin" "$KHA_ROOT/opt/cni/bin/$(basename "$plugin")"; done
+install -d -m 0755 "$KHA_CNI_BIN_DIR" "$KHA_CNI_CONF_DIR"
+if [[ ! -x "$KHA_CNI_BIN_DIR/bridge" && -d /usr/lib/cni ]]; then
+  for plugin in /usr/lib/cni/*; do ln -sf "$plugin" "$KHA_CNI_BIN_DIR/$(basename "$plugin")"; done
   log "linked CNI plugins from /usr/lib/cni"
 fi
 
 for name in kubeadm kubelet kubectl; do
   fetch "$name" "${KHA_K8S_URL:+$KHA_K8S_URL/$name}"
-  install_file "$KHA_ARTIFACTS/bin/$name" "$KHA_ROOT/usr/local/bin/$name" 0755
+  install_file "$KHA_ARTIFACTS_DIR/bin/$name" "$KHA_BIN_DIR/$name" 0755
 done
 
-if config_changed containerd "$KHA_ROOT/etc/containerd/config.toml"; then
+if config_changed containerd "$KHA_CONTAINERD_CONFIG"; then
   systemctl restart containerd.service
   log "containerd (re)started with the systemd cgroup driver"
 fi
@@ -44,7 +44,7 @@ wait_for "containerd" 30 1 ctr version
 
 # air-gapped images: import each tar once (keyed by its checksum)
 shopt -s nullglob
-for tar in "$KHA_ARTIFACTS"/images/*.tar; do
+for tar in "$KHA_ARTIFACTS_DIR"/images/*.tar; do
   sum=$(sha256sum "$tar" | cut -d' ' -f1)
   marker="$KHA_STATE_DIR/images/$sum"
   [[ -f "$marker" ]] && continue

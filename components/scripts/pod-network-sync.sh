@@ -8,10 +8,11 @@
 set -euo pipefail
 
 : "${KHA_NODE:?}" "${KHA_POD_CIDR:?}"
-root="${KHA_ROOT:-}"
-kubeconfig="$root/etc/kubernetes/kubelet.conf"
-conf="$root/etc/cni/net.d/10-kubeadm-ha-bridge.conflist"
-proto=177 # marks our routes, so sync and reset touch nothing else
+# shellcheck source=layout.sh
+source "$(dirname "$0")/layout.sh"
+kubeconfig="$KHA_KUBELET_CONF"
+conf="$KHA_BRIDGE_CONFLIST"
+proto=$KHA_ROUTE_PROTO # marks our routes, so sync and reset touch nothing else
 
 [[ -f "$kubeconfig" ]] || exit 0 # not joined yet
 nodes=$(kubectl --kubeconfig "$kubeconfig" get nodes --request-timeout=5s \

@@ -18,14 +18,14 @@ if ! grep -qxF "$KHA_PROXY_IMAGE" <<< "$images"; then
 fi
 
 systemctl daemon-reload
-systemctl enable kubeadm-ha-apiserver-proxy.service >/dev/null 2>&1
-if config_changed apiserver-proxy "$KHA_ROOT/etc/kubeadm-ha/apiserver-proxy/nginx.conf" \
-  "$KHA_ROOT/etc/systemd/system/kubeadm-ha-apiserver-proxy.service"; then
+systemctl enable "$KHA_PROXY_UNIT" >/dev/null 2>&1
+if config_changed apiserver-proxy "$KHA_PROXY_CONFIG_DIR/nginx.conf" \
+  "$KHA_PROXY_UNIT_FILE"; then
   log "configuration changed: restarting the proxy"
-  systemctl restart kubeadm-ha-apiserver-proxy.service
+  systemctl restart "$KHA_PROXY_UNIT"
 else
-  systemctl start kubeadm-ha-apiserver-proxy.service
+  systemctl start "$KHA_PROXY_UNIT"
 fi
-proxy_up() { curl -fsS --max-time 2 http://127.0.0.1:8081/healthz >/dev/null 2>&1; }
+proxy_up() { curl -fsS --max-time 2 "http://127.0.0.1:$KHA_PROXY_HEALTH_PORT/healthz" >/dev/null 2>&1; }
 wait_for "the apiserver proxy on localhost" 30 1 proxy_up
 log "apiserver proxy serving on 127.0.0.1"

@@ -4,8 +4,8 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-systemctl disable --now kubeadm-ha-apiserver-proxy.service >/dev/null 2>&1 || true
-rm -rf "$KHA_ROOT/etc/kubeadm-ha/apiserver-proxy" "$KHA_ROOT/etc/systemd/system/kubeadm-ha-apiserver-proxy.service" \
+systemctl disable --now "$KHA_PROXY_UNIT" >/dev/null 2>&1 || true
+rm -rf "$KHA_PROXY_CONFIG_DIR" "$KHA_PROXY_UNIT_FILE" \
   "$KHA_STATE_DIR/apiserver-proxy.sum"
 systemctl daemon-reload || true
 log "apiserver proxy removed"

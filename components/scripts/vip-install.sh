@@ -14,7 +14,7 @@ if ! command -v keepalived >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q keepalived >/dev/null
 fi
 systemctl enable keepalived.service >/dev/null 2>&1 || true
-if config_changed keepalived "$KHA_ROOT/etc/keepalived/keepalived.conf"; then
+if config_changed keepalived "$KHA_KEEPALIVED_CONF"; then
   systemctl restart keepalived.service
   log "keepalived (re)started"
 else

@@ -5,5 +5,5 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 systemctl disable --now keepalived.service >/dev/null 2>&1 || true
-rm -f "$KHA_ROOT/etc/keepalived/keepalived.conf" "$KHA_STATE_DIR/keepalived.sum"
+rm -f "$KHA_KEEPALIVED_CONF" "$KHA_STATE_DIR/keepalived.sum"
 log "keepalived stopped and unconfigured"

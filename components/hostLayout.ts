@@ -1,0 +1,79 @@
+// The one definition of every host path, unit, port and marker that TypeScript (renderers,
+// components) and the host scripts share. Scripts read them from components/scripts/layout.sh,
+// which is generated from this module (`npm run generate`); a unit test fails when that file is
+// stale, and another that no script spells a path this module defines. A rename is one edit here.
+
+/** Absolute paths on the hosts. Scripts see each under "$KHA_ROOT" (empty on hosts, a temp root in tests). */
+export const HOST_PATHS = {
+  /** what kubeadm-ha installs of its own (scripts, artifacts) */
+  installDir: "/opt/kubeadm-ha",
+  scriptsDir: "/opt/kubeadm-ha/scripts",
+  artifactsDir: "/opt/kubeadm-ha/artifacts",
+  /** checksums of applied configs, completion markers */
+  stateDir: "/var/lib/kubeadm-ha",
+  binDir: "/usr/local/bin",
+  libDir: "/usr/local/lib/kubeadm-ha",
+  configDir: "/etc/kubeadm-ha",
+  kubeadmConfig: "/etc/kubeadm-ha/kubeadm.yaml",
+  kubeadmJoinConfig: "/etc/kubeadm-ha/kubeadm-join.yaml",
+  discoveryConf: "/etc/kubeadm-ha/discovery.conf",
+  cniManifestFile: "/etc/kubeadm-ha/cni-manifest.yaml",
+  podNetworkRbac: "/etc/kubeadm-ha/pod-network-rbac.yaml",
+  proxyConfigDir: "/etc/kubeadm-ha/apiserver-proxy",
+  kubernetesDir: "/etc/kubernetes",
+  pkiDir: "/etc/kubernetes/pki",
+  etcdPkiDir: "/etc/kubernetes/pki/etcd",
+  adminConf: "/etc/kubernetes/admin.conf",
+  kubeletConf: "/etc/kubernetes/kubelet.conf",
+  kubeletDir: "/var/lib/kubelet",
+  etcdDataDir: "/var/lib/etcd",
+  etcdEnv: "/etc/etcd.env",
+  etcdUnitFile: "/etc/systemd/system/etcd.service",
+  kubeletUnitFile: "/etc/systemd/system/kubelet.service",
+  kubeletDropinDir: "/etc/systemd/system/kubelet.service.d",
+  proxyUnitFile: "/etc/systemd/system/kubeadm-ha-apiserver-proxy.service",
+  podNetworkServiceFile: "/etc/systemd/system/kubeadm-ha-pod-network.service",
+  podNetworkTimerFile: "/etc/systemd/system/kubeadm-ha-pod-network.timer",
+  sysctlConf: "/etc/sysctl.d/99-kubeadm-ha.conf",
+  modulesConf: "/etc/modules-load.d/kubeadm-ha.conf",
+  containerdConfig: "/etc/containerd/config.toml",
+  crictlConf: "/etc/crictl.yaml",
+  cniBinDir: "/opt/cni/bin",
+  cniConfDir: "/etc/cni/net.d",
+  bridgeConflist: "/etc/cni/net.d/10-kubeadm-ha-bridge.conflist",
+  cniStateDir: "/var/lib/cni",
+  keepalivedConf: "/etc/keepalived/keepalived.conf",
+} as const;
+
+/** Names, ports and markers (not under KHA_ROOT). */
+export const HOST_VALUES = {
+  criSocket: "unix:///run/containerd/containerd.sock",
+  proxyUnit: "kubeadm-ha-apiserver-proxy.service",
+  /** nginx answers /healthz here on localhost (render/nginx.ts), proxy-install.sh waits for it */
+  proxyHealthPort: 8081,
+  podNetworkUnit: "kubeadm-ha-pod-network",
+  /** routing protocol number marking the bridge CNI's routes, so sync and reset touch nothing else */
+  routeProto: 177,
+} as const;
+
+export type HostPath = keyof typeof HOST_PATHS;
+
+/** KHA_ + the key in upper snake case: etcdPkiDir -> KHA_ETCD_PKI_DIR */
+export function shellName(key: string): string {
+  return `KHA_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
+}
+
+/** components/scripts/layout.sh (pure). */
+export function renderLayoutScript(): string {
+  const paths = Object.entries(HOST_PATHS).map(([k, v]) => `${shellName(k)}="$KHA_ROOT${v}"`);
+  const values = Object.entries(HOST_VALUES).map(([k, v]) => `${shellName(k)}=${typeof v === "number" ? v : `"${v}"`}`);
+  return [
+    "# shellcheck shell=bash disable=SC2034",
+    "# GENERATED from components/hostLayout.ts by `npm run generate`: edit that file, not this one.",
+    "# Host paths are under $KHA_ROOT: empty on real hosts, a temporary root in the script tests.",
+    'KHA_ROOT="${KHA_ROOT:-}"',
+    ...paths,
+    ...values,
+    "",
+  ].join("\n");
+}
