@@ -5,9 +5,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
-import { resetOnDestroy, runOnNode } from "./remote";
+import { runOnNode } from "./remote";
 import { renderNginxProxyConf, renderProxyUnit } from "./render/nginx";
 import { HOST_PATHS } from "./hostLayout";
+import { nodeStep, type ClusterPhase } from "./phase";
 
 export interface ApiserverProxyArgs {
   nodes: ClusterNode[];
@@ -30,26 +31,50 @@ export class ApiserverProxy extends pulumi.ComponentResource {
       .all(args.controlPlanes.map((cp) => pulumi.output(cp.privateIp)))
       .apply((upstreams) => renderNginxProxyConf({ upstreams, apiPort: args.apiPort, listenPort: args.apiPort }));
     for (const node of args.nodes) {
-      const after = args.after?.[node.name] ?? [];
-      const reset = args.resetOnDestroy
-        ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "proxy-reset.sh", dependsOn: after }, parent)]
-        : [];
-      this.installs[node.name] = runOnNode(
-        `${name}-${node.name}`,
-        {
-          node,
-          script: "proxy-install.sh",
-          helpers: ["lib.sh"],
-          env: { KHA_PROXY_IMAGE: args.image, KHA_PULL: String(args.pull) },
-          files: [
-            { path: `${HOST_PATHS.proxyConfigDir}/nginx.conf`, content: conf },
-            { path: HOST_PATHS.proxyUnitFile, content: renderProxyUnit(args.image) },
-          ],
-          dependsOn: [...after, ...reset],
-        },
-        parent,
+      const step = { node, after: args.after?.[node.name], resetScript: "proxy-reset.sh", resetOnDestroy: args.resetOnDestroy };
+      this.installs[node.name] = nodeStep(`${name}-${node.name}`, step, this, (dependsOn) =>
+        runOnNode(
+          `${name}-${node.name}`,
+          {
+            node,
+            script: "proxy-install.sh",
+            helpers: ["lib.sh"],
+            env: { KHA_PROXY_IMAGE: args.image, KHA_PULL: String(args.pull) },
+            files: [
+              { path: `${HOST_PATHS.proxyConfigDir}/nginx.conf`, content: conf },
+              { path: HOST_PATHS.proxyUnitFile, content: renderProxyUnit(args.image) },
+            ],
+            dependsOn,
+          },
+          parent,
+        ),
       );
     }
     this.registerOutputs({});
   }
 }
+
+/** Phase "apiserver-proxy" (`apiEndpoint: nginx-proxy`): nginx on every worker, before it joins through it. */
+export const apiserverProxyPhase: ClusterPhase = {
+  name: "apiserver-proxy",
+  enabled: (ctx) => ctx.config.apiEndpoint.mode === "nginx-proxy" && ctx.nodes.workers.length > 0,
+  create(ctx) {
+    const { config } = ctx;
+    const workers = ctx.nodes.workers;
+    const proxy = new ApiserverProxy(
+      `${ctx.name}-proxy`,
+      {
+        nodes: workers,
+        controlPlanes: ctx.nodes.controlPlanes,
+        apiPort: config.apiEndpoint.port,
+        image: config.apiserverProxyImage,
+        pull: config.artifacts.source === "release",
+        after: Object.fromEntries(workers.map((n) => [n.name, ctx.progress.before(n.name)])),
+        resetOnDestroy: ctx.resetOnDestroy,
+      },
+      { parent: ctx.parent },
+    );
+    ctx.parts.apiserverProxy = proxy;
+    ctx.progress.recordAll(proxy.installs);
+  },
+};

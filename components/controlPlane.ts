@@ -8,10 +8,11 @@ import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { joinNode } from "./join";
 import type { ClusterPki } from "./pki";
-import { HostFile, resetOnDestroy, runOnNode } from "./remote";
+import { HostFile, runOnNode } from "./remote";
 import { ClusterSettings, renderInitConfig } from "./render/kubeadm";
 import { renderKubeconfig } from "./render/kubeconfig";
 import { HOST_PATHS } from "./hostLayout";
+import { nodeStep, part, type ClusterPhase } from "./phase";
 
 export interface ControlPlaneArgs {
   controlPlanes: ClusterNode[];
@@ -79,40 +80,41 @@ export class ControlPlane extends pulumi.ComponentResource {
         { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: pki.etcdCa.certPem },
       ];
     };
-    const resets = (node: ClusterNode) =>
-      args.resetOnDestroy
-        ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "kubeadm-reset.sh", dependsOn: args.after?.[node.name] }, parent)]
-        : [];
+    const step = (node: ClusterNode) => ({
+      node,
+      after: args.after?.[node.name],
+      resetScript: "kubeadm-reset.sh",
+      resetOnDestroy: args.resetOnDestroy,
+    });
 
-    this.init = runOnNode(
-      `${name}-${first.name}-init`,
-      {
-        node: first,
-        script: "kubeadm-init.sh",
-        helpers: ["lib.sh"],
-        files: files(first),
-        dependsOn: [...(args.after?.[first.name] ?? []), ...resets(first)],
-      },
-      parent,
+    this.init = nodeStep(`${name}-${first.name}`, step(first), this, (dependsOn) =>
+      runOnNode(
+        `${name}-${first.name}-init`,
+        { node: first, script: "kubeadm-init.sh", helpers: ["lib.sh"], files: files(first), dependsOn },
+        parent,
+      ),
     );
 
     const discovery = pulumi.interpolate`${first.privateIp}:${settings.endpoint.port}`;
     let previous: command.remote.Command = this.init;
     for (const node of others) {
-      const { join } = joinNode(
-        `${name}-${node.name}`,
-        {
-          node,
-          tokenNode: first,
-          discoveryEndpoint: discovery,
-          caCertHash: pki.discoveryHash,
-          ignorePreflightErrors: settings.ignorePreflightErrors,
-          controlPlane: { bindPort: settings.endpoint.port, caCertPem: pki.kubernetesCa.certPem },
-          files: files(node),
-          // one at a time, as kubeadm advises for control-plane joins
-          dependsOn: [...(args.after?.[node.name] ?? []), ...resets(node), previous],
-        },
-        parent,
+      const after = previous;
+      const { join } = nodeStep(`${name}-${node.name}`, step(node), this, (dependsOn) =>
+        joinNode(
+          `${name}-${node.name}`,
+          {
+            node,
+            tokenNode: first,
+            discoveryEndpoint: discovery,
+            caCertHash: pki.discoveryHash,
+            ignorePreflightErrors: settings.ignorePreflightErrors,
+            controlPlane: { bindPort: settings.endpoint.port, caCertPem: pki.kubernetesCa.certPem },
+            files: files(node),
+            // one at a time, as kubeadm advises for control-plane joins
+            dependsOn: [...dependsOn, after],
+          },
+          parent,
+        ),
       );
       this.joins[node.name] = join;
       previous = join;
@@ -131,3 +133,37 @@ export class ControlPlane extends pulumi.ComponentResource {
     this.registerOutputs({ server: this.server, kubeconfig: this.kubeconfig });
   }
 }
+
+/** Phase "control-plane": `kubeadm init` on the first control plane once etcd is healthy, then joins one at a time. */
+export const controlPlanePhase: ClusterPhase = {
+  name: "control-plane",
+  enabled: () => true,
+  create(ctx) {
+    const { config } = ctx;
+    const etcd = part(ctx, "etcd");
+    const controlPlanes = ctx.nodes.controlPlanes;
+    const controlPlane = new ControlPlane(
+      `${ctx.name}-cp`,
+      {
+        controlPlanes,
+        pki: part(ctx, "pki"),
+        settings: {
+          clusterName: config.clusterName,
+          kubernetesVersion: config.kubernetesVersion,
+          imageRepository: config.artifacts.imageRepository,
+          podCidr: config.podCidr,
+          serviceCidr: config.serviceCidr,
+          endpoint: config.apiEndpoint,
+          leaderElection: config.leaderElection,
+          ignorePreflightErrors: config.ignorePreflightErrors,
+        },
+        etcdEndpoints: etcd.endpoints,
+        after: Object.fromEntries(controlPlanes.map((n) => [n.name, [...ctx.progress.before(n.name), etcd.healthGate]])),
+        resetOnDestroy: ctx.resetOnDestroy,
+      },
+      { parent: ctx.parent },
+    );
+    ctx.parts.controlPlane = controlPlane;
+    ctx.progress.recordAll({ [controlPlane.first.name]: controlPlane.init, ...controlPlane.joins });
+  },
+};

@@ -9,8 +9,9 @@ import type { ClusterNode } from "../providers/node";
 import { artifactsDigest, copyArtifacts, localBinaries } from "./artifacts";
 import type { ClusterPki } from "./pki";
 import { clientEndpoints, EtcdMemberAddress, renderEtcdEnv, renderEtcdUnit } from "./render/etcd";
-import { resetOnDestroy, runOnNode } from "./remote";
+import { runOnNode } from "./remote";
 import { HOST_PATHS } from "./hostLayout";
+import { nodeStep, part, type ClusterPhase } from "./phase";
 
 export interface EtcdClusterArgs {
   members: ClusterNode[];
@@ -47,40 +48,39 @@ export class EtcdCluster extends pulumi.ComponentResource {
     for (const member of args.members) {
       const certs = args.pki.etcdMembers[member.name];
       if (!certs) throw new Error(`ClusterPki has no etcd certificates for ${member.name}`);
-      const after = args.after?.[member.name] ?? [];
-      const reset = args.resetOnDestroy
-        ? [resetOnDestroy(`${name}-${member.name}-reset`, { node: member, script: "etcd-reset.sh", dependsOn: after }, parent)]
-        : [];
-      const copies = copyArtifacts(`${name}-${member.name}`, member, binaries, { parent: this, dependsOn: [...after, ...reset] });
       const env = pulumi
         .all([addresses, args.clusterToken])
         .apply(([all, token]) => renderEtcdEnv({ member: all.find((a) => a.name === member.name)!, members: all, clusterToken: token }));
-      this.installs[member.name] = runOnNode(
-        `${name}-${member.name}-install`,
-        {
-          node: member,
-          script: "etcd-install.sh",
-          helpers: ["lib.sh"],
-          env: {
-            KHA_ETCD_VERSION: args.artifacts.etcdVersion,
-            KHA_ETCD_URL: args.artifacts.source === "release" ? etcdReleaseUrl(args.artifacts) : "",
-            KHA_ARTIFACTS_DIGEST: artifactsDigest(binaries),
+      const step = { node: member, after: args.after?.[member.name], resetScript: "etcd-reset.sh", resetOnDestroy: args.resetOnDestroy };
+      this.installs[member.name] = nodeStep(`${name}-${member.name}`, step, this, (dependsOn) => {
+        const copies = copyArtifacts(`${name}-${member.name}`, member, binaries, { parent: this, dependsOn });
+        return runOnNode(
+          `${name}-${member.name}-install`,
+          {
+            node: member,
+            script: "etcd-install.sh",
+            helpers: ["lib.sh"],
+            env: {
+              KHA_ETCD_VERSION: args.artifacts.etcdVersion,
+              KHA_ETCD_URL: args.artifacts.source === "release" ? etcdReleaseUrl(args.artifacts) : "",
+              KHA_ARTIFACTS_DIGEST: artifactsDigest(binaries),
+            },
+            files: [
+              { path: HOST_PATHS.etcdUnitFile, content: renderEtcdUnit() },
+              { path: HOST_PATHS.etcdEnv, content: env },
+              { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: args.pki.etcdCa.certPem },
+              { path: `${HOST_PATHS.etcdPkiDir}/server.crt`, content: certs.server.certPem },
+              { path: `${HOST_PATHS.etcdPkiDir}/server.key`, content: certs.server.keyPem, mode: "0600" },
+              { path: `${HOST_PATHS.etcdPkiDir}/peer.crt`, content: certs.peer.certPem },
+              { path: `${HOST_PATHS.etcdPkiDir}/peer.key`, content: certs.peer.keyPem, mode: "0600" },
+              { path: `${HOST_PATHS.etcdPkiDir}/healthcheck-client.crt`, content: args.pki.etcdHealthcheckClient.certPem },
+              { path: `${HOST_PATHS.etcdPkiDir}/healthcheck-client.key`, content: args.pki.etcdHealthcheckClient.keyPem, mode: "0600" },
+            ],
+            dependsOn: [...dependsOn, ...copies],
           },
-          files: [
-            { path: HOST_PATHS.etcdUnitFile, content: renderEtcdUnit() },
-            { path: HOST_PATHS.etcdEnv, content: env },
-            { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: args.pki.etcdCa.certPem },
-            { path: `${HOST_PATHS.etcdPkiDir}/server.crt`, content: certs.server.certPem },
-            { path: `${HOST_PATHS.etcdPkiDir}/server.key`, content: certs.server.keyPem, mode: "0600" },
-            { path: `${HOST_PATHS.etcdPkiDir}/peer.crt`, content: certs.peer.certPem },
-            { path: `${HOST_PATHS.etcdPkiDir}/peer.key`, content: certs.peer.keyPem, mode: "0600" },
-            { path: `${HOST_PATHS.etcdPkiDir}/healthcheck-client.crt`, content: args.pki.etcdHealthcheckClient.certPem },
-            { path: `${HOST_PATHS.etcdPkiDir}/healthcheck-client.key`, content: args.pki.etcdHealthcheckClient.keyPem, mode: "0600" },
-          ],
-          dependsOn: [...after, ...reset, ...copies],
-        },
-        parent,
-      );
+          parent,
+        );
+      });
     }
 
     const first = args.members[0];
@@ -98,3 +98,24 @@ export class EtcdCluster extends pulumi.ComponentResource {
     this.registerOutputs({ endpoints: this.endpoints });
   }
 }
+
+/** Phase "etcd": a member on every etcd node once it is prepared, then the health gate. */
+export const etcdPhase: ClusterPhase = {
+  name: "etcd",
+  enabled: () => true,
+  create(ctx) {
+    const members = ctx.nodes.etcdMembers;
+    ctx.parts.etcd = new EtcdCluster(
+      `${ctx.name}-etcd`,
+      {
+        members,
+        pki: part(ctx, "pki"),
+        clusterToken: ctx.config.clusterName,
+        artifacts: ctx.config.artifacts,
+        after: Object.fromEntries(members.map((n) => [n.name, ctx.progress.before(n.name)])),
+        resetOnDestroy: ctx.resetOnDestroy,
+      },
+      { parent: ctx.parent },
+    );
+  },
+};

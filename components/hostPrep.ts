@@ -16,8 +16,9 @@ import {
   renderModules,
   renderSysctls,
 } from "./render/host";
-import { resetOnDestroy, runOnNode } from "./remote";
+import { runOnNode } from "./remote";
 import { HOST_PATHS } from "./hostLayout";
+import { nodeStep, type ClusterPhase } from "./phase";
 
 export interface HostPrepArgs {
   nodes: ClusterNode[];
@@ -50,53 +51,74 @@ export class HostPrep extends pulumi.ComponentResource {
     const release = args.artifacts.source === "release";
 
     for (const node of args.nodes) {
-      // created first, so destroyed last: every other phase's reset still finds its scripts
-      const reset = args.resetOnDestroy ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "host-reset.sh" }, parent)] : [];
-      const base = runOnNode(
-        `${name}-${node.name}-base`,
-        {
-          node,
-          script: "host-prep.sh",
-          helpers: ["lib.sh"],
-          files: [
-            { path: HOST_PATHS.sysctlConf, content: renderSysctls() },
-            { path: HOST_PATHS.modulesConf, content: renderModules() },
-          ],
-          dependsOn: reset,
-        },
-        parent,
-      );
-      if (!isKubernetesNode(node) || args.kubernetes === false) {
-        this.done[node.name] = base;
-        continue;
-      }
-      const copies = copyArtifacts(`${name}-${node.name}`, node, [...binaries, ...images], { parent: this, dependsOn: [base] });
-      this.done[node.name] = runOnNode(
-        `${name}-${node.name}-install`,
-        {
-          node,
-          script: "node-install.sh",
-          helpers: ["lib.sh"],
-          env: {
-            KHA_K8S_URL: release ? kubernetesReleaseUrl(args.artifacts, args.kubernetesVersion) : "",
-            KHA_INSTALL_PACKAGES: String(release),
-            // a changed local binary or image tar re-runs the install
-            KHA_ARTIFACTS_DIGEST: artifactsDigest([...binaries, ...images]),
+      // the reset is created first, so destroyed last: every other phase's reset still finds its scripts
+      const step = { node, resetScript: "host-reset.sh", resetOnDestroy: args.resetOnDestroy };
+      this.done[node.name] = nodeStep(`${name}-${node.name}`, step, this, (dependsOn) => {
+        const base = runOnNode(
+          `${name}-${node.name}-base`,
+          {
+            node,
+            script: "host-prep.sh",
+            helpers: ["lib.sh"],
+            files: [
+              { path: HOST_PATHS.sysctlConf, content: renderSysctls() },
+              { path: HOST_PATHS.modulesConf, content: renderModules() },
+            ],
+            dependsOn,
           },
-          files: [
-            {
-              path: HOST_PATHS.containerdConfig,
-              content: renderContainerdConfig(pauseImage(args.artifacts.imageRepository, args.kubernetesVersion)),
+          parent,
+        );
+        if (!isKubernetesNode(node) || args.kubernetes === false) return base;
+        const copies = copyArtifacts(`${name}-${node.name}`, node, [...binaries, ...images], { parent: this, dependsOn: [base] });
+        return runOnNode(
+          `${name}-${node.name}-install`,
+          {
+            node,
+            script: "node-install.sh",
+            helpers: ["lib.sh"],
+            env: {
+              KHA_K8S_URL: release ? kubernetesReleaseUrl(args.artifacts, args.kubernetesVersion) : "",
+              KHA_INSTALL_PACKAGES: String(release),
+              // a changed local binary or image tar re-runs the install
+              KHA_ARTIFACTS_DIGEST: artifactsDigest([...binaries, ...images]),
             },
-            { path: HOST_PATHS.crictlConf, content: renderCrictlConfig() },
-            { path: HOST_PATHS.kubeletUnitFile, content: renderKubeletUnit() },
-            { path: `${HOST_PATHS.kubeletDropinDir}/10-kubeadm.conf`, content: renderKubeletKubeadmDropin() },
-          ],
-          dependsOn: [base, ...copies],
-        },
-        parent,
-      );
+            files: [
+              {
+                path: HOST_PATHS.containerdConfig,
+                content: renderContainerdConfig(pauseImage(args.artifacts.imageRepository, args.kubernetesVersion)),
+              },
+              { path: HOST_PATHS.crictlConf, content: renderCrictlConfig() },
+              { path: HOST_PATHS.kubeletUnitFile, content: renderKubeletUnit() },
+              { path: `${HOST_PATHS.kubeletDropinDir}/10-kubeadm.conf`, content: renderKubeletKubeadmDropin() },
+            ],
+            dependsOn: [base, ...copies],
+          },
+          parent,
+        );
+      });
     }
     this.registerOutputs({});
   }
 }
+
+/** Phase "host-prep": every node, in parallel; Kubernetes packages only when the roll-out reaches the control plane. */
+export const hostPrepPhase: ClusterPhase = {
+  name: "host-prep",
+  enabled: () => true,
+  create(ctx) {
+    const { config } = ctx;
+    const hostPrep = new HostPrep(
+      `${ctx.name}-prep`,
+      {
+        nodes: ctx.nodes.all,
+        kubernetesVersion: config.kubernetesVersion,
+        artifacts: config.artifacts,
+        kubernetes: ctx.reaches("control-plane"),
+        resetOnDestroy: ctx.resetOnDestroy,
+      },
+      { parent: ctx.parent },
+    );
+    ctx.parts.hostPrep = hostPrep;
+    ctx.progress.recordAll(hostPrep.done);
+  },
+};

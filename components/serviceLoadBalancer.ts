@@ -15,6 +15,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import type { ServiceRoute } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { HTTP_CONTAINER_PORT, HTTPS_CONTAINER_PORT, renderHaproxyConfig } from "./render/haproxy";
+import { part, type ClusterPhase } from "./phase";
 
 export const LB_LABEL = { role: "loadbalancer" };
 export const LB_NAMESPACE = "kubeadm-ha-ingress";
@@ -160,3 +161,31 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
     }
   }
 }
+
+/** Phase "service-load-balancer": HAProxy on the role=loadbalancer nodes, through the cluster's API. */
+export const serviceLoadBalancerPhase: ClusterPhase = {
+  name: "service-load-balancer",
+  enabled: (ctx) => ctx.config.serviceLoadBalancer.enabled && ctx.nodes.loadBalancers.length > 0,
+  create(ctx) {
+    const { config } = ctx;
+    const lb = config.serviceLoadBalancer;
+    const controlPlane = part(ctx, "controlPlane");
+    ctx.parts.serviceLoadBalancer = new ServiceLoadBalancer(
+      `${ctx.name}-slb`,
+      {
+        kubeconfig: controlPlane.kubeconfig,
+        nodes: ctx.nodes.loadBalancers,
+        routes: lb.routes,
+        httpNodePort: lb.httpNodePort,
+        httpsNodePort: lb.httpsNodePort,
+        image: lb.image,
+        dns:
+          lb.dnsZone && lb.dnsName && config.provider !== "baremetal"
+            ? { provider: config.provider, zone: lb.dnsZone, name: lb.dnsName, awsRegion: config.aws?.region }
+            : undefined,
+        dependsOn: [...part(ctx, "cni").steps, ...Object.values(part(ctx, "workers").joins), controlPlane.ready],
+      },
+      { parent: ctx.parent },
+    );
+  },
+};

@@ -4,9 +4,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
-import { resetOnDestroy, runOnNode } from "./remote";
+import { runOnNode } from "./remote";
 import { renderKeepalivedConf, vrrpRouterId } from "./render/keepalived";
 import { HOST_PATHS } from "./hostLayout";
+import { nodeStep, type ClusterPhase } from "./phase";
 
 export interface VipArgs {
   controlPlanes: ClusterNode[];
@@ -27,10 +28,6 @@ export class Vip extends pulumi.ComponentResource {
     const parent = { parent: this };
     const peers = pulumi.all(args.controlPlanes.map((cp) => pulumi.output(cp.privateIp)));
     args.controlPlanes.forEach((node, index) => {
-      const after = args.after?.[node.name] ?? [];
-      const reset = args.resetOnDestroy
-        ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "vip-reset.sh", dependsOn: after }, parent)]
-        : [];
       const conf = pulumi.all([peers, node.privateIp]).apply(([all, self]) =>
         renderKeepalivedConf({
           vip: args.vip,
@@ -42,19 +39,48 @@ export class Vip extends pulumi.ComponentResource {
           apiPort: args.apiPort,
         }),
       );
-      this.installs[node.name] = runOnNode(
-        `${name}-${node.name}`,
-        {
-          node,
-          script: "vip-install.sh",
-          helpers: ["lib.sh"],
-          env: { KHA_INSTALL_PACKAGES: String(args.installPackages) },
-          files: [{ path: HOST_PATHS.keepalivedConf, content: conf }],
-          dependsOn: [...after, ...reset],
-        },
-        parent,
+      const step = { node, after: args.after?.[node.name], resetScript: "vip-reset.sh", resetOnDestroy: args.resetOnDestroy };
+      this.installs[node.name] = nodeStep(`${name}-${node.name}`, step, this, (dependsOn) =>
+        runOnNode(
+          `${name}-${node.name}`,
+          {
+            node,
+            script: "vip-install.sh",
+            helpers: ["lib.sh"],
+            env: { KHA_INSTALL_PACKAGES: String(args.installPackages) },
+            files: [{ path: HOST_PATHS.keepalivedConf, content: conf }],
+            dependsOn,
+          },
+          parent,
+        ),
       );
     });
     this.registerOutputs({});
   }
 }
+
+/** Phase "vip" (`apiEndpoint: vip`): keepalived on the control planes before kubeadm runs. */
+export const vipPhase: ClusterPhase = {
+  name: "vip",
+  enabled: (ctx) => ctx.config.apiEndpoint.mode === "vip",
+  create(ctx) {
+    const { config } = ctx;
+    const controlPlanes = ctx.nodes.controlPlanes;
+    const vip = new Vip(
+      `${ctx.name}-vip`,
+      {
+        controlPlanes,
+        vip: config.apiEndpoint.address!,
+        interface: config.apiEndpoint.vipInterface,
+        apiPort: config.apiEndpoint.port,
+        clusterName: config.clusterName,
+        installPackages: config.artifacts.source === "release",
+        after: Object.fromEntries(controlPlanes.map((n) => [n.name, ctx.progress.before(n.name)])),
+        resetOnDestroy: ctx.resetOnDestroy,
+      },
+      { parent: ctx.parent },
+    );
+    ctx.parts.vip = vip;
+    ctx.progress.recordAll(vip.installs);
+  },
+};

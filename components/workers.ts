@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { joinNode } from "./join";
-import { resetOnDestroy } from "./remote";
+import { nodeStep, part, type ClusterPhase } from "./phase";
+import { controlPlaneEndpoint } from "./render/kubeadm";
 
 export interface WorkersArgs {
   workers: ClusterNode[];
@@ -30,23 +31,49 @@ export class Workers extends pulumi.ComponentResource {
     super("kubeadm-ha:workers:Workers", name, {}, opts);
     const parent = { parent: this };
     for (const node of args.workers) {
-      const after = args.after?.[node.name] ?? [];
-      const reset = args.resetOnDestroy
-        ? [resetOnDestroy(`${name}-${node.name}-reset`, { node, script: "kubeadm-reset.sh", dependsOn: after }, parent)]
-        : [];
-      this.joins[node.name] = joinNode(
-        `${name}-${node.name}`,
-        {
-          node,
-          tokenNode: args.tokenNode,
-          discoveryEndpoint: args.discoveryEndpoint,
-          caCertHash: args.caCertHash,
-          ignorePreflightErrors: args.ignorePreflightErrors,
-          dependsOn: [...args.dependsOn, ...after, ...reset],
-        },
-        parent,
+      const step = { node, after: args.after?.[node.name], resetScript: "kubeadm-reset.sh", resetOnDestroy: args.resetOnDestroy };
+      this.joins[node.name] = nodeStep(`${name}-${node.name}`, step, this, (dependsOn) =>
+        joinNode(
+          `${name}-${node.name}`,
+          {
+            node,
+            tokenNode: args.tokenNode,
+            discoveryEndpoint: args.discoveryEndpoint,
+            caCertHash: args.caCertHash,
+            ignorePreflightErrors: args.ignorePreflightErrors,
+            dependsOn: [...args.dependsOn, ...dependsOn],
+          },
+          parent,
+        ),
       ).join;
     }
     this.registerOutputs({});
   }
 }
+
+/** Phase "workers": every worker joins in parallel once the first control plane is up. */
+export const workersPhase: ClusterPhase = {
+  name: "workers",
+  enabled: () => true,
+  create(ctx) {
+    const { config } = ctx;
+    const controlPlane = part(ctx, "controlPlane");
+    const nodes = ctx.nodes.workers;
+    const workers = new Workers(
+      `${ctx.name}-workers`,
+      {
+        workers: nodes,
+        tokenNode: controlPlane.first,
+        discoveryEndpoint: controlPlaneEndpoint(config.apiEndpoint),
+        caCertHash: part(ctx, "pki").discoveryHash,
+        ignorePreflightErrors: config.ignorePreflightErrors,
+        dependsOn: [controlPlane.init],
+        after: Object.fromEntries(nodes.map((n) => [n.name, ctx.progress.before(n.name)])),
+        resetOnDestroy: ctx.resetOnDestroy,
+      },
+      { parent: ctx.parent },
+    );
+    ctx.parts.workers = workers;
+    ctx.progress.recordAll(workers.joins);
+  },
+};

@@ -19,7 +19,6 @@ import {
   NODE_ROLES,
   NodeRole,
   PROVIDERS,
-  PHASES,
   PkiConfig,
   ProviderName,
   ServiceLoadBalancerConfig,
@@ -29,6 +28,7 @@ import {
   SUPPORTED_KUBERNETES_MINORS,
   VIP_IMPLEMENTATIONS,
 } from "./types";
+import { PHASES } from "../components/phases";
 
 export const TOP_LEVEL_KEYS = [
   "provider",

@@ -84,7 +84,7 @@ const commands = () => recorded.filter((r) => r.type.startsWith("command:"));
 describe("etcd placement", () => {
   it("stacked: one etcd member per control plane, nowhere else", async () => {
     const { cluster } = await build(stacked());
-    expect(Object.keys(cluster.etcd.installs)).toEqual(["node-1", "node-2", "node-3"]);
+    expect(Object.keys(cluster.etcd!.installs)).toEqual(["node-1", "node-2", "node-3"]);
     expect(await resolve(cluster.etcdEndpoints)).toEqual(["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"]);
     const env = bundleFile(step("kubeadm-ha-etcd-node-2-install").inputs.stdin, "/etc/etcd.env")!;
     expect(env).toContain("ETCD_NAME=node-2");
@@ -97,7 +97,7 @@ describe("etcd placement", () => {
 
   it("external: members on the etcd nodes only, the control planes point at them", async () => {
     const { cluster } = await build(external());
-    expect(Object.keys(cluster.etcd.installs)).toEqual(["node-1", "node-2", "node-3"]);
+    expect(Object.keys(cluster.etcd!.installs)).toEqual(["node-1", "node-2", "node-3"]);
     expect(commands().filter((c) => /etcd-node-[456]-install/.test(c.name))).toEqual([]);
     const kubeadm = bundleFile(step("kubeadm-ha-cp-node-4-init").inputs.stdin, "/etc/kubeadm-ha/kubeadm.yaml")!;
     const clusterConfig = parseAllDocuments(kubeadm)
@@ -115,7 +115,7 @@ describe("etcd placement", () => {
     const { cluster } = await build(stacked());
     const gate = step("kubeadm-ha-etcd-health");
     expect(gate.inputs.stdin).toContain("KHA_ETCD_ENDPOINTS='https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379'");
-    expect(cluster.etcd.healthGate).toBeDefined();
+    expect(cluster.etcd!.healthGate).toBeDefined();
   });
 });
 
