@@ -1,0 +1,47 @@
+// Cloud sections (digitalocean, aws): regions, sizes, networks and who may reach the admin ports.
+
+import { parseCidr } from "../cidr";
+import type { Reader } from "../reader";
+import type { AwsConfig, DigitalOceanConfig } from "../types";
+
+export function readAdminCidrs(r: Reader, value: unknown, key: string): string[] {
+  const list = value === undefined ? ["0.0.0.0/0"] : r.list(value, key).map((v, i) => r.string(v, `${key}[${i}]`) ?? "");
+  list.forEach((cidr, i) => {
+    if (!parseCidr(cidr)) r.fail(`${key}[${i}]`, `'${cidr}' is not an IPv4 CIDR`, "e.g. 203.0.113.0/24");
+  });
+  return list;
+}
+
+/** A cloud section's keys, and its region, which every cloud requires. */
+function readCloudSection(r: Reader, value: unknown, section: string, keys: readonly string[], regionExample: string) {
+  const obj = r.object(value, section);
+  r.allowKeys(obj, section, ["region", ...keys]);
+  const region = r.string(obj.region, `${section}.region`) ?? "";
+  if (!region) r.fail(`${section}.region`, "is required", `set ${section}.region, e.g. ${regionExample}`);
+  return { obj, region };
+}
+
+export function readDigitalOcean(r: Reader, value: unknown): DigitalOceanConfig {
+  const keys = ["size", "image", "vpcCidr", "project", "adminCidrs"];
+  const { obj, region } = readCloudSection(r, value, "digitalocean", keys, "fra1 or nyc3");
+  return {
+    region,
+    size: r.string(obj.size, "digitalocean.size", "s-2vcpu-4gb"),
+    image: r.string(obj.image, "digitalocean.image", "ubuntu-24-04-x64"),
+    vpcCidr: r.string(obj.vpcCidr, "digitalocean.vpcCidr", "10.10.0.0/20"),
+    project: r.string(obj.project, "digitalocean.project"),
+    adminCidrs: readAdminCidrs(r, obj.adminCidrs, "digitalocean.adminCidrs"),
+  };
+}
+
+export function readAws(r: Reader, value: unknown): AwsConfig {
+  const { obj, region } = readCloudSection(r, value, "aws", ["instanceType", "ami", "azCount", "vpcCidr", "adminCidrs"], "eu-central-1");
+  return {
+    region,
+    instanceType: r.string(obj.instanceType, "aws.instanceType", "t3.medium"),
+    ami: r.string(obj.ami, "aws.ami"),
+    azCount: r.int(obj.azCount, "aws.azCount", 3, 1, 6),
+    vpcCidr: r.string(obj.vpcCidr, "aws.vpcCidr", "10.0.0.0/16"),
+    adminCidrs: readAdminCidrs(r, obj.adminCidrs, "aws.adminCidrs"),
+  };
+}

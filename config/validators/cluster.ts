@@ -1,0 +1,103 @@
+// What the cluster runs: the Kubernetes version, where binaries and images come from, leader
+// election timing, certificate lifetimes and kubeadm preflight settings.
+
+import type { Reader } from "../reader";
+import { ARTIFACT_SOURCES, ArtifactsConfig, LeaderElectionConfig, PkiConfig, SUPPORTED_KUBERNETES_MINORS } from "../types";
+import { DURATION } from "./patterns";
+
+export function readKubernetesVersion(r: Reader, value: unknown): string {
+  const text = r.string(value, "kubernetesVersion", "1.34.1");
+  const match = /^v?1\.(\d+)\.(\d+)$/.exec(text);
+  const minors: readonly number[] = SUPPORTED_KUBERNETES_MINORS;
+  if (!match || !minors.includes(Number(match[1]))) {
+    r.fail(
+      "kubernetesVersion",
+      `'${text}' is not supported`,
+      `use a full version of 1.${minors[0]} to 1.${minors[minors.length - 1]}, e.g. 1.34.1`,
+    );
+    return text;
+  }
+  return text.replace(/^v/, "");
+}
+
+export function readArtifacts(r: Reader, value: unknown): ArtifactsConfig {
+  const obj = r.object(value, "artifacts");
+  r.allowKeys(obj, "artifacts", ["source", "dir", "kubernetesBaseUrl", "etcdVersion", "etcdBaseUrl", "images", "imageRepository"]);
+  const source = r.oneOf(obj.source, "artifacts.source", ARTIFACT_SOURCES, "release");
+  const dir = r.string(obj.dir, "artifacts.dir");
+  if (source === "local" && !dir) {
+    r.fail(
+      "artifacts.dir",
+      "artifacts.source: local needs a directory",
+      "set artifacts.dir to the folder holding bin/ and images/ (relative to the project, or absolute)",
+    );
+  }
+  const images = r.list(obj.images, "artifacts.images").map((item, i) => r.string(item, `artifacts.images[${i}]`) ?? "");
+  return {
+    source,
+    dir,
+    kubernetesBaseUrl: r.string(obj.kubernetesBaseUrl, "artifacts.kubernetesBaseUrl", "https://dl.k8s.io/release"),
+    etcdVersion: r.string(obj.etcdVersion, "artifacts.etcdVersion", "3.5.21"),
+    etcdBaseUrl: r.string(obj.etcdBaseUrl, "artifacts.etcdBaseUrl", "https://github.com/etcd-io/etcd/releases/download"),
+    images,
+    imageRepository: r.string(obj.imageRepository, "artifacts.imageRepository", "registry.k8s.io"),
+  };
+}
+
+export function durationMs(r: Reader, value: unknown, key: string, fallback: string): [string, number] {
+  const text = r.string(value, key, fallback);
+  const match = DURATION.exec(text);
+  if (!match) {
+    r.fail(key, `'${text}' is not a duration`, "write it like 15s, 500ms or 1m");
+    return [fallback, durationMs(r, fallback, key, fallback)[1]];
+  }
+  const scale = { ms: 1, s: 1000, m: 60000 }[match[2] as "ms" | "s" | "m"];
+  return [text, Number(match[1]) * scale];
+}
+
+export function readLeaderElection(r: Reader, value: unknown): LeaderElectionConfig {
+  const obj = r.object(value, "leaderElection");
+  r.allowKeys(obj, "leaderElection", ["leaseDuration", "renewDeadline", "retryPeriod"]);
+  const [leaseDuration, lease] = durationMs(r, obj.leaseDuration, "leaderElection.leaseDuration", "15s");
+  const [renewDeadline, renew] = durationMs(r, obj.renewDeadline, "leaderElection.renewDeadline", "10s");
+  const [retryPeriod, retry] = durationMs(r, obj.retryPeriod, "leaderElection.retryPeriod", "2s");
+  // The same ordering kube-controller-manager enforces at start-up (retry is jittered by 1.2).
+  if (!(lease > renew && renew > retry * 1.2)) {
+    r.fail(
+      "leaderElection",
+      `needs leaseDuration > renewDeadline > 1.2 x retryPeriod (got ${leaseDuration}, ${renewDeadline}, ${retryPeriod})`,
+      "e.g. 15s, 10s, 2s",
+    );
+  }
+  return { leaseDuration, renewDeadline, retryPeriod };
+}
+
+export function readPki(r: Reader, value: unknown): PkiConfig {
+  const obj = r.object(value, "pki");
+  r.allowKeys(obj, "pki", ["validityHours", "earlyRenewalHours"]);
+  const validityHours = r.int(obj.validityHours, "pki.validityHours", 8760, 24);
+  const earlyRenewalHours = r.int(obj.earlyRenewalHours, "pki.earlyRenewalHours", 720, 0);
+  if (earlyRenewalHours >= validityHours) {
+    r.fail(
+      "pki.earlyRenewalHours",
+      `(${earlyRenewalHours}) must be shorter than pki.validityHours (${validityHours})`,
+      "renew a few weeks before expiry, e.g. 720",
+    );
+  }
+  return { validityHours, earlyRenewalHours };
+}
+
+export function readPreflight(r: Reader, value: unknown): string[] {
+  if (value === undefined) return ["SystemVerification"];
+  return r.list(value, "ignorePreflightErrors").map((item, i) => {
+    const check = r.string(item, `ignorePreflightErrors[${i}]`) ?? "";
+    if (!/^[A-Za-z0-9-]+$/.test(check)) {
+      r.fail(
+        `ignorePreflightErrors[${i}]`,
+        `'${check}' is not a kubeadm preflight check name`,
+        "use names kubeadm prints, e.g. SystemVerification, Swap, or all",
+      );
+    }
+    return check;
+  });
+}
