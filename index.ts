@@ -1,12 +1,16 @@
 // The kubeadm-ha program: stack config -> provider -> cluster -> outputs. No resource logic here.
 
+import { clusterSpecOf } from "./config/clusterSpec";
 import { loadConfig } from "./config/load";
 import { createInfrastructure } from "./providers";
+import { loadBalancerDnsRecords } from "./providers/dns";
 import { Cluster } from "./components/cluster";
 
 const { config, sshPrivateKey } = loadConfig();
 const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
-const cluster = new Cluster(config.clusterName, { config, nodes: infrastructure.nodes });
+const cluster = new Cluster(config.clusterName, { nodes: infrastructure.nodes, spec: clusterSpecOf(config) });
+const lb = cluster.serviceLoadBalancer;
+if (lb) loadBalancerDnsRecords({ config, nodes: lb.nodes, name: `${config.clusterName}-slb`, parent: lb });
 
 export const kubeconfig = cluster.kubeconfig;
 export const apiServer = cluster.apiServer;

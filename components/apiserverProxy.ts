@@ -57,20 +57,20 @@ export class ApiserverProxy extends pulumi.ComponentResource {
 /** Phase "apiserver-proxy" (`apiEndpoint: nginx-proxy`): nginx on every worker, before it joins through it. */
 export const apiserverProxyPhase: ClusterPhase = {
   name: "apiserver-proxy",
-  enabled: (ctx) => ctx.config.apiEndpoint.mode === "nginx-proxy" && ctx.nodes.workers.length > 0,
+  enabled: (ctx) => ctx.spec.apiEndpoint.mode === "nginx-proxy" && ctx.nodes.workers.length > 0,
   create(ctx) {
-    const { config } = ctx;
+    const { spec } = ctx;
     const workers = ctx.nodes.workers;
     const proxy = new ApiserverProxy(
       `${ctx.name}-proxy`,
       {
         nodes: workers,
         controlPlanes: ctx.nodes.controlPlanes,
-        apiPort: config.apiEndpoint.port,
-        image: config.apiserverProxyImage,
-        pull: config.artifacts.source === "release",
+        apiPort: spec.apiEndpoint.port,
+        image: spec.apiserverProxyImage,
+        pull: spec.artifacts.source === "release",
         after: Object.fromEntries(workers.map((n) => [n.name, ctx.progress.before(n.name)])),
-        resetOnDestroy: ctx.resetOnDestroy,
+        resetOnDestroy: ctx.spec.resetOnDestroy,
       },
       { parent: ctx.parent },
     );

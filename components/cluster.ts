@@ -3,7 +3,7 @@
 // phase orders itself on each node lives in phase.ts (docs/ARCHITECTURE.md, "Phases").
 
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../config/types";
+import type { ClusterSpec } from "../config/types";
 import { ClusterNode, nodesWithRole } from "../providers/node";
 import type { ApiserverProxy } from "./apiserverProxy";
 import type { Cni } from "./cni";
@@ -18,8 +18,10 @@ import type { Vip } from "./vip";
 import type { Workers } from "./workers";
 
 export interface ClusterArgs {
-  config: ClusterConfig;
+  /** the machines, from any provider (or built by hand: the node contract, providers/node.ts) */
   nodes: ClusterNode[];
+  /** what to build on them: clusterSpec({...}) from the stack config's keys, or clusterSpecOf(config) */
+  spec: ClusterSpec;
 }
 
 export interface NodeSummary {
@@ -59,18 +61,17 @@ export class Cluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:index:Cluster", name, {}, opts);
-    const { config, nodes } = args;
-    const last = PHASES.indexOf(config.stopAfter);
-    if (last < 0) throw new Error(`stopAfter: unknown phase ${config.stopAfter}; phases: ${PHASES.join(", ")}`);
+    const { spec, nodes } = args;
+    const last = PHASES.indexOf(spec.stopAfter);
+    if (last < 0) throw new Error(`stopAfter: unknown phase ${spec.stopAfter}; phases: ${PHASES.join(", ")}`);
     const parts: ClusterParts = {};
     const ctx: PhaseContext = {
       name,
-      config,
+      spec,
       nodes: clusterNodes(nodes),
       progress: new NodeProgress(),
       parts,
       parent: this,
-      resetOnDestroy: config.provider === "baremetal",
       reaches: (phase) => PHASES.indexOf(phase) <= last,
     };
     for (const phase of PHASE_LIST.slice(0, last + 1)) {

@@ -97,8 +97,8 @@ export const cniPhase: ClusterPhase = {
     ctx.parts.cni = new Cni(
       `${ctx.name}-cni`,
       {
-        cni: ctx.config.cni,
-        podCidr: ctx.config.podCidr,
+        cni: ctx.spec.cni,
+        podCidr: ctx.spec.podCidr,
         nodes: [...ctx.nodes.controlPlanes, ...ctx.nodes.workers],
         firstControlPlane: controlPlane.first,
         joined: { [controlPlane.first.name]: controlPlane.init, ...controlPlane.joins, ...workers.joins },

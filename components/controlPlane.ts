@@ -139,7 +139,7 @@ export const controlPlanePhase: ClusterPhase = {
   name: "control-plane",
   enabled: () => true,
   create(ctx) {
-    const { config } = ctx;
+    const { spec } = ctx;
     const etcd = part(ctx, "etcd");
     const controlPlanes = ctx.nodes.controlPlanes;
     const controlPlane = new ControlPlane(
@@ -148,18 +148,18 @@ export const controlPlanePhase: ClusterPhase = {
         controlPlanes,
         pki: part(ctx, "pki"),
         settings: {
-          clusterName: config.clusterName,
-          kubernetesVersion: config.kubernetesVersion,
-          imageRepository: config.artifacts.imageRepository,
-          podCidr: config.podCidr,
-          serviceCidr: config.serviceCidr,
-          endpoint: config.apiEndpoint,
-          leaderElection: config.leaderElection,
-          ignorePreflightErrors: config.ignorePreflightErrors,
+          clusterName: spec.clusterName,
+          kubernetesVersion: spec.kubernetesVersion,
+          imageRepository: spec.artifacts.imageRepository,
+          podCidr: spec.podCidr,
+          serviceCidr: spec.serviceCidr,
+          endpoint: spec.apiEndpoint,
+          leaderElection: spec.leaderElection,
+          ignorePreflightErrors: spec.ignorePreflightErrors,
         },
         etcdEndpoints: etcd.endpoints,
         after: Object.fromEntries(controlPlanes.map((n) => [n.name, [...ctx.progress.before(n.name), etcd.healthGate]])),
-        resetOnDestroy: ctx.resetOnDestroy,
+        resetOnDestroy: ctx.spec.resetOnDestroy,
       },
       { parent: ctx.parent },
     );

@@ -110,10 +110,10 @@ export const etcdPhase: ClusterPhase = {
       {
         members,
         pki: part(ctx, "pki"),
-        clusterToken: ctx.config.clusterName,
-        artifacts: ctx.config.artifacts,
+        clusterToken: ctx.spec.clusterName,
+        artifacts: ctx.spec.artifacts,
         after: Object.fromEntries(members.map((n) => [n.name, ctx.progress.before(n.name)])),
-        resetOnDestroy: ctx.resetOnDestroy,
+        resetOnDestroy: ctx.spec.resetOnDestroy,
       },
       { parent: ctx.parent },
     );

@@ -106,15 +106,15 @@ export const hostPrepPhase: ClusterPhase = {
   name: "host-prep",
   enabled: () => true,
   create(ctx) {
-    const { config } = ctx;
+    const { spec } = ctx;
     const hostPrep = new HostPrep(
       `${ctx.name}-prep`,
       {
         nodes: ctx.nodes.all,
-        kubernetesVersion: config.kubernetesVersion,
-        artifacts: config.artifacts,
+        kubernetesVersion: spec.kubernetesVersion,
+        artifacts: spec.artifacts,
         kubernetes: ctx.reaches("control-plane"),
-        resetOnDestroy: ctx.resetOnDestroy,
+        resetOnDestroy: ctx.spec.resetOnDestroy,
       },
       { parent: ctx.parent },
     );

@@ -7,7 +7,7 @@
 // for each other, and adding a node adds only that node's steps.
 
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../config/types";
+import type { ClusterSpec } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import type { ApiserverProxy } from "./apiserverProxy";
 import type { Cni } from "./cni";
@@ -96,9 +96,7 @@ export interface ClusterParts {
 export interface PhaseContext {
   /** the cluster's resource name; phases name their components `<name>-<suffix>` */
   name: string;
-  config: ClusterConfig;
-  /** bare metal: each phase undoes its work on the host on `pulumi destroy` */
-  resetOnDestroy: boolean;
+  spec: ClusterSpec;
   nodes: ClusterNodes;
   progress: NodeProgress;
   parts: ClusterParts;

@@ -180,17 +180,17 @@ export const pkiPhase: ClusterPhase = {
   name: "pki",
   enabled: () => true,
   create(ctx) {
-    const { config, nodes } = ctx;
+    const { spec, nodes } = ctx;
     ctx.parts.pki = new ClusterPki(
       `${ctx.name}-pki`,
       {
-        clusterName: config.clusterName,
+        clusterName: spec.clusterName,
         etcdMembers: nodes.etcdMembers.map((n) => ({ name: n.name, privateIp: n.privateIp })),
         controlPlanes: nodes.controlPlanes.map((n) => ({ name: n.name, privateIp: n.privateIp, publicIp: n.publicIp })),
-        serviceCidr: config.serviceCidr,
-        endpoint: config.apiEndpoint,
-        validityHours: config.pki.validityHours,
-        earlyRenewalHours: config.pki.earlyRenewalHours,
+        serviceCidr: spec.serviceCidr,
+        endpoint: spec.apiEndpoint,
+        validityHours: spec.pki.validityHours,
+        earlyRenewalHours: spec.pki.earlyRenewalHours,
       },
       { parent: ctx.parent },
     );

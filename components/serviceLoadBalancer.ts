@@ -1,7 +1,8 @@
 // ServiceLoadBalancer: ingress for clusters without a cloud load balancer (the on-prem guide's
 // design). Nodes chosen for the job are labelled role=loadbalancer; a DaemonSet of HAProxy runs
 // on exactly those nodes; one NodePort Service (30800 http, 30443 https by default) fronts it;
-// HAProxy routes by host name to in-cluster Services. Optional round-robin DNS A records.
+// HAProxy routes by host name to in-cluster Services. (DNS records for the load-balancer nodes
+// are the providers' job: providers/dns.ts.)
 //
 // Why HAProxy configured from a routes list (not an ingress controller): routes live in the stack
 // config next to everything else, there is no controller with cluster-wide RBAC to run, and the
@@ -10,8 +11,6 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as aws from "@pulumi/aws";
-import * as digitalocean from "@pulumi/digitalocean";
 import type { ServiceRoute } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { HTTP_CONTAINER_PORT, HTTPS_CONTAINER_PORT, renderHaproxyConfig } from "./render/haproxy";
@@ -29,8 +28,6 @@ export interface ServiceLoadBalancerArgs {
   httpNodePort: number;
   httpsNodePort: number;
   image: string;
-  /** optional DNS: A records for each load-balancer node's public (else private) address */
-  dns?: { provider: "digitalocean" | "aws"; zone: string; name: string; awsRegion?: string };
   /** resources the Kubernetes objects must wait for (CNI, node joins) */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -40,7 +37,8 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
   readonly daemonSet: k8s.apps.v1.DaemonSet;
   readonly service: k8s.core.v1.Service;
   readonly config: string;
-  readonly dnsRecords: pulumi.CustomResource[] = [];
+  /** the nodes it runs on (providers/dns.ts puts their addresses in DNS) */
+  readonly nodes: ClusterNode[];
 
   constructor(name: string, args: ServiceLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:serviceLoadBalancer:ServiceLoadBalancer", name, {}, opts);
@@ -64,6 +62,7 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
         ),
     );
     const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: LB_NAMESPACE } }, k8sOpts);
+    this.nodes = args.nodes;
     this.config = renderHaproxyConfig(args.routes);
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -122,53 +121,17 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
       },
       k8sOpts,
     );
-    if (args.dns) this.createDns(name, args.dns, args.nodes);
     this.registerOutputs({ service: this.service.metadata.name });
-  }
-
-  private createDns(name: string, dns: NonNullable<ServiceLoadBalancerArgs["dns"]>, nodes: ClusterNode[]): void {
-    const address = (node: ClusterNode) => pulumi.output(node.publicIp ?? node.privateIp);
-    if (dns.provider === "digitalocean") {
-      for (const node of nodes) {
-        this.dnsRecords.push(
-          new digitalocean.DnsRecord(
-            `${name}-dns-${node.name}`,
-            { domain: dns.zone, type: "A", name: dns.name, value: address(node), ttl: 60 },
-            { parent: this },
-          ),
-        );
-      }
-      return;
-    }
-    const provider = new aws.Provider(`${name}-dns-aws`, { region: dns.awsRegion as aws.Region }, { parent: this });
-    const zone = aws.route53.getZoneOutput({ name: dns.zone }, { parent: this, provider });
-    for (const node of nodes) {
-      this.dnsRecords.push(
-        new aws.route53.Record(
-          `${name}-dns-${node.name}`,
-          {
-            zoneId: zone.zoneId,
-            name: `${dns.name}.${dns.zone}`,
-            type: "A",
-            ttl: 60,
-            records: [address(node)],
-            setIdentifier: node.name,
-            multivalueAnswerRoutingPolicy: true,
-          },
-          { parent: this, provider },
-        ),
-      );
-    }
   }
 }
 
 /** Phase "service-load-balancer": HAProxy on the role=loadbalancer nodes, through the cluster's API. */
 export const serviceLoadBalancerPhase: ClusterPhase = {
   name: "service-load-balancer",
-  enabled: (ctx) => ctx.config.serviceLoadBalancer.enabled && ctx.nodes.loadBalancers.length > 0,
+  enabled: (ctx) => ctx.spec.serviceLoadBalancer.enabled && ctx.nodes.loadBalancers.length > 0,
   create(ctx) {
-    const { config } = ctx;
-    const lb = config.serviceLoadBalancer;
+    const { spec } = ctx;
+    const lb = spec.serviceLoadBalancer;
     const controlPlane = part(ctx, "controlPlane");
     ctx.parts.serviceLoadBalancer = new ServiceLoadBalancer(
       `${ctx.name}-slb`,
@@ -179,10 +142,6 @@ export const serviceLoadBalancerPhase: ClusterPhase = {
         httpNodePort: lb.httpNodePort,
         httpsNodePort: lb.httpsNodePort,
         image: lb.image,
-        dns:
-          lb.dnsZone && lb.dnsName && config.provider !== "baremetal"
-            ? { provider: config.provider, zone: lb.dnsZone, name: lb.dnsName, awsRegion: config.aws?.region }
-            : undefined,
         dependsOn: [...part(ctx, "cni").steps, ...Object.values(part(ctx, "workers").joins), controlPlane.ready],
       },
       { parent: ctx.parent },

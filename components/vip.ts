@@ -62,21 +62,21 @@ export class Vip extends pulumi.ComponentResource {
 /** Phase "vip" (`apiEndpoint: vip`): keepalived on the control planes before kubeadm runs. */
 export const vipPhase: ClusterPhase = {
   name: "vip",
-  enabled: (ctx) => ctx.config.apiEndpoint.mode === "vip",
+  enabled: (ctx) => ctx.spec.apiEndpoint.mode === "vip",
   create(ctx) {
-    const { config } = ctx;
+    const { spec } = ctx;
     const controlPlanes = ctx.nodes.controlPlanes;
     const vip = new Vip(
       `${ctx.name}-vip`,
       {
         controlPlanes,
-        vip: config.apiEndpoint.address!,
-        interface: config.apiEndpoint.vipInterface,
-        apiPort: config.apiEndpoint.port,
-        clusterName: config.clusterName,
-        installPackages: config.artifacts.source === "release",
+        vip: spec.apiEndpoint.address!,
+        interface: spec.apiEndpoint.vipInterface,
+        apiPort: spec.apiEndpoint.port,
+        clusterName: spec.clusterName,
+        installPackages: spec.artifacts.source === "release",
         after: Object.fromEntries(controlPlanes.map((n) => [n.name, ctx.progress.before(n.name)])),
-        resetOnDestroy: ctx.resetOnDestroy,
+        resetOnDestroy: ctx.spec.resetOnDestroy,
       },
       { parent: ctx.parent },
     );

@@ -56,7 +56,7 @@ export const workersPhase: ClusterPhase = {
   name: "workers",
   enabled: () => true,
   create(ctx) {
-    const { config } = ctx;
+    const { spec } = ctx;
     const controlPlane = part(ctx, "controlPlane");
     const nodes = ctx.nodes.workers;
     const workers = new Workers(
@@ -64,12 +64,12 @@ export const workersPhase: ClusterPhase = {
       {
         workers: nodes,
         tokenNode: controlPlane.first,
-        discoveryEndpoint: controlPlaneEndpoint(config.apiEndpoint),
+        discoveryEndpoint: controlPlaneEndpoint(spec.apiEndpoint),
         caCertHash: part(ctx, "pki").discoveryHash,
-        ignorePreflightErrors: config.ignorePreflightErrors,
+        ignorePreflightErrors: spec.ignorePreflightErrors,
         dependsOn: [controlPlane.init],
         after: Object.fromEntries(nodes.map((n) => [n.name, ctx.progress.before(n.name)])),
-        resetOnDestroy: ctx.resetOnDestroy,
+        resetOnDestroy: ctx.spec.resetOnDestroy,
       },
       { parent: ctx.parent },
     );

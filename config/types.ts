@@ -134,20 +134,17 @@ export interface SshConfig {
 /** A phase of components/phases.ts (PHASES there); `stopAfter` brings a cluster up only to one of them. */
 export type Phase = string;
 
-export interface ClusterConfig {
+/**
+ * What the components build: the cluster part of the stack config, without machines, SSH or
+ * clouds. `clusterSpec()` makes one from the stack config's keys with every default filled in.
+ */
+export interface ClusterSpec {
   clusterName: string;
-  provider: ProviderName;
-  etcdTopology: EtcdTopology;
-  controlPlaneCount: number;
-  etcdCount: number;
-  workerCount: number;
   kubernetesVersion: string;
   podCidr: string;
   serviceCidr: string;
   apiEndpoint: ApiEndpointConfig;
   cni: CniName;
-  hosts: HostSpec[];
-  ssh: SshConfig;
   artifacts: ArtifactsConfig;
   serviceLoadBalancer: ServiceLoadBalancerConfig;
   leaderElection: LeaderElectionConfig;
@@ -158,6 +155,19 @@ export interface ClusterConfig {
   stopAfter: Phase;
   /** apiserver proxy image (nginx with the stream module) */
   apiserverProxyImage: string;
+  /** undo each phase on the hosts on `pulumi destroy`: machines that outlive the cluster (bare metal) */
+  resetOnDestroy: boolean;
+}
+
+/** The whole validated stack config: the cluster, and the machines that carry it. */
+export interface ClusterConfig extends Omit<ClusterSpec, "resetOnDestroy"> {
+  provider: ProviderName;
+  etcdTopology: EtcdTopology;
+  controlPlaneCount: number;
+  etcdCount: number;
+  workerCount: number;
+  hosts: HostSpec[];
+  ssh: SshConfig;
   digitalocean?: DigitalOceanConfig;
   aws?: AwsConfig;
 }

@@ -37,7 +37,8 @@ export function readServiceLoadBalancer(
         "add 'loadbalancer' to some workers' roles, or set serviceLoadBalancer.enabled: false",
       );
     }
-    if (provider !== "baremetal" && (config.nodeCount === 0 || config.nodeCount > workerCount)) {
+    const cloud = provider === "digitalocean" || provider === "aws"; // (no provider: machines not known here)
+    if (cloud && (config.nodeCount === 0 || config.nodeCount > workerCount)) {
       r.fail(
         `${key}.nodeCount`,
         `${config.nodeCount} load-balancer nodes cannot be taken from ${workerCount} workers`,

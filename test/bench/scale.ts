@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { recorded, resetRecorded, resolve, settle, setupMocks } from "../unit/harness";
 import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
+import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
 
 const SIZES = (process.env.KHA_BENCH_SIZES ?? "3,10,30,100").split(",").map(Number);
@@ -33,7 +34,7 @@ async function evaluate(n: number): Promise<{ resources: number; ms: number }> {
   const start = process.hrtime.bigint();
   const config = validateConfig({ provider: "baremetal", cni: "bridge", hosts: hosts(n) }, { sshPrivateKey: true });
   const infra = createInfrastructure(config.clusterName, config, KEY);
-  const cluster = new Cluster(config.clusterName, { config, nodes: infra.nodes });
+  const cluster = new Cluster(config.clusterName, { nodes: infra.nodes, spec: clusterSpecOf(config) });
   await resolve(cluster.kubeconfig!);
   await settle();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;

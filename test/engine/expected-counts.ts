@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { recorded, resolve, settle, setupMocks } from "../unit/harness";
 import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
+import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
 
 async function main(file: string): Promise<void> {
@@ -20,7 +21,7 @@ async function main(file: string): Promise<void> {
   );
   const config = validateConfig(raw, { sshPrivateKey: false });
   const infra = createInfrastructure(config.clusterName, config, pulumi.secret("key"));
-  const cluster = new Cluster(config.clusterName, { config, nodes: infra.nodes });
+  const cluster = new Cluster(config.clusterName, { nodes: infra.nodes, spec: clusterSpecOf(config) });
   await resolve(cluster.etcdEndpoints);
   await settle();
   const counts: Record<string, number> = {};

@@ -23,6 +23,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { Raw } from "../../config/reader";
 import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
+import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
 
 const KEY = pulumi.secret(`-----BEGIN OPENSSH PRIVATE KEY-----\n${KEY_MARKER}-ssh\n-----END OPENSSH PRIVATE KEY-----\n`);
@@ -57,7 +58,7 @@ async function build(raw: Raw, stack = "test") {
   resetRecorded();
   const config = validateConfig(raw, { sshPrivateKey: true });
   const infra = createInfrastructure(config.clusterName, config, KEY);
-  const cluster = new Cluster(config.clusterName, { config, nodes: infra.nodes });
+  const cluster = new Cluster(config.clusterName, { nodes: infra.nodes, spec: clusterSpecOf(config) });
   await resolve(cluster.etcdEndpoints);
   if (cluster.kubeconfig) await resolve(cluster.kubeconfig);
   await settle();

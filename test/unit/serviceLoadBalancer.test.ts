@@ -6,6 +6,8 @@ import { ofType, recorded, resetRecorded, resolve, settle, setupMocks } from "./
 setupMocks();
 
 import { ServiceLoadBalancer } from "../../components/serviceLoadBalancer";
+import type { ClusterConfig } from "../../config/types";
+import { loadBalancerDnsRecords } from "../../providers/dns";
 import type { ClusterNode } from "../../providers/node";
 
 function node(name: string, ip: string, publicIp?: string): ClusterNode {
@@ -87,22 +89,47 @@ describe("ServiceLoadBalancer", () => {
     for (const r of k8s) expect(r.provider).toMatch(/pulumi:providers:kubernetes::slb-k8s::/);
   });
 
-  it("creates one DNS record per load-balancer node (DigitalOcean)", async () => {
-    await build({ dns: { provider: "digitalocean", zone: "example.com", name: "apps" } });
+  // DNS is the providers' job (providers/dns.ts); the records stay under the load balancer, so
+  // their URNs are the ones stacks made before it moved.
+  const cloud = (provider: "digitalocean" | "aws") =>
+    ({
+      provider,
+      aws: provider === "aws" ? { region: "eu-central-1" } : undefined,
+      serviceLoadBalancer: { dnsZone: "example.com", dnsName: "apps" },
+    }) as unknown as ClusterConfig;
+
+  it("creates one DNS record per load-balancer node under the load balancer (DigitalOcean)", async () => {
+    const slb = await build();
+    const created = loadBalancerDnsRecords({ config: cloud("digitalocean"), nodes: slb.nodes, name: "slb", parent: slb });
+    await settle();
     const records = ofType("digitalocean:index/dnsRecord:DnsRecord");
     expect(records.map((r) => [r.inputs.name, r.inputs.type, r.inputs.value])).toEqual([
       ["apps", "A", "203.0.113.4"],
       ["apps", "A", "203.0.113.5"],
     ]);
+    expect(await resolve(created[0].urn)).toMatch(
+      /kubeadm-ha:serviceLoadBalancer:ServiceLoadBalancer\$digitalocean:index\/dnsRecord:DnsRecord::slb-dns-w-1$/,
+    );
   });
 
   it("creates one multivalue record per load-balancer node (Route 53)", async () => {
-    await build({ dns: { provider: "aws", zone: "example.com", name: "apps", awsRegion: "eu-central-1" } });
+    const slb = await build();
+    loadBalancerDnsRecords({ config: cloud("aws"), nodes: slb.nodes, name: "slb", parent: slb });
+    await settle();
     const records = ofType("aws:route53/record:Record");
     expect(records.map((r) => [r.inputs.name, r.inputs.records, r.inputs.setIdentifier, r.inputs.multivalueAnswerRoutingPolicy])).toEqual([
       ["apps.example.com", ["203.0.113.4"], "w-1", true],
       ["apps.example.com", ["203.0.113.5"], "w-2", true],
     ]);
     expect(records.every((r) => r.inputs.zoneId === "Z123EXAMPLE")).toBe(true);
+  });
+
+  it("makes no DNS records on bare metal or without a zone", async () => {
+    const slb = await build();
+    expect(
+      loadBalancerDnsRecords({ config: { ...cloud("digitalocean"), provider: "baremetal" }, nodes: slb.nodes, name: "slb", parent: slb }),
+    ).toEqual([]);
+    const noZone = { ...cloud("aws"), serviceLoadBalancer: { dnsZone: undefined, dnsName: "apps" } } as unknown as ClusterConfig;
+    expect(loadBalancerDnsRecords({ config: noZone, nodes: slb.nodes, name: "slb", parent: slb })).toEqual([]);
   });
 });
