@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "coverage/", "lab/.work/", "**/*.js", "**/*.mjs", "test/engine/fixtures/"] },
+  { ignores: ["node_modules/", "dist/", "coverage/", "dev/lab/.work/", "**/*.js", "**/*.mjs", "test/engine/fixtures/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,11 +12,11 @@
 # lab (real hosts in a private network namespace) and e2e (real clusters in the lab).
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
-# The project's Node.js and the offline engine on PATH (tools/install-deps.sh installs the former).
-# shellcheck source=tools/env.sh
-source tools/env.sh
+# The project's Node.js and the offline engine on PATH (dev/engine/install-deps.sh installs the former).
+# shellcheck source=dev/engine/env.sh
+source dev/engine/env.sh
 if [[ "$(node --version)" != "v$KHA_NODE_VERSION" ]]; then
-  echo "Node.js v$KHA_NODE_VERSION is not installed: run bash tools/install-deps.sh" >&2
+  echo "Node.js v$KHA_NODE_VERSION is not installed: run bash dev/engine/install-deps.sh" >&2
   exit 1
 fi
 
@@ -62,8 +62,8 @@ run_stage types npx --no-install tsc --noEmit
 run_stage lint npm run --silent lint
 run_stage shellcheck shellcheck_all
 run_stage unit npx --no-install jest --ci
-run_stage toolchain bash tools/toolchain.sh
-run_stage providers run_each tools/tls-provider/test.sh
+run_stage toolchain bash dev/engine/toolchain.sh
+run_stage providers run_each dev/engine/tls-provider/test.sh
 run_stage engine run_each test/engine/smoke.test.sh test/engine/tls-roundtrip.test.sh test/engine/dev-preview.test.sh \
   test/engine/command.test.sh test/engine/kubernetes.test.sh
 run_stage lab run_each test/lab/lab.test.sh test/lab/artifacts.test.sh

@@ -19,9 +19,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 e2e_require_engine
-ART="$REPO/lab/.work/artifacts"
-if [[ -f "$REPO/lab/artifacts/build.sh" ]]; then timed "artifacts (build or reuse)" bash "$REPO/lab/artifacts/build.sh" >/dev/null; fi
-[[ -x "$ART/bin/kubeadm" && -x "$ART/bin/kubectl" ]] || { say "FAIL: no Kubernetes artifacts in $ART (lab/artifacts/build.sh)"; exit 1; }
+ART="$REPO/dev/lab/.work/artifacts"
+if [[ -f "$REPO/dev/lab/artifacts/build.sh" ]]; then timed "artifacts (build or reuse)" bash "$REPO/dev/lab/artifacts/build.sh" >/dev/null; fi
+[[ -x "$ART/bin/kubeadm" && -x "$ART/bin/kubectl" ]] || { say "FAIL: no Kubernetes artifacts in $ART (dev/lab/artifacts/build.sh)"; exit 1; }
 KUBECTL="$ART/bin/kubectl"
 WORK="$(mktemp -d)"
 chmod 700 "$WORK"

@@ -1,14 +1,14 @@
 # shellcheck shell=bash
 # Shared helpers for the end-to-end tests: real Pulumi engine, real lab hosts. Source after
-# `set -euo pipefail`. The engine runs inside the lab's network namespace (lab/lab.sh exec), so
+# `set -euo pipefail`. The engine runs inside the lab's network namespace (dev/lab/lab.sh exec), so
 # SSH targets are the hosts' 10.77.0.x addresses, exactly like bare metal.
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$E2E_DIR/../.." && pwd)"
-# shellcheck source=tools/env.sh
-source "$REPO/tools/env.sh"
-LAB="$REPO/lab/lab.sh"
-E2E_STATE="$REPO/lab/.work/e2e-state"
+# shellcheck source=dev/engine/env.sh
+source "$REPO/dev/engine/env.sh"
+LAB="$REPO/dev/lab/lab.sh"
+E2E_STATE="$REPO/dev/lab/.work/e2e-state"
 E2E_FAILURES=0
 E2E_CHECKS=0
 E2E_NAME="$(basename "$0" .test.sh)"
@@ -47,21 +47,21 @@ e2e_finish() {
 }
 
 e2e_require_engine() {
-  command -v pulumi >/dev/null || { say "FAIL: no pulumi (run tools/toolchain.sh)"; exit 1; }
+  command -v pulumi >/dev/null || { say "FAIL: no pulumi (run dev/engine/toolchain.sh)"; exit 1; }
   [[ -d "$REPO/node_modules/@pulumi/pulumi" ]] || { say "FAIL: npm ci first"; exit 1; }
 }
 
-# Air-gapped etcd for the lab stacks: etcd 3.5 built from Go modules, under lab/.work/artifacts-etcd/bin.
+# Air-gapped etcd for the lab stacks: etcd 3.5 built from Go modules, under dev/lab/.work/artifacts-etcd/bin.
 e2e_etcd_artifacts() {
   local dir
-  dir="$(bash "$REPO/lab/etcd-build.sh")"
-  mkdir -p "$REPO/lab/.work/artifacts-etcd/bin"
-  cp -f "$dir/etcd" "$dir/etcdctl" "$REPO/lab/.work/artifacts-etcd/bin/"
-  E2E_ETCDCTL="$REPO/lab/.work/artifacts-etcd/bin/etcdctl"
+  dir="$(bash "$REPO/dev/lab/etcd-build.sh")"
+  mkdir -p "$REPO/dev/lab/.work/artifacts-etcd/bin"
+  cp -f "$dir/etcd" "$dir/etcdctl" "$REPO/dev/lab/.work/artifacts-etcd/bin/"
+  E2E_ETCDCTL="$REPO/dev/lab/.work/artifacts-etcd/bin/etcdctl"
 }
 
 # e2e_stack NAME: a stack whose config is test/e2e/stacks/NAME.yaml (copied to the project as
-# Pulumi.NAME.yaml, git-ignored), state in lab/.work/e2e-state.
+# Pulumi.NAME.yaml, git-ignored), state in dev/lab/.work/e2e-state.
 e2e_stack() {
   E2E_STACK="$1"
   cp "$E2E_DIR/stacks/$E2E_STACK.yaml" "$REPO/Pulumi.$E2E_STACK.yaml"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Round trip of upstream's command plugin (tools/build-command.sh) through the real engine, in the
+# Round trip of upstream's command plugin (dev/engine/build-command.sh) through the real engine, in the
 # ways the components use it: fixtures/command runs @pulumi/command against an sshd started here on
 # 127.0.0.1:<free port>, with the host key pinned. State is a temp file backend. Checks: preview
 # runs nothing; up runs create, copies files; stdin and the private key are encrypted in the state;
@@ -7,7 +7,7 @@
 # change replaces (create, then delete of the old); a failing command's error carries its output;
 # destroy runs delete.
 #
-#   test/engine/command.test.sh     (needs tools/toolchain.sh run)
+#   test/engine/command.test.sh     (needs dev/engine/toolchain.sh run)
 set -euo pipefail
 # shellcheck source=test/engine/lib.sh
 source "$(dirname "$0")/lib.sh"

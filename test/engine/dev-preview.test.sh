@@ -68,7 +68,7 @@ check "dev: etcd, PKI and host-prep components planned" grep -q "kubeadm-ha:etcd
 check "dev: certificates from the tls provider" grep -q "tls:index/locallySignedCert:LocallySignedCert" "$WORK/compare-dev.txt"
 k8s_version="$(node -p "require('$REPO/node_modules/@pulumi/kubernetes/package.json').version")"
 if [[ ! -x "$PULUMI_HOME/plugins/resource-kubernetes-v$k8s_version/pulumi-resource-kubernetes" ]]; then
-  say "SKIP: full Kubernetes topology needs the kubernetes plugin v$k8s_version (tools/toolchain.sh)"
+  say "SKIP: full Kubernetes topology needs the kubernetes plugin v$k8s_version (dev/engine/toolchain.sh)"
   engine_finish
   exit 0
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Upstream's kubernetes plugin (tools/build-kubernetes.sh) through the real engine, against a REAL
-# kube-apiserver: etcd 3.5.21 (lab/etcd-build.sh), a kube-apiserver v1.34.1 on 127.0.0.1 with
+# Upstream's kubernetes plugin (dev/engine/build-kubernetes.sh) through the real engine, against a REAL
+# kube-apiserver: etcd 3.5.21 (dev/lab/etcd-build.sh), a kube-apiserver v1.34.1 on 127.0.0.1 with
 # openssl-made certificates and an audit log, and kube-controller-manager (namespace + garbage
 # collector controllers only, so that deletions finish); a Node made with kubectl. Then
 # fixtures/kubernetes (the objects components/serviceLoadBalancer.ts makes, with the same provider
@@ -13,7 +13,7 @@
 #
 # Usage: test/engine/kubernetes.test.sh
 # Kubernetes binaries (kube-apiserver, kube-controller-manager, kubectl) are taken from
-# $KHA_K8S_BIN, else from lab/artifacts/build.sh's cache (built or reused here).
+# $KHA_K8S_BIN, else from dev/lab/artifacts/build.sh's cache (built or reused here).
 set -euo pipefail
 # shellcheck source=test/engine/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -23,26 +23,26 @@ export CGO_ENABLED=0
 engine_require_toolchain
 engine_skip_unless_plugin kubernetes
 K8S_VERSION=1.34.1
-if [[ -z "${KHA_K8S_BIN:-}" ]]; then bash "$repo/lab/artifacts/build.sh" "$K8S_VERSION" >/dev/null; fi
+if [[ -z "${KHA_K8S_BIN:-}" ]]; then bash "$repo/dev/lab/artifacts/build.sh" "$K8S_VERSION" >/dev/null; fi
 
 find_k8s_bin() { # <name>
   local d
   for d in "${KHA_K8S_BIN:-}" "$KHA_CACHE/artifacts/k8s-$K8S_VERSION/build/k8s" "$KHA_CACHE/artifacts/k8s-$K8S_VERSION/bin" \
-    "$repo/lab/.work/artifacts/build/k8s" "$repo/lab/.work/artifacts/bin"; do
+    "$repo/dev/lab/.work/artifacts/build/k8s" "$repo/dev/lab/.work/artifacts/bin"; do
     if [[ -n "$d" && -x "$d/$1" ]]; then
       echo "$d/$1"
       return
     fi
   done
-  say "FAIL: $1 not found (set KHA_K8S_BIN or run lab/artifacts/build.sh)" >&2
+  say "FAIL: $1 not found (set KHA_K8S_BIN or run dev/lab/artifacts/build.sh)" >&2
   return 1
 }
 apiserver_bin=$(find_k8s_bin kube-apiserver)
 kcm_bin=$(find_k8s_bin kube-controller-manager)
 kubectl_bin=$(find_k8s_bin kubectl)
-etcd_dir=$(bash "$repo/lab/etcd-build.sh")
+etcd_dir=$(bash "$repo/dev/lab/etcd-build.sh")
 for tool in pulumi pulumi-language-nodejs node openssl python3; do
-  command -v "$tool" >/dev/null || { say "FAIL: $tool is not on PATH (tools/toolchain.sh builds pulumi and the host)"; exit 1; }
+  command -v "$tool" >/dev/null || { say "FAIL: $tool is not on PATH (dev/engine/toolchain.sh builds pulumi and the host)"; exit 1; }
 done
 "$apiserver_bin" --version | grep -q "v$K8S_VERSION" || say "note: $("$apiserver_bin" --version), not v$K8S_VERSION"
 

@@ -14,8 +14,8 @@
 
 ENGINE_TEST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$ENGINE_TEST_DIR/../.." && pwd)"
-# shellcheck source=tools/env.sh
-source "$REPO/tools/env.sh"
+# shellcheck source=dev/engine/env.sh
+source "$REPO/dev/engine/env.sh"
 
 ENGINE_FAILURES=0
 ENGINE_CLEANUPS=()
@@ -29,7 +29,7 @@ engine_require_toolchain() {
   command -v pulumi-language-nodejs >/dev/null || missing+=(pulumi-language-nodejs)
   command -v node >/dev/null || missing+=(node)
   if ((${#missing[@]})); then
-    say "FAIL: missing ${missing[*]} (run tools/toolchain.sh first)"
+    say "FAIL: missing ${missing[*]} (run dev/engine/toolchain.sh first)"
     exit 1
   fi
   if [[ ! -d "$REPO/node_modules/@pulumi/pulumi" ]]; then
@@ -43,7 +43,7 @@ engine_skip_unless_plugin() {
   local name="$1" version
   version="$(node -p "const p=require('$REPO/node_modules/@pulumi/$name/package.json'); (p.pulumi&&p.pulumi.version)||p.version")"
   if [[ ! -x "$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name" ]]; then
-    say "SKIP: provider plugin resource-$name-v$version is not installed in $PULUMI_HOME (tools/toolchain.sh builds it once tools/build-$name.sh exists)"
+    say "SKIP: provider plugin resource-$name-v$version is not installed in $PULUMI_HOME (dev/engine/toolchain.sh builds it once dev/engine/build-$name.sh exists)"
     exit 0
   fi
 }

@@ -4,7 +4,7 @@
 # (a component resource and a dynamic resource): stack init, config (plain
 # and secret), preview, up, outputs, a no-op second up, destroy, a program
 # that throws, stack rm.
-# Needs only tools/toolchain.sh to have run.
+# Needs only dev/engine/toolchain.sh to have run.
 #
 #   test/engine/smoke.test.sh
 set -euo pipefail

@@ -6,7 +6,7 @@
 #   test/engine/tls-roundtrip.test.sh
 #
 # Exits 0 with "SKIP: ..." only when the tls plugin is not installed yet
-# (tools/toolchain.sh installs it once tools/build-tls.sh exists). A missing
+# (dev/engine/toolchain.sh installs it once dev/engine/build-tls.sh exists). A missing
 # CLI or language host is a failure.
 set -euo pipefail
 # shellcheck source=test/engine/lib.sh

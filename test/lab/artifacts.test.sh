@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests the lab's offline Kubernetes artifacts (lab/artifacts/build.sh), as root:
+# Tests the lab's offline Kubernetes artifacts (dev/lab/artifacts/build.sh), as root:
 #
 #   sudo bash test/lab/artifacts.test.sh
 #
@@ -7,7 +7,7 @@
 # nothing is), then checks without any container runtime:
 #   - the layout: bin/{kubeadm,kubelet,kubectl,etcd,etcdctl}, static, saying the right versions;
 #     images/ holds exactly the images `kubeadm config images list` names (etcd aside: it is a
-#     host service) plus the lab's apiserver-proxy, haproxy and echo; lab/.work/artifacts links here
+#     host service) plus the lab's apiserver-proxy, haproxy and echo; dev/lab/.work/artifacts links here
 #   - each tar as an OCI image layout, independently of our writer (tar, jq, sha256sum, gzip):
 #     oci-layout, index.json with both name annotations = the image name, every blob's digest and
 #     size, manifest -> config (amd64/linux) -> layer, diff_id = sha256 of the uncompressed layer,
@@ -19,9 +19,9 @@
 #     hostname and the Host header
 #   - determinism: ocitar twice over the same tree gives the same bytes, and the echo image rebuilt
 #     from scratch has the same digest as the cached one
-#   - if a lab host answers (lab/lab.sh status), `ctr -n k8s.io images import` of the echo tar on
+#   - if a lab host answers (dev/lab/lab.sh status), `ctr -n k8s.io images import` of the echo tar on
 #     it and a `ctr run` of the image answering over HTTP; with KHA_ARTIFACTS_TEST_SMOKE=1 also
-#     lab/artifacts/smoke.sh there (kubeadm init, kube-proxy, CoreDNS, echo behind a Service,
+#     dev/lab/artifacts/smoke.sh there (kubeadm init, kube-proxy, CoreDNS, echo behind a Service,
 #     haproxy pod, apiserver proxy; all undone after). The lab is never started or stopped here.
 # Prints "N passed, N failed" last.
 set -euo pipefail
@@ -29,7 +29,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VERSION="${KHA_K8S_VERSION:-1.34.1}"
 KHA_CACHE="${KHA_CACHE:-$HOME/.cache/kubeadm-ha}"
 DIR="$KHA_CACHE/artifacts/k8s-$VERSION"
-LAB_WORK="${KHA_LAB_WORK:-$REPO/lab/.work}"
+LAB_WORK="${KHA_LAB_WORK:-$REPO/dev/lab/.work}"
 
 passed=0 failed=0
 ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
@@ -48,7 +48,7 @@ trap cleanup EXIT
 
 if [[ "${KHA_ARTIFACTS_TEST_BUILD:-1}" == 1 ]]; then
   start=$SECONDS
-  if bash "$REPO/lab/artifacts/build.sh" "$VERSION" >"$WORK/build.out" 2>"$WORK/build.err"; then
+  if bash "$REPO/dev/lab/artifacts/build.sh" "$VERSION" >"$WORK/build.out" 2>"$WORK/build.err"; then
     ok "build.sh (build or reuse) in $((SECONDS - start)) s"
   else
     bad "build.sh failed:"; tail -n 30 "$WORK/build.err"
@@ -67,7 +67,7 @@ check "kubelet --version = Kubernetes v$VERSION" test "$("$DIR/bin/kubelet" --ve
 check "kubectl client gitVersion = v$VERSION" test "$("$DIR/bin/kubectl" version --client -o json | jq -r .clientVersion.gitVersion)" == "v$VERSION"
 check "etcd --version answers" bash -c "'$DIR/bin/etcd' --version | grep -q 'etcd Version: 3\.'"
 check "SHA256SUMS matches" bash -c "cd '$DIR' && sha256sum --quiet -c SHA256SUMS"
-check "lab/.work/artifacts -> $DIR" test "$(readlink -f "$LAB_WORK/artifacts")" == "$(readlink -f "$DIR")"
+check "dev/lab/.work/artifacts -> $DIR" test "$(readlink -f "$LAB_WORK/artifacts")" == "$(readlink -f "$DIR")"
 
 mapfile -t kubeadm_images < <("$DIR/bin/kubeadm" config images list --kubernetes-version "v$VERSION" --image-repository registry.k8s.io 2>/dev/null | grep -v '/etcd:')
 expected=("${kubeadm_images[@]}" kubeadm-ha.local/apiserver-proxy:lab kubeadm-ha.local/haproxy:lab kubeadm-ha.local/echo:lab)
@@ -257,11 +257,11 @@ if [[ -n "$echo_tar" ]]; then
 fi
 
 # --- on a lab host, when a lab is up ----------------------------------------------------------------
-host="$(bash "$REPO/lab/lab.sh" status 2>/dev/null | awk '$3 == "running" && /systemd: (running|degraded)/ { print $1; exit }')"
+host="$(bash "$REPO/dev/lab/lab.sh" status 2>/dev/null | awk '$3 == "running" && /systemd: (running|degraded)/ { print $1; exit }')"
 if [[ -n "$host" && -n "$echo_tar" ]]; then
-  lab() { bash "$REPO/lab/lab.sh" ssh "$host" "$@"; }
-  check "lab $host: ctr import echo tar" bash -c "bash '$REPO/lab/lab.sh' ssh '$host' 'cat >/tmp/kha-echo.tar && ctr -n k8s.io images import /tmp/kha-echo.tar >/dev/null && rm -f /tmp/kha-echo.tar' <'$echo_tar'"
-  check "lab $host: image listed" bash -c "bash '$REPO/lab/lab.sh' ssh '$host' 'ctr -n k8s.io images ls -q' </dev/null | grep -qx kubeadm-ha.local/echo:lab"
+  lab() { bash "$REPO/dev/lab/lab.sh" ssh "$host" "$@"; }
+  check "lab $host: ctr import echo tar" bash -c "bash '$REPO/dev/lab/lab.sh' ssh '$host' 'cat >/tmp/kha-echo.tar && ctr -n k8s.io images import /tmp/kha-echo.tar >/dev/null && rm -f /tmp/kha-echo.tar' <'$echo_tar'"
+  check "lab $host: image listed" bash -c "bash '$REPO/dev/lab/lab.sh' ssh '$host' 'ctr -n k8s.io images ls -q' </dev/null | grep -qx kubeadm-ha.local/echo:lab"
   # shellcheck disable=SC2016  # expanded on the lab host
   out="$(lab 'set -e; ctr -n k8s.io run -d --net-host kubeadm-ha.local/echo:lab kha-echo-test /echo -listen 127.0.0.1:18099 >/dev/null
     for i in $(seq 30); do curl -fsS -H "Host: lab.drill" http://127.0.0.1:18099/ 2>/dev/null && break; sleep 0.3; done
@@ -271,11 +271,11 @@ if [[ -n "$host" && -n "$echo_tar" ]]; then
   check "lab $host: ctr run echo answers (host=lab.drill)" grep -qx 'host=lab.drill' <<<"$out"
   lab 'ctr -n k8s.io images rm kubeadm-ha.local/echo:lab >/dev/null 2>&1 || true' </dev/null || true
   if [[ "${KHA_ARTIFACTS_TEST_SMOKE:-0}" == 1 ]]; then
-    check "lab $host: one-node kubeadm cluster from the artifacts (lab/artifacts/smoke.sh)" \
-      bash "$REPO/lab/artifacts/smoke.sh" "$host"
+    check "lab $host: one-node kubeadm cluster from the artifacts (dev/lab/artifacts/smoke.sh)" \
+      bash "$REPO/dev/lab/artifacts/smoke.sh" "$host"
   fi
 else
-  echo "skip lab import/run: no lab host running (lab/lab.sh up 1)"
+  echo "skip lab import/run: no lab host running (dev/lab/lab.sh up 1)"
 fi
 
 echo "$passed passed, $failed failed"

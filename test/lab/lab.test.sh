@@ -6,9 +6,9 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-LAB="$REPO/lab/lab.sh"
-# shellcheck source=lab/lib.sh
-source "$REPO/lab/lib.sh"
+LAB="$REPO/dev/lab/lab.sh"
+# shellcheck source=dev/lab/lib.sh
+source "$REPO/dev/lab/lib.sh"
 N="${KHA_LAB_TEST_HOSTS:-3}"
 MARKER="/root/kha-lab-test-marker"
 
@@ -79,7 +79,7 @@ for ((i = 1; i <= N; i++)); do
 done
 
 check "$(host_name 1): containerd + runc run a container (image import, overlayfs, cgroups)" \
-  bash -c "'$REPO/lab/lab.sh' ssh 1 bash -s <'$REPO/test/lab/ctr-run.sh'"
+  bash -c "'$REPO/dev/lab/lab.sh' ssh 1 bash -s <'$REPO/test/lab/ctr-run.sh'"
 
 echo "== network"
 for ((i = 1; i <= N; i++)); do

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # kubeadm-ha lab: real Debian hosts (systemd-nspawn containers booting systemd) on one machine,
-# on a bridge inside a private network namespace. See lab/README.md.
+# on a bridge inside a private network namespace. See dev/lab/README.md.
 set -euo pipefail
-# shellcheck source=lab/lib.sh
+# shellcheck source=dev/lab/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
-usage: lab/lab.sh COMMAND [ARGS]
+usage: dev/lab/lab.sh COMMAND [ARGS]
   rootfs                 build the cached Debian rootfs (once) and the lab files layer
   up [N]                 boot hosts ${LAB_HOST_PREFIX}1..N (default 5) in netns $LAB_NETNS; idempotent
   status                 show the namespace and every host
@@ -521,7 +521,7 @@ refuse_foreign_lab() {
   [[ -z "$foreign" ]] && return 0
   log "lab hosts from another checkout are running (pid root):"
   printf '    %s\n' "${foreign//$'\n'/$'\n    '}" >&2
-  die "only one lab per machine: run 'lab/lab.sh down' (it stops any lab) and try again"
+  die "only one lab per machine: run 'dev/lab/lab.sh down' (it stops any lab) and try again"
 }
 
 cmd_purge() {

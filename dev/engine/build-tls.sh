@@ -5,7 +5,7 @@
 # Recipe:
 #   * pulumi-tls's own provider module (github.com/pulumi/pulumi-tls/provider/v5)
 #     is not served by the module proxy, so we bridge the upstream Terraform
-#     provider ourselves with kubeadm-ha's glue in tools/tls-provider/:
+#     provider ourselves with kubeadm-ha's glue in dev/engine/tls-provider/:
 #       - shim/  module github.com/hashicorp/terraform-provider-tls/kubeadmhashim,
 #                which (by Go's internal rule) may import the upstream
 #                internal/provider package and hands it to the bridge;
@@ -20,7 +20,7 @@
 #          (writes schema.json + bridge-metadata.json; docs from the upstream
 #          module in GOMODCACHE; nothing generated goes into git)
 #       3. go build cmd/pulumi-resource-tls (embeds both files)
-#   * Versions (pinned by tools/tls-provider/go.mod + go.sum):
+#   * Versions (pinned by dev/engine/tls-provider/go.mod + go.sum):
 #       github.com/hashicorp/terraform-provider-tls v1.2.1-0.20260819085117-d044ca7c6f52
 #           (upstream 4.3.0 + later commits; pulumi-tls pins 609226f53114, which the
 #           proxy refuses)
@@ -31,7 +31,7 @@
 #           v2.0.0-20260318212141-5525259d096b (the bridge's fork, as the bridge uses)
 #
 # Output: $KHA_TOOLCHAIN/tls-5.6.1/pulumi-resource-tls (plus schema.json beside it,
-# for reference). Reused while the glue sources, this script, tools/lib-build.sh
+# for reference). Reused while the glue sources, this script, dev/engine/lib-build.sh
 # and the Go version are unchanged; KHA_REBUILD=1 forces a rebuild.
 #
 # Timing on this project's 2-core machine (shared with other Go builds), modules
@@ -42,12 +42,12 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tools/lib-build.sh
+# shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
 glue="$here/tls-provider"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/tls"]' "$here/../package.json")
+version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/tls"]' "$here/../../package.json")
 grep -q "const Version = \"$version\"" "$glue/provider.go" ||
-  { echo "[build-tls] tools/tls-provider/provider.go does not serve @pulumi/tls $version" >&2; exit 1; }
+  { echo "[build-tls] dev/engine/tls-provider/provider.go does not serve @pulumi/tls $version" >&2; exit 1; }
 
 kb_init tls "$version" pulumi-resource-tls
 kb_want "$(kb_hash "$glue")"

@@ -13,7 +13,7 @@ go_env() {
   # -buildvcs=false: our tools live in this git checkout; VCS stamps would make their bytes
   # depend on the commit and a dirty tree
   export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-  command -v go >/dev/null 2>&1 || die "go is not on PATH (tools/toolchain.sh or /usr/local/go/bin)"
+  command -v go >/dev/null 2>&1 || die "go is not on PATH (dev/engine/toolchain.sh or /usr/local/go/bin)"
 }
 
 # sha256 of the named files' contents and of extra strings, as one short hex key.

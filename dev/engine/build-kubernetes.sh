@@ -15,8 +15,8 @@
 # asks for exactly that one); that SDK release is the one cut from this line of upstream's master.
 #
 # Output: $KHA_TOOLCHAIN/kubernetes-<version>/pulumi-resource-kubernetes, reused while this script,
-# tools/lib-build.sh, the module version and the Go version are unchanged (KHA_REBUILD=1 forces).
-# Build times: tools/README.md.
+# dev/engine/lib-build.sh, the module version and the Go version are unchanged (KHA_REBUILD=1 forces).
+# Build times: dev/engine/README.md.
 set -euo pipefail
 
 MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
@@ -25,9 +25,9 @@ SDK_MODULE=github.com/pulumi/pulumi-kubernetes/sdk/v4
 SDK_VERSION=v4.24.0 # what the module's go.mod requires
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tools/lib-build.sh
+# shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/kubernetes"]' "$here/../package.json")
+version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/kubernetes"]' "$here/../../package.json")
 
 kb_init kubernetes "$version" pulumi-resource-kubernetes
 kb_want "$(printf '%s %s %s\n' "$MODULE_VERSION" "$SDK_VERSION" "$version" | kb_hash /dev/stdin)"
@@ -46,5 +46,5 @@ kb_log "generating the embedded schema (version $version) at $(kb_elapsed)"
 kb_log "building pulumi-resource-kubernetes $version ($(go env GOVERSION)) at $(kb_elapsed)"
 nice -n 5 go build -trimpath -ldflags "-s -w -X $MODULE/pkg/version.Version=$version" \
   -o "$kb_tmp" ./cmd/pulumi-resource-kubernetes
-# No version flag: tools/toolchain.sh checks the version the plugin reports in its schema.
+# No version flag: dev/engine/toolchain.sh checks the version the plugin reports in its schema.
 kb_install

@@ -1,21 +1,21 @@
 # shellcheck shell=bash
 # Offline Pulumi environment for scripts and tests. Source it:
 #
-#   source tools/env.sh          # after tools/toolchain.sh has built the engine
+#   source dev/engine/env.sh          # after dev/engine/toolchain.sh has built the engine
 #   kha_backend "$statedir"      # file:// state backend in a directory of yours
 #
 # It only sets variables and defines kha_backend; it builds nothing (run
-# tools/toolchain.sh for that) and does not enable `set -e` in your shell.
+# dev/engine/toolchain.sh for that) and does not enable `set -e` in your shell.
 
 KHA_CACHE="${KHA_CACHE:-$HOME/.cache/kubeadm-ha}"
 export KHA_CACHE
-# Where tools/toolchain.sh puts the binaries; bin/ holds the current set.
+# Where dev/engine/toolchain.sh puts the binaries; bin/ holds the current set.
 export KHA_TOOLCHAIN="$KHA_CACHE/toolchain"
 case ":$PATH:" in
   *":$KHA_TOOLCHAIN/bin:"*) ;;
   *) export PATH="$KHA_TOOLCHAIN/bin:$PATH" ;;
 esac
-# The project's Node.js (tools/install-node.sh pins the version), ahead of the machine's: npm, npx,
+# The project's Node.js (dev/engine/install-node.sh pins the version), ahead of the machine's: npm, npx,
 # jest and Pulumi's language host all run on it.
 KHA_NODE_VERSION="$(sed -n 's/^NODE_VERSION=\([0-9.]*\).*/\1/p' "$(dirname "${BASH_SOURCE[0]}")/install-node.sh")"
 export KHA_NODE_BIN="$KHA_CACHE/node-v$KHA_NODE_VERSION/bin"
@@ -25,18 +25,18 @@ case ":$PATH:" in
 esac
 
 # Plugins live in $PULUMI_HOME/plugins/resource-<name>-v<version>/ (installed
-# by tools/toolchain.sh); nothing is ever downloaded.
+# by dev/engine/toolchain.sh); nothing is ever downloaded.
 export PULUMI_HOME="${PULUMI_HOME:-$KHA_CACHE/pulumi-home}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # `pulumi install` and `pulumi plugin install` (without --file) download
 # plugins regardless of the switch above: send every plugin download to a
 # closed loopback port so they fail at once instead of going online. Our CLI
-# has the same default built in (tools/build-cli.sh); this covers others.
+# has the same default built in (dev/engine/build-cli.sh); this covers others.
 export PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES="${PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES:-.*=http://127.0.0.1:9/kubeadm-ha-offline-no-plugin-downloads}"
 
 # Passphrase of the passphrase secrets provider. The default is deliberately a
-# well-known, LAB-ONLY value: stacks under test/ and lab/ hold throwaway keys
+# well-known, LAB-ONLY value: stacks under test/ and dev/lab/ hold throwaway keys
 # for throwaway hosts. Real stacks must set their own PULUMI_CONFIG_PASSPHRASE
 # (or PULUMI_CONFIG_PASSPHRASE_FILE) before sourcing this file; an exported
 # value, even an empty one, is kept.

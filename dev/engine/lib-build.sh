@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by tools/build-*.sh: the cache, lock and Go settings of one plugin or engine build.
+# Shared by dev/engine/build-*.sh: the cache, lock and Go settings of one plugin or engine build.
 #
 #   source "$here/lib-build.sh"
 #   kb_init NAME VERSION BINARY      # -> $kb_out/$kb_bin under $KHA_TOOLCHAIN/NAME-VERSION/, lock held
@@ -7,7 +7,7 @@
 #   kb_cached && exit 0              # binary present and built from the same inputs
 #   ... build into "$kb_tmp" ...
 #   kb_check_version --version       # where the binary has a version flag (plugins without one are
-#   kb_install                       # checked by tools/toolchain.sh through their schema)
+#   kb_install                       # checked by dev/engine/toolchain.sh through their schema)
 #
 # Builds never reach anything but the Go module proxy (GOPROXY without `direct`), run cgo-free and
 # with the machine's own Go (GOTOOLCHAIN=local), and a half-finished build never looks cached: the
@@ -91,7 +91,7 @@ kb_install() {
 # checkout it was cloned from (a fresh clone in /tmp still finds it).
 kb_upstream_dir() {
   local repo candidates=() c origin
-  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   [[ -n "${KHA_UPSTREAM:-}" ]] && candidates+=("$KHA_UPSTREAM")
   candidates+=("$repo/../shared/upstream")
   origin="$(git -C "$repo" remote get-url origin 2>/dev/null || true)"

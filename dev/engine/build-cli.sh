@@ -7,19 +7,19 @@
 # github.com/tgummerer/clipboard; pkg's `sdk/v3 => ../sdk` becomes the plain sdk/v3 requirement);
 # then `go build github.com/pulumi/pulumi/pkg/v3/cmd/pulumi` with two -X stamps: the version, and a
 # default plugin-download override that sends every plugin download to a closed loopback port
-# (tools/README.md, "Offline rules"; PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES still wins).
+# (dev/engine/README.md, "Offline rules"; PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES still wins).
 #
 # Output: $KHA_TOOLCHAIN/cli-<version>/pulumi, reused while the inputs are unchanged
-# (KHA_REBUILD=1 forces). Build times: tools/README.md.
+# (KHA_REBUILD=1 forces). Build times: dev/engine/README.md.
 set -euo pipefail
 
 CLIPBOARD_REPLACE="github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e"
 NO_DOWNLOADS=".*=http://127.0.0.1:9/kubeadm-ha-offline-no-plugin-downloads"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tools/lib-build.sh
+# shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"]' "$here/../package.json")
+version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"]' "$here/../../package.json")
 
 kb_init cli "$version" pulumi
 kb_want "$(echo "$version" | kb_hash /dev/stdin)"

@@ -8,15 +8,15 @@
 # throwaway copy, the version stamped as upstream's Makefile does (-X .../pkg/version.Version).
 #
 # Output: $KHA_TOOLCHAIN/command-<version>/pulumi-resource-command, reused while the source tree and
-# the inputs are unchanged (KHA_REBUILD=1 forces). Build times: tools/README.md.
+# the inputs are unchanged (KHA_REBUILD=1 forces). Build times: dev/engine/README.md.
 set -euo pipefail
 
 MODULE=github.com/pulumi/pulumi-command/provider
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tools/lib-build.sh
+# shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/command"]' "$here/../package.json")
+version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/command"]' "$here/../../package.json")
 
 kb_init command "$version" pulumi-resource-command
 src=$(kb_upstream_dir "pulumi-command-v$version")/provider
@@ -28,5 +28,5 @@ cd "$kb_work"
 kb_log "building pulumi-resource-command $version from $src ($(go env GOVERSION))"
 nice -n 5 go build -trimpath -ldflags "-s -w -X $MODULE/pkg/version.Version=v$version" \
   -o "$kb_tmp" ./cmd/pulumi-resource-command
-# No version flag: tools/toolchain.sh checks the version the plugin reports in its schema.
+# No version flag: dev/engine/toolchain.sh checks the version the plugin reports in its schema.
 kb_install

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Build (once) the lab's read-only layers:
 #   $KHA_CACHE/lab/rootfs-<hash>  debootstrap of Debian bookworm, keyed by suite + arch + package list
-#   $KHA_CACHE/lab/files-<hash>   lab/files/ (units, sshd settings) with the units enabled
+#   $KHA_CACHE/lab/files-<hash>   dev/lab/files/ (units, sshd settings) with the units enabled
 # Hosts overlay these (files over rootfs) with a private upper dir each.
 set -euo pipefail
-# shellcheck source=lab/lib.sh
+# shellcheck source=dev/lab/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The Debian mirror this machine's apt already uses (no host is named in this repo).

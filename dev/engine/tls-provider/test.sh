@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quick self-check of the built tls provider plugin (tools/build-tls.sh):
+# Quick self-check of the built tls provider plugin (dev/engine/build-tls.sh):
 #   1. `pulumi-resource-tls --version` prints 5.6.1;
 #   2. started with no engine address, the plugin prints its gRPC port;
 #   3. when our Pulumi CLI exists (toolchain/cli-*/pulumi), `pulumi package
@@ -13,7 +13,7 @@
 #      private keys are encrypted in the state, the chain verifies (openssl),
 #      a second preview has no changes, and earlyRenewalHours > validity plans
 #      a replacement (readyForRenewal).
-# Usage: [KHA_TLS_E2E=1] tools/tls-provider/test.sh [path/to/pulumi-resource-tls]
+# Usage: [KHA_TLS_E2E=1] dev/engine/tls-provider/test.sh [path/to/pulumi-resource-tls]
 set -euo pipefail
 
 cache="${KHA_CACHE:-$HOME/.cache/kubeadm-ha}"
@@ -23,7 +23,7 @@ failed=0
 ok() { printf 'ok   %s\n' "$*"; passed=$((passed + 1)); }
 bad() { printf 'FAIL %s\n' "$*"; failed=$((failed + 1)); }
 
-[[ -x "$bin" ]] || { echo "no plugin at $bin (run tools/build-tls.sh)" >&2; exit 1; }
+[[ -x "$bin" ]] || { echo "no plugin at $bin (run dev/engine/build-tls.sh)" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kha-tls-test.XXXXXX")
 pid=""
 cleanup() {
@@ -112,7 +112,7 @@ PY
 fi
 
 # 4. end to end through the engine (opt-in: a few seconds, needs the language host)
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 if [[ "${KHA_TLS_E2E:-0}" != 1 ]]; then
   echo "skip e2e: set KHA_TLS_E2E=1"
 elif [[ -z "$pulumi" || ! -x "$(dirname "$pulumi")/../bin/pulumi-language-nodejs" || ! -d "$repo/node_modules/@pulumi/tls" ]]; then

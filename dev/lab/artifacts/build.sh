@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Offline Kubernetes artifacts for the lab (and any air-gapped `artifacts: {source: local}` stack):
 #
-#   bash lab/artifacts/build.sh [K8S_VERSION]        (default 1.34.1; needs root for apt/dpkg-deb)
+#   bash dev/lab/artifacts/build.sh [K8S_VERSION]        (default 1.34.1; needs root for apt/dpkg-deb)
 #
 # builds, or reuses when its inputs are unchanged, ${KHA_CACHE:-~/.cache/kubeadm-ha}/artifacts/k8s-<V>/
 #   bin/kubeadm bin/kubelet bin/kubectl   static, from the k8s.io/kubernetes Go module (k8s.sh)
 #   bin/etcd bin/etcdctl                  etcd for the host service (KHA_ETCD_VERSION, default 3.5.21,
-#                                         from Go modules by lab/etcd-build.sh: kubeadm 1.34 wants
+#                                         from Go modules by dev/lab/etcd-build.sh: kubeadm 1.34 wants
 #                                         >= 3.5.21; KHA_ETCD_SOURCE=debian takes Debian's 3.4 debs
-#                                         through lab/artifacts-etcd.sh instead)
+#                                         through dev/lab/artifacts-etcd.sh instead)
 #   images/*.tar                          OCI image-layout tars for `ctr -n k8s.io images import`
 #                                         (images.sh: what kubeadm lists for V, plus the lab's
 #                                         apiserver-proxy, haproxy and echo images)
 #   build/                                intermediate outputs (server binaries, coredns, our tools)
 #   SHA256SUMS                            of bin/* and images/*.tar
 # and points ${KHA_LAB_WORK:-lab/.work}/artifacts at that directory (the lab stacks say
-# `artifacts: {source: local, dir: lab/.work/artifacts}`). Prints the directory.
+# `artifacts: {source: local, dir: dev/lab/.work/artifacts}`). Prints the directory.
 #
 # Recipe, part by part (each is skipped when its key, a hash of its inputs, is unchanged):
 #   tools    go/ (our module, no dependencies): ocitar (OCI tar writer), rootcopy (binaries + the
@@ -40,13 +40,13 @@
 #   warm (nothing changed): 6 s (input hashing and SHA256SUMS)
 # Sizes: bin/ 252 MB, images/ 133 MB (9 tars; kube-apiserver 29 MB ... pause 0.7 MB).
 # Checks: test/lab/artifacts.test.sh; a one-host kubeadm cluster from these artifacts on the lab:
-# lab/artifacts/smoke.sh.
+# dev/lab/artifacts/smoke.sh.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 umask 022
-REPO_ROOT="$(cd "$ARTIFACTS_SRC/../.." && pwd)"
-LAB_WORK="${KHA_LAB_WORK:-$REPO_ROOT/lab/.work}"
+REPO_ROOT="$(cd "$ARTIFACTS_SRC/../../.." && pwd)"
+LAB_WORK="${KHA_LAB_WORK:-$REPO_ROOT/dev/lab/.work}"
 
 VERSION="${1:-${KHA_K8S_VERSION:-1.34.1}}"
 ETCD_VERSION="${KHA_ETCD_VERSION:-3.5.21}"
@@ -88,8 +88,8 @@ part_k8s() {
 part_etcd() {
   local src
   case "$ETCD_SOURCE" in
-    go) src="$(nice -n 10 bash "$REPO_ROOT/lab/etcd-build.sh" "$ETCD_VERSION")" ;;
-    debian) src="$(bash "$REPO_ROOT/lab/artifacts-etcd.sh")" ;;
+    go) src="$(nice -n 10 bash "$REPO_ROOT/dev/lab/etcd-build.sh" "$ETCD_VERSION")" ;;
+    debian) src="$(bash "$REPO_ROOT/dev/lab/artifacts-etcd.sh")" ;;
     *) die "KHA_ETCD_SOURCE must be go or debian, not $ETCD_SOURCE" ;;
   esac
   [[ -x "$src/etcd" && -x "$src/etcdctl" ]] || die "no etcd binaries in '$src'"
@@ -123,7 +123,7 @@ link_lab() {
   local link="$LAB_WORK/artifacts"
   mkdir -p "$LAB_WORK"
   if [[ -d "$link" && ! -L "$link" ]]; then
-    # an older copy (lab/dev.sh's etcd-only fallback made a plain directory)
+    # an older copy (dev/lab/dev.sh's etcd-only fallback made a plain directory)
     log "replacing the directory $link with a link"
     rm -rf "$link"
   fi

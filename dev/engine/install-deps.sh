@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the lab need, when missing (idempotent), and the
-# project's Node.js (tools/install-node.sh). Go comes with the machine.
+# project's Node.js (dev/engine/install-node.sh). Go comes with the machine.
 set -euo pipefail
 
 packages=(

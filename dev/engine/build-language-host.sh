@@ -9,13 +9,13 @@
 # version is stamped as upstream's release build does (-X .../sdk/v3/go/common/version.Version).
 #
 # Output: $KHA_TOOLCHAIN/language-nodejs-<version>/pulumi-language-nodejs, reused while the source
-# tree and the inputs are unchanged (KHA_REBUILD=1 forces). Build times: tools/README.md.
+# tree and the inputs are unchanged (KHA_REBUILD=1 forces). Build times: dev/engine/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tools/lib-build.sh
+# shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"]' "$here/../package.json")
+version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"]' "$here/../../package.json")
 
 kb_init language-nodejs "$version" pulumi-language-nodejs
 src=$(kb_upstream_dir "pulumi-language-nodejs-v$version")

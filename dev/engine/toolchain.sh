@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/toolchain.sh: THE entry point for the offline Pulumi engine.
+# dev/engine/toolchain.sh: THE entry point for the offline Pulumi engine.
 #
 # Builds (or reuses) every binary `pulumi up` needs, from upstream sources only, with nothing but
 # the Go module proxy, then installs the provider plugins:
@@ -18,14 +18,14 @@
 # a hash of its inputs; KHA_REBUILD=1 rebuilds. Then:
 #   $KHA_TOOLCHAIN/bin/{pulumi,pulumi-language-nodejs,pulumi-resource-pulumi-nodejs}  (on PATH)
 #   $PULUMI_HOME/plugins/resource-<name>-v<version>/    (`pulumi plugin install --file`)
-# and `source tools/env.sh`. Build times: tools/README.md.
+# and `source dev/engine/env.sh`. Build times: dev/engine/README.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-# shellcheck source=tools/env.sh
+repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=dev/engine/env.sh
 source "$here/env.sh"
-# shellcheck source=tools/lib-build.sh
+# shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
 bin_dir="$KHA_TOOLCHAIN/bin"
 
@@ -116,7 +116,7 @@ done
 log "timings:"
 for t in "${timings[@]}"; do log "  $t"; done
 if ((rc == 0)); then
-  log "ready: $(pulumi version), host $(pulumi-language-nodejs -version); source tools/env.sh"
+  log "ready: $(pulumi version), host $(pulumi-language-nodejs -version); source dev/engine/env.sh"
   pulumi plugin ls >&2
 else
   log "FAILED"
