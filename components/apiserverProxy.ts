@@ -5,76 +5,42 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
-import { runOnNode } from "./remote";
 import { renderNginxProxyConf, renderProxyUnit } from "./render/nginx";
 import { HOST_PATHS } from "./hostLayout";
-import { nodeStep, type ClusterPhase } from "./phase";
+import { scriptOnEachNode, type PerNodeArgs } from "./phase";
 
-export interface ApiserverProxyArgs {
+export interface ApiserverProxyArgs extends PerNodeArgs {
+  /** where a proxy runs: the Kubernetes nodes that are not control planes */
   nodes: ClusterNode[];
+  /** its upstreams: every apiserver */
   controlPlanes: ClusterNode[];
+  /** the apiservers' port, and the one the proxy listens on at localhost */
   apiPort: number;
+  /** nginx with the stream module, run by containerd as a host service */
   image: string;
   /** pull the image when it is not preloaded (release artifacts) */
   pull: boolean;
-  after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
-  resetOnDestroy?: boolean;
 }
 
+/** nginx on localhost of every given node, forwarding to every apiserver. */
 export class ApiserverProxy extends pulumi.ComponentResource {
-  readonly installs: Record<string, command.remote.Command> = {};
+  /** per node name: its proxy's install step (the node joins through the proxy, so after it) */
+  readonly installs: Record<string, command.remote.Command>;
 
   constructor(name: string, args: ApiserverProxyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:apiserverProxy:ApiserverProxy", name, {}, opts);
-    const parent = { parent: this };
     const conf = pulumi
       .all(args.controlPlanes.map((cp) => pulumi.output(cp.privateIp)))
       .apply((upstreams) => renderNginxProxyConf({ upstreams, apiPort: args.apiPort, listenPort: args.apiPort }));
-    for (const node of args.nodes) {
-      const step = { node, after: args.after?.[node.name], resetScript: "proxy-reset.sh", resetOnDestroy: args.resetOnDestroy };
-      this.installs[node.name] = nodeStep(`${name}-${node.name}`, step, this, (dependsOn) =>
-        runOnNode(
-          `${name}-${node.name}`,
-          {
-            node,
-            script: "proxy-install.sh",
-            helpers: ["lib.sh"],
-            env: { KHA_PROXY_IMAGE: args.image, KHA_PULL: String(args.pull) },
-            files: [
-              { path: `${HOST_PATHS.proxyConfigDir}/nginx.conf`, content: conf },
-              { path: HOST_PATHS.proxyUnitFile, content: renderProxyUnit(args.image) },
-            ],
-            dependsOn,
-          },
-          parent,
-        ),
-      );
-    }
+    this.installs = scriptOnEachNode(this, name, args.nodes, args, {
+      script: "proxy-install.sh",
+      resetScript: "proxy-reset.sh",
+      env: { KHA_PROXY_IMAGE: args.image, KHA_PULL: String(args.pull) },
+      files: () => [
+        { path: `${HOST_PATHS.proxyConfigDir}/nginx.conf`, content: conf },
+        { path: HOST_PATHS.proxyUnitFile, content: renderProxyUnit(args.image) },
+      ],
+    });
     this.registerOutputs({});
   }
 }
-
-/** Phase "apiserver-proxy" (`apiEndpoint: nginx-proxy`): nginx on every worker, before it joins through it. */
-export const apiserverProxyPhase: ClusterPhase = {
-  name: "apiserver-proxy",
-  enabled: (ctx) => ctx.spec.apiEndpoint.mode === "nginx-proxy" && ctx.nodes.workers.length > 0,
-  create(ctx) {
-    const { spec } = ctx;
-    const workers = ctx.nodes.workers;
-    const proxy = new ApiserverProxy(
-      `${ctx.name}-proxy`,
-      {
-        nodes: workers,
-        controlPlanes: ctx.nodes.controlPlanes,
-        apiPort: spec.apiEndpoint.port,
-        image: spec.apiserverProxyImage,
-        pull: spec.artifacts.source === "release",
-        after: Object.fromEntries(workers.map((n) => [n.name, ctx.progress.before(n.name)])),
-        resetOnDestroy: ctx.spec.resetOnDestroy,
-      },
-      { parent: ctx.parent },
-    );
-    ctx.parts.apiserverProxy = proxy;
-    ctx.progress.recordAll(proxy.installs);
-  },
-};

@@ -10,7 +10,7 @@ import type { Cni } from "./cni";
 import type { ControlPlane } from "./controlPlane";
 import type { EtcdCluster } from "./etcd";
 import { HostPrep, isKubernetesNode } from "./hostPrep";
-import { ClusterNodes, ClusterParts, NodeProgress, part, PhaseContext } from "./phase";
+import { ClusterNodes, ClusterParts, NodeProgress, part, PhaseContext, runPhase } from "./phase";
 import { PHASE_LIST, PHASES } from "./phases";
 import type { ClusterPki } from "./pki";
 import type { ServiceLoadBalancer } from "./serviceLoadBalancer";
@@ -65,18 +65,21 @@ export class Cluster extends pulumi.ComponentResource {
     const last = PHASES.indexOf(spec.stopAfter);
     if (last < 0) throw new Error(`stopAfter: unknown phase ${spec.stopAfter}; phases: ${PHASES.join(", ")}`);
     const parts: ClusterParts = {};
+    const progress = new NodeProgress();
     const ctx: PhaseContext = {
       name,
       spec,
       nodes: clusterNodes(nodes),
-      progress: new NodeProgress(),
+      progress,
       parts,
       parent: this,
       reaches: (phase) => PHASES.indexOf(phase) <= last,
+      perNode: (list, ...gates) => ({
+        after: Object.fromEntries(list.map((n) => [n.name, [...progress.before(n.name), ...gates]])),
+        resetOnDestroy: spec.resetOnDestroy,
+      }),
     };
-    for (const phase of PHASE_LIST.slice(0, last + 1)) {
-      if (phase.enabled(ctx)) phase.create(ctx);
-    }
+    for (const phase of PHASE_LIST.slice(0, last + 1)) runPhase(phase, ctx);
 
     this.hostPrep = part(ctx, "hostPrep");
     this.pki = part(ctx, "pki");

@@ -9,7 +9,6 @@ import type { ClusterNode } from "../providers/node";
 import { runOnNode } from "./remote";
 import { cniManifestUrl, renderPodNetworkRbac, renderPodNetworkService, renderPodNetworkTimer } from "./render/cni";
 import { HOST_PATHS } from "./hostLayout";
-import { part, type ClusterPhase } from "./phase";
 
 export interface CniArgs {
   cni: CniName;
@@ -86,25 +85,3 @@ export class Cni extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
-
-/** Phase "cni": the pod network on every Kubernetes node once it joined. */
-export const cniPhase: ClusterPhase = {
-  name: "cni",
-  enabled: () => true,
-  create(ctx) {
-    const controlPlane = part(ctx, "controlPlane");
-    const workers = part(ctx, "workers");
-    ctx.parts.cni = new Cni(
-      `${ctx.name}-cni`,
-      {
-        cni: ctx.spec.cni,
-        podCidr: ctx.spec.podCidr,
-        nodes: [...ctx.nodes.controlPlanes, ...ctx.nodes.workers],
-        firstControlPlane: controlPlane.first,
-        joined: { [controlPlane.first.name]: controlPlane.init, ...controlPlane.joins, ...workers.joins },
-        controlPlaneReady: controlPlane.init,
-      },
-      { parent: ctx.parent },
-    );
-  },
-};

@@ -12,16 +12,13 @@ import { HostFile, runOnNode } from "./remote";
 import { ClusterSettings, renderInitConfig } from "./render/kubeadm";
 import { renderKubeconfig } from "./render/kubeconfig";
 import { HOST_PATHS } from "./hostLayout";
-import { nodeStep, part, type ClusterPhase } from "./phase";
+import { nodeStep, type PerNodeArgs } from "./phase";
 
-export interface ControlPlaneArgs {
+export interface ControlPlaneArgs extends PerNodeArgs {
   controlPlanes: ClusterNode[];
   pki: ClusterPki;
   settings: Omit<ClusterSettings, "etcdEndpoints">;
   etcdEndpoints: pulumi.Input<string[]>;
-  /** per node name: what must finish first (host preparation, the etcd health gate) */
-  after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
-  resetOnDestroy?: boolean;
 }
 
 /** The address admins (and the output kubeconfig) use to reach the API. */
@@ -80,14 +77,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: pki.etcdCa.certPem },
       ];
     };
-    const step = (node: ClusterNode) => ({
-      node,
-      after: args.after?.[node.name],
-      resetScript: "kubeadm-reset.sh",
-      resetOnDestroy: args.resetOnDestroy,
-    });
-
-    this.init = nodeStep(`${name}-${first.name}`, step(first), this, (dependsOn) =>
+    this.init = nodeStep(`${name}-${first.name}`, first, "kubeadm-reset.sh", args, this, (dependsOn) =>
       runOnNode(
         `${name}-${first.name}-init`,
         { node: first, script: "kubeadm-init.sh", helpers: ["lib.sh"], files: files(first), dependsOn },
@@ -99,7 +89,7 @@ export class ControlPlane extends pulumi.ComponentResource {
     let previous: command.remote.Command = this.init;
     for (const node of others) {
       const after = previous;
-      const { join } = nodeStep(`${name}-${node.name}`, step(node), this, (dependsOn) =>
+      const { join } = nodeStep(`${name}-${node.name}`, node, "kubeadm-reset.sh", args, this, (dependsOn) =>
         joinNode(
           `${name}-${node.name}`,
           {
@@ -133,37 +123,3 @@ export class ControlPlane extends pulumi.ComponentResource {
     this.registerOutputs({ server: this.server, kubeconfig: this.kubeconfig });
   }
 }
-
-/** Phase "control-plane": `kubeadm init` on the first control plane once etcd is healthy, then joins one at a time. */
-export const controlPlanePhase: ClusterPhase = {
-  name: "control-plane",
-  enabled: () => true,
-  create(ctx) {
-    const { spec } = ctx;
-    const etcd = part(ctx, "etcd");
-    const controlPlanes = ctx.nodes.controlPlanes;
-    const controlPlane = new ControlPlane(
-      `${ctx.name}-cp`,
-      {
-        controlPlanes,
-        pki: part(ctx, "pki"),
-        settings: {
-          clusterName: spec.clusterName,
-          kubernetesVersion: spec.kubernetesVersion,
-          imageRepository: spec.artifacts.imageRepository,
-          podCidr: spec.podCidr,
-          serviceCidr: spec.serviceCidr,
-          endpoint: spec.apiEndpoint,
-          leaderElection: spec.leaderElection,
-          ignorePreflightErrors: spec.ignorePreflightErrors,
-        },
-        etcdEndpoints: etcd.endpoints,
-        after: Object.fromEntries(controlPlanes.map((n) => [n.name, [...ctx.progress.before(n.name), etcd.healthGate]])),
-        resetOnDestroy: ctx.spec.resetOnDestroy,
-      },
-      { parent: ctx.parent },
-    );
-    ctx.parts.controlPlane = controlPlane;
-    ctx.progress.recordAll({ [controlPlane.first.name]: controlPlane.init, ...controlPlane.joins });
-  },
-};

@@ -11,17 +11,13 @@ import type { ClusterPki } from "./pki";
 import { clientEndpoints, EtcdMemberAddress, renderEtcdEnv, renderEtcdUnit } from "./render/etcd";
 import { runOnNode } from "./remote";
 import { HOST_PATHS } from "./hostLayout";
-import { nodeStep, part, type ClusterPhase } from "./phase";
+import { nodeStep, type PerNodeArgs } from "./phase";
 
-export interface EtcdClusterArgs {
+export interface EtcdClusterArgs extends PerNodeArgs {
   members: ClusterNode[];
   pki: ClusterPki;
   clusterToken: pulumi.Input<string>;
   artifacts: ArtifactsConfig;
-  /** per node name: what must finish first (host preparation) */
-  after?: Record<string, pulumi.Resource[]>;
-  /** bare metal: stop etcd and remove data, unit and certificates on destroy */
-  resetOnDestroy?: boolean;
 }
 
 export function etcdReleaseUrl(artifacts: ArtifactsConfig): string {
@@ -51,8 +47,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       const env = pulumi
         .all([addresses, args.clusterToken])
         .apply(([all, token]) => renderEtcdEnv({ member: all.find((a) => a.name === member.name)!, members: all, clusterToken: token }));
-      const step = { node: member, after: args.after?.[member.name], resetScript: "etcd-reset.sh", resetOnDestroy: args.resetOnDestroy };
-      this.installs[member.name] = nodeStep(`${name}-${member.name}`, step, this, (dependsOn) => {
+      this.installs[member.name] = nodeStep(`${name}-${member.name}`, member, "etcd-reset.sh", args, this, (dependsOn) => {
         const copies = copyArtifacts(`${name}-${member.name}`, member, binaries, { parent: this, dependsOn });
         return runOnNode(
           `${name}-${member.name}-install`,
@@ -98,24 +93,3 @@ export class EtcdCluster extends pulumi.ComponentResource {
     this.registerOutputs({ endpoints: this.endpoints });
   }
 }
-
-/** Phase "etcd": a member on every etcd node once it is prepared, then the health gate. */
-export const etcdPhase: ClusterPhase = {
-  name: "etcd",
-  enabled: () => true,
-  create(ctx) {
-    const members = ctx.nodes.etcdMembers;
-    ctx.parts.etcd = new EtcdCluster(
-      `${ctx.name}-etcd`,
-      {
-        members,
-        pki: part(ctx, "pki"),
-        clusterToken: ctx.spec.clusterName,
-        artifacts: ctx.spec.artifacts,
-        after: Object.fromEntries(members.map((n) => [n.name, ctx.progress.before(n.name)])),
-        resetOnDestroy: ctx.spec.resetOnDestroy,
-      },
-      { parent: ctx.parent },
-    );
-  },
-};

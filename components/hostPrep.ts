@@ -18,16 +18,14 @@ import {
 } from "./render/host";
 import { runOnNode } from "./remote";
 import { HOST_PATHS } from "./hostLayout";
-import { nodeStep, type ClusterPhase } from "./phase";
+import { nodeStep, type PerNodeArgs } from "./phase";
 
-export interface HostPrepArgs {
+export interface HostPrepArgs extends PerNodeArgs {
   nodes: ClusterNode[];
   kubernetesVersion: string;
   artifacts: ArtifactsConfig;
   /** false: only the base preparation (an etcd-only roll-out, `stopAfter: etcd`) */
   kubernetes?: boolean;
-  /** bare metal: remove what preparation installed on destroy (runs after every other reset) */
-  resetOnDestroy?: boolean;
 }
 
 export function isKubernetesNode(node: ClusterNode): boolean {
@@ -52,8 +50,7 @@ export class HostPrep extends pulumi.ComponentResource {
 
     for (const node of args.nodes) {
       // the reset is created first, so destroyed last: every other phase's reset still finds its scripts
-      const step = { node, resetScript: "host-reset.sh", resetOnDestroy: args.resetOnDestroy };
-      this.done[node.name] = nodeStep(`${name}-${node.name}`, step, this, (dependsOn) => {
+      this.done[node.name] = nodeStep(`${name}-${node.name}`, node, "host-reset.sh", args, this, (dependsOn) => {
         const base = runOnNode(
           `${name}-${node.name}-base`,
           {
@@ -100,25 +97,3 @@ export class HostPrep extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
-
-/** Phase "host-prep": every node, in parallel; Kubernetes packages only when the roll-out reaches the control plane. */
-export const hostPrepPhase: ClusterPhase = {
-  name: "host-prep",
-  enabled: () => true,
-  create(ctx) {
-    const { spec } = ctx;
-    const hostPrep = new HostPrep(
-      `${ctx.name}-prep`,
-      {
-        nodes: ctx.nodes.all,
-        kubernetesVersion: spec.kubernetesVersion,
-        artifacts: spec.artifacts,
-        kubernetes: ctx.reaches("control-plane"),
-        resetOnDestroy: ctx.spec.resetOnDestroy,
-      },
-      { parent: ctx.parent },
-    );
-    ctx.parts.hostPrep = hostPrep;
-    ctx.progress.recordAll(hostPrep.done);
-  },
-};

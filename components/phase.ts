@@ -15,7 +15,8 @@ import type { ControlPlane } from "./controlPlane";
 import type { EtcdCluster } from "./etcd";
 import type { HostPrep } from "./hostPrep";
 import type { ClusterPki } from "./pki";
-import { resetOnDestroy } from "./remote";
+import type * as command from "@pulumi/command";
+import { HostFile, resetOnDestroy, runOnNode } from "./remote";
 import type { ServiceLoadBalancer } from "./serviceLoadBalancer";
 import type { Vip } from "./vip";
 import type { Workers } from "./workers";
@@ -40,33 +41,59 @@ export class NodeProgress {
   }
 }
 
-export interface NodeStepArgs {
-  node: ClusterNode;
-  /** what must be done first on this node (and cluster-wide gates) */
-  after?: pulumi.Input<pulumi.Resource>[];
-  /** bare metal: the script that undoes this step on `pulumi destroy` (local-ssh-run.sh) */
-  resetScript?: string;
+/** What a phase's component takes for its per-node steps (ctx.perNode makes it). */
+export interface PerNodeArgs {
+  /** per node name: what must be done first on that node (and cluster-wide gates) */
+  after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
+  /** bare metal: undo each step on the host on `pulumi destroy` */
   resetOnDestroy?: boolean;
 }
 
 /**
- * The one shape of a phase's work on a node: wait for `after`, register the reset that undoes the
- * step on destroy (bare metal; it depends on `after`, so it is deleted before what it needs), then
- * run the step, which waits for both. `name` is the node's base name in the phase
- * (`<phase>-<node>`); the reset is `<name>-reset`, as existing stacks know it.
+ * The one shape of a phase's work on a node: wait for what `args.after` names for the node, register
+ * the reset that undoes the step on destroy (bare metal; it depends on the same things, so it is
+ * deleted before what it needs), then run the step, which waits for both. `name` is the node's
+ * base name in the phase (`<phase>-<node>`); the reset is `<name>-reset`, as existing stacks know it.
  */
 export function nodeStep<T>(
   name: string,
-  args: NodeStepArgs,
+  node: ClusterNode,
+  resetScript: string,
+  args: PerNodeArgs,
   parent: pulumi.Resource,
   run: (dependsOn: pulumi.Input<pulumi.Resource>[]) => T,
 ): T {
-  const after = args.after ?? [];
-  const reset =
-    args.resetOnDestroy && args.resetScript
-      ? [resetOnDestroy(`${name}-reset`, { node: args.node, script: args.resetScript, dependsOn: after }, { parent })]
-      : [];
+  const after = args.after?.[node.name] ?? [];
+  const reset = args.resetOnDestroy ? [resetOnDestroy(`${name}-reset`, { node, script: resetScript, dependsOn: after }, { parent })] : [];
   return run([...after, ...reset]);
+}
+
+/** A phase whose work on each node is one host script (and its reset): the vip and the proxies. */
+export interface ScriptOnEachNode {
+  script: string;
+  resetScript: string;
+  env?: Record<string, pulumi.Input<string>>;
+  /** the files the script needs on this node (its config) */
+  files(node: ClusterNode, index: number): HostFile[];
+}
+
+/** Runs `step` on every node as a nodeStep under `component`; per node name, the step. */
+export function scriptOnEachNode(
+  component: pulumi.Resource,
+  name: string,
+  nodes: ClusterNode[],
+  args: PerNodeArgs,
+  step: ScriptOnEachNode,
+): Record<string, command.remote.Command> {
+  const run = (node: ClusterNode, index: number) =>
+    nodeStep(`${name}-${node.name}`, node, step.resetScript, args, component, (dependsOn) =>
+      runOnNode(
+        `${name}-${node.name}`,
+        { node, script: step.script, helpers: ["lib.sh"], env: step.env, files: step.files(node, index), dependsOn },
+        { parent: component },
+      ),
+    );
+  return Object.fromEntries(nodes.map((node, index) => [node.name, run(node, index)]));
 }
 
 /** The nodes of a cluster by role. */
@@ -104,16 +131,34 @@ export interface PhaseContext {
   parent: pulumi.Resource;
   /** whether the roll-out reaches this phase (`stopAfter`) */
   reaches(phase: string): boolean;
+  /** per-node args for a phase's component: on each node, what is done there so far, plus `gates` */
+  perNode(nodes: ClusterNode[], ...gates: pulumi.Resource[]): PerNodeArgs;
 }
 
-/** One entry of the phase list. */
-export interface ClusterPhase {
+/** One entry of the phase list; K names the component it makes in ctx.parts. */
+export interface ClusterPhase<K extends keyof ClusterParts = keyof ClusterParts> {
   /** the name `stopAfter` uses */
   readonly name: string;
-  /** whether the phase has work in this cluster (vip only in vip mode, ...) */
-  enabled(ctx: PhaseContext): boolean;
-  /** makes the phase's component under ctx.parent, records what it leaves done on each node */
-  create(ctx: PhaseContext): void;
+  /** where its component goes in ctx.parts, for later phases and the Cluster's fields */
+  readonly part?: K;
+  /** whether the phase has work in this cluster (vip only in vip mode, ...); always when absent */
+  enabled?(ctx: PhaseContext): boolean;
+  /** makes the phase's component under ctx.parent (a phase without a part makes nothing to keep) */
+  create(ctx: PhaseContext): NonNullable<ClusterParts[K]> | void;
+  /** per node name: what it leaves done there; later phases on that node wait for it */
+  leaves?(component: NonNullable<ClusterParts[K]>): Record<string, pulumi.Resource>;
+}
+
+/** Any entry of the phase list (each with its own part). */
+export type AnyClusterPhase = { [K in keyof ClusterParts]-?: ClusterPhase<K> }[keyof ClusterParts];
+
+/** Runs one phase: makes its component, keeps it in ctx.parts, records what it leaves done. */
+export function runPhase<K extends keyof ClusterParts>(phase: ClusterPhase<K>, ctx: PhaseContext): void {
+  if (!(phase.enabled?.(ctx) ?? true)) return;
+  const component = phase.create(ctx);
+  if (!component || !phase.part) return;
+  ctx.parts[phase.part] = component;
+  if (phase.leaves) ctx.progress.recordAll(phase.leaves(component));
 }
 
 /** An earlier phase's component, or a clear error when the phase list is out of order. */

@@ -1,29 +1,208 @@
-// The phase list: the order in which a cluster is built, one entry per phase, each implemented
-// beside its component (the `...Phase` export of the component's file). `Cluster` runs this list
-// and nothing else; `stopAfter` names one of these phases and cuts the list after it. A new phase
-// is one new file with its component and its ClusterPhase, and one line here.
+// The phase list: the order in which a cluster is built. Each entry names its phase, says when it
+// has work, makes its component (on which nodes, waiting on each for what is done there so far:
+// ctx.perNode) and says what it leaves done on each node for later phases. `Cluster` runs this
+// list and nothing else; `stopAfter` names one of these phases and cuts the list after it. A new
+// phase is its component's file and one entry here.
 
-import { apiserverProxyPhase } from "./apiserverProxy";
-import { cniPhase } from "./cni";
-import { controlPlanePhase } from "./controlPlane";
-import { etcdPhase } from "./etcd";
-import { hostPrepPhase } from "./hostPrep";
-import type { ClusterPhase } from "./phase";
-import { pkiPhase } from "./pki";
-import { serviceLoadBalancerPhase } from "./serviceLoadBalancer";
-import { vipPhase } from "./vip";
-import { workersPhase } from "./workers";
+import { ApiserverProxy } from "./apiserverProxy";
+import { Cni } from "./cni";
+import { ControlPlane } from "./controlPlane";
+import { EtcdCluster } from "./etcd";
+import { HostPrep } from "./hostPrep";
+import { part, type AnyClusterPhase } from "./phase";
+import { ClusterPki } from "./pki";
+import { controlPlaneEndpoint } from "./render/kubeadm";
+import { ServiceLoadBalancer } from "./serviceLoadBalancer";
+import { Vip } from "./vip";
+import { Workers } from "./workers";
 
-export const PHASE_LIST: readonly ClusterPhase[] = [
-  hostPrepPhase,
-  pkiPhase,
-  etcdPhase,
-  vipPhase,
-  controlPlanePhase,
-  apiserverProxyPhase,
-  workersPhase,
-  cniPhase,
-  serviceLoadBalancerPhase,
+export const PHASE_LIST: readonly AnyClusterPhase[] = [
+  {
+    // every node, in parallel; Kubernetes packages only when the roll-out reaches the control plane
+    name: "host-prep",
+    part: "hostPrep",
+    create: ({ name, spec, nodes, parent, reaches }) =>
+      new HostPrep(
+        `${name}-prep`,
+        {
+          nodes: nodes.all,
+          kubernetesVersion: spec.kubernetesVersion,
+          artifacts: spec.artifacts,
+          kubernetes: reaches("control-plane"),
+          resetOnDestroy: spec.resetOnDestroy,
+        },
+        { parent },
+      ),
+    leaves: (hostPrep) => hostPrep.done,
+  },
+  {
+    // every certificate and key, made by Pulumi before any host needs one
+    name: "pki",
+    part: "pki",
+    create: ({ name, spec, nodes, parent }) =>
+      new ClusterPki(
+        `${name}-pki`,
+        {
+          clusterName: spec.clusterName,
+          etcdMembers: nodes.etcdMembers.map((n) => ({ name: n.name, privateIp: n.privateIp })),
+          controlPlanes: nodes.controlPlanes.map((n) => ({ name: n.name, privateIp: n.privateIp, publicIp: n.publicIp })),
+          serviceCidr: spec.serviceCidr,
+          endpoint: spec.apiEndpoint,
+          validityHours: spec.pki.validityHours,
+          earlyRenewalHours: spec.pki.earlyRenewalHours,
+        },
+        { parent },
+      ),
+  },
+  {
+    // a member on every etcd node once it is prepared, then the health gate
+    name: "etcd",
+    part: "etcd",
+    create: (ctx) =>
+      new EtcdCluster(
+        `${ctx.name}-etcd`,
+        {
+          members: ctx.nodes.etcdMembers,
+          pki: part(ctx, "pki"),
+          clusterToken: ctx.spec.clusterName,
+          artifacts: ctx.spec.artifacts,
+          ...ctx.perNode(ctx.nodes.etcdMembers),
+        },
+        { parent: ctx.parent },
+      ),
+  },
+  {
+    // `apiEndpoint: vip`: keepalived on the control planes, before kubeadm needs the address
+    name: "vip",
+    part: "vip",
+    enabled: ({ spec }) => spec.apiEndpoint.mode === "vip",
+    create: ({ name, spec, nodes, parent, perNode }) =>
+      new Vip(
+        `${name}-vip`,
+        {
+          ...perNode(nodes.controlPlanes),
+          controlPlanes: nodes.controlPlanes,
+          vip: spec.apiEndpoint.address!,
+          interface: spec.apiEndpoint.vipInterface,
+          apiPort: spec.apiEndpoint.port,
+          clusterName: spec.clusterName,
+          installPackages: spec.artifacts.source === "release",
+        },
+        { parent },
+      ),
+    leaves: (vip) => vip.installs,
+  },
+  {
+    // `kubeadm init` on the first control plane once etcd is healthy, then joins one at a time
+    name: "control-plane",
+    part: "controlPlane",
+    create: (ctx) => {
+      const { spec } = ctx;
+      const etcd = part(ctx, "etcd");
+      return new ControlPlane(
+        `${ctx.name}-cp`,
+        {
+          controlPlanes: ctx.nodes.controlPlanes,
+          pki: part(ctx, "pki"),
+          settings: {
+            clusterName: spec.clusterName,
+            kubernetesVersion: spec.kubernetesVersion,
+            imageRepository: spec.artifacts.imageRepository,
+            podCidr: spec.podCidr,
+            serviceCidr: spec.serviceCidr,
+            endpoint: spec.apiEndpoint,
+            leaderElection: spec.leaderElection,
+            ignorePreflightErrors: spec.ignorePreflightErrors,
+          },
+          etcdEndpoints: etcd.endpoints,
+          ...ctx.perNode(ctx.nodes.controlPlanes, etcd.healthGate),
+        },
+        { parent: ctx.parent },
+      );
+    },
+    leaves: (controlPlane) => ({ [controlPlane.first.name]: controlPlane.init, ...controlPlane.joins }),
+  },
+  {
+    // `apiEndpoint: nginx-proxy`: nginx on every worker, before the worker joins through it
+    name: "apiserver-proxy",
+    part: "apiserverProxy",
+    enabled: ({ spec, nodes }) => spec.apiEndpoint.mode === "nginx-proxy" && nodes.workers.length > 0,
+    create: ({ name, spec, nodes, parent, perNode }) =>
+      new ApiserverProxy(
+        `${name}-proxy`,
+        {
+          nodes: nodes.workers,
+          controlPlanes: nodes.controlPlanes,
+          apiPort: spec.apiEndpoint.port,
+          image: spec.apiserverProxyImage,
+          pull: spec.artifacts.source === "release",
+          ...perNode(nodes.workers),
+        },
+        { parent },
+      ),
+    leaves: (proxy) => proxy.installs,
+  },
+  {
+    // every worker joins in parallel once the first control plane is up
+    name: "workers",
+    part: "workers",
+    create: (ctx) => {
+      const controlPlane = part(ctx, "controlPlane");
+      return new Workers(
+        `${ctx.name}-workers`,
+        {
+          workers: ctx.nodes.workers,
+          tokenNode: controlPlane.first,
+          discoveryEndpoint: controlPlaneEndpoint(ctx.spec.apiEndpoint),
+          caCertHash: part(ctx, "pki").discoveryHash,
+          ignorePreflightErrors: ctx.spec.ignorePreflightErrors,
+          dependsOn: [controlPlane.init],
+          ...ctx.perNode(ctx.nodes.workers),
+        },
+        { parent: ctx.parent },
+      );
+    },
+    leaves: (workers) => workers.joins,
+  },
+  {
+    // the pod network on every Kubernetes node once it joined
+    name: "cni",
+    part: "cni",
+    create: (ctx) => {
+      const cp = part(ctx, "controlPlane");
+      const joined = { [cp.first.name]: cp.init, ...cp.joins, ...part(ctx, "workers").joins };
+      const nodes = [...ctx.nodes.controlPlanes, ...ctx.nodes.workers];
+      const { cni, podCidr } = ctx.spec;
+      return new Cni(
+        `${ctx.name}-cni`,
+        { cni, podCidr, nodes, firstControlPlane: cp.first, joined, controlPlaneReady: cp.init },
+        { parent: ctx.parent },
+      );
+    },
+  },
+  {
+    // HAProxy on the role=loadbalancer nodes, through the cluster's own API
+    name: "service-load-balancer",
+    part: "serviceLoadBalancer",
+    enabled: ({ spec, nodes }) => spec.serviceLoadBalancer.enabled && nodes.loadBalancers.length > 0,
+    create: (ctx) => {
+      const lb = ctx.spec.serviceLoadBalancer;
+      const controlPlane = part(ctx, "controlPlane");
+      return new ServiceLoadBalancer(
+        `${ctx.name}-slb`,
+        {
+          kubeconfig: controlPlane.kubeconfig,
+          nodes: ctx.nodes.loadBalancers,
+          routes: lb.routes,
+          httpNodePort: lb.httpNodePort,
+          httpsNodePort: lb.httpsNodePort,
+          image: lb.image,
+          dependsOn: [...part(ctx, "cni").steps, ...Object.values(part(ctx, "workers").joins), controlPlane.ready],
+        },
+        { parent: ctx.parent },
+      );
+    },
+  },
 ];
 
 /** Phase names in order: the values of `stopAfter`. */

@@ -11,7 +11,6 @@ import * as tls from "@pulumi/tls";
 import type { ApiEndpointConfig } from "../config/types";
 import { caCertHash } from "./render/discovery";
 import { apiserverSans, etcdMemberSans } from "./render/sans";
-import type { ClusterPhase } from "./phase";
 
 export interface CertPair {
   certPem: pulumi.Output<string>;
@@ -174,25 +173,3 @@ export class ClusterPki extends pulumi.ComponentResource {
     return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
   }
 }
-
-/** Phase "pki": every certificate and key, made by Pulumi before any host needs one. */
-export const pkiPhase: ClusterPhase = {
-  name: "pki",
-  enabled: () => true,
-  create(ctx) {
-    const { spec, nodes } = ctx;
-    ctx.parts.pki = new ClusterPki(
-      `${ctx.name}-pki`,
-      {
-        clusterName: spec.clusterName,
-        etcdMembers: nodes.etcdMembers.map((n) => ({ name: n.name, privateIp: n.privateIp })),
-        controlPlanes: nodes.controlPlanes.map((n) => ({ name: n.name, privateIp: n.privateIp, publicIp: n.publicIp })),
-        serviceCidr: spec.serviceCidr,
-        endpoint: spec.apiEndpoint,
-        validityHours: spec.pki.validityHours,
-        earlyRenewalHours: spec.pki.earlyRenewalHours,
-      },
-      { parent: ctx.parent },
-    );
-  },
-};

@@ -14,7 +14,6 @@ import * as k8s from "@pulumi/kubernetes";
 import type { ServiceRoute } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { HTTP_CONTAINER_PORT, HTTPS_CONTAINER_PORT, renderHaproxyConfig } from "./render/haproxy";
-import { part, type ClusterPhase } from "./phase";
 
 export const LB_LABEL = { role: "loadbalancer" };
 export const LB_NAMESPACE = "kubeadm-ha-ingress";
@@ -124,27 +123,3 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
     this.registerOutputs({ service: this.service.metadata.name });
   }
 }
-
-/** Phase "service-load-balancer": HAProxy on the role=loadbalancer nodes, through the cluster's API. */
-export const serviceLoadBalancerPhase: ClusterPhase = {
-  name: "service-load-balancer",
-  enabled: (ctx) => ctx.spec.serviceLoadBalancer.enabled && ctx.nodes.loadBalancers.length > 0,
-  create(ctx) {
-    const { spec } = ctx;
-    const lb = spec.serviceLoadBalancer;
-    const controlPlane = part(ctx, "controlPlane");
-    ctx.parts.serviceLoadBalancer = new ServiceLoadBalancer(
-      `${ctx.name}-slb`,
-      {
-        kubeconfig: controlPlane.kubeconfig,
-        nodes: ctx.nodes.loadBalancers,
-        routes: lb.routes,
-        httpNodePort: lb.httpNodePort,
-        httpsNodePort: lb.httpsNodePort,
-        image: lb.image,
-        dependsOn: [...part(ctx, "cni").steps, ...Object.values(part(ctx, "workers").joins), controlPlane.ready],
-      },
-      { parent: ctx.parent },
-    );
-  },
-};

@@ -4,83 +4,53 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
-import { runOnNode } from "./remote";
 import { renderKeepalivedConf, vrrpRouterId } from "./render/keepalived";
 import { HOST_PATHS } from "./hostLayout";
-import { nodeStep, type ClusterPhase } from "./phase";
+import { scriptOnEachNode, type PerNodeArgs } from "./phase";
 
-export interface VipArgs {
+export interface VipArgs extends PerNodeArgs {
+  /** keepalived runs on each; the one with the highest priority holds the address */
   controlPlanes: ClusterNode[];
+  /** the floating address (IPv4, on the control planes' own network) */
   vip: string;
+  /** the interface carrying it on every control plane */
   interface: string;
+  /** the apiserver port keepalived's health check probes */
   apiPort: number;
+  /** the VRRP router id derives from it, so clusters on one network do not collide */
   clusterName: string;
+  /** install keepalived from the OS packages when missing (release artifacts, not air-gapped) */
   installPackages: boolean;
-  after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
-  resetOnDestroy?: boolean;
+}
+
+/** The keepalived config of the index-th control plane: every control plane is a unicast peer. */
+function keepalivedConf(args: VipArgs, node: ClusterNode, index: number): pulumi.Output<string> {
+  const peers = pulumi.all(args.controlPlanes.map((cp) => pulumi.output(cp.privateIp)));
+  return pulumi.all([peers, node.privateIp]).apply(([all, self]) =>
+    renderKeepalivedConf({
+      vip: args.vip,
+      interface: args.interface,
+      routerId: vrrpRouterId(args.clusterName),
+      index,
+      peers: all,
+      self,
+      apiPort: args.apiPort,
+    }),
+  );
 }
 
 export class Vip extends pulumi.ComponentResource {
-  readonly installs: Record<string, command.remote.Command> = {};
+  /** per node name: its keepalived step; kubeadm on that node waits for it */
+  readonly installs: Record<string, command.remote.Command>;
 
   constructor(name: string, args: VipArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:vip:Vip", name, {}, opts);
-    const parent = { parent: this };
-    const peers = pulumi.all(args.controlPlanes.map((cp) => pulumi.output(cp.privateIp)));
-    args.controlPlanes.forEach((node, index) => {
-      const conf = pulumi.all([peers, node.privateIp]).apply(([all, self]) =>
-        renderKeepalivedConf({
-          vip: args.vip,
-          interface: args.interface,
-          routerId: vrrpRouterId(args.clusterName),
-          index,
-          peers: all,
-          self,
-          apiPort: args.apiPort,
-        }),
-      );
-      const step = { node, after: args.after?.[node.name], resetScript: "vip-reset.sh", resetOnDestroy: args.resetOnDestroy };
-      this.installs[node.name] = nodeStep(`${name}-${node.name}`, step, this, (dependsOn) =>
-        runOnNode(
-          `${name}-${node.name}`,
-          {
-            node,
-            script: "vip-install.sh",
-            helpers: ["lib.sh"],
-            env: { KHA_INSTALL_PACKAGES: String(args.installPackages) },
-            files: [{ path: HOST_PATHS.keepalivedConf, content: conf }],
-            dependsOn,
-          },
-          parent,
-        ),
-      );
+    this.installs = scriptOnEachNode(this, name, args.controlPlanes, args, {
+      script: "vip-install.sh",
+      resetScript: "vip-reset.sh",
+      env: { KHA_INSTALL_PACKAGES: String(args.installPackages) },
+      files: (node, index) => [{ path: HOST_PATHS.keepalivedConf, content: keepalivedConf(args, node, index) }],
     });
     this.registerOutputs({});
   }
 }
-
-/** Phase "vip" (`apiEndpoint: vip`): keepalived on the control planes before kubeadm runs. */
-export const vipPhase: ClusterPhase = {
-  name: "vip",
-  enabled: (ctx) => ctx.spec.apiEndpoint.mode === "vip",
-  create(ctx) {
-    const { spec } = ctx;
-    const controlPlanes = ctx.nodes.controlPlanes;
-    const vip = new Vip(
-      `${ctx.name}-vip`,
-      {
-        controlPlanes,
-        vip: spec.apiEndpoint.address!,
-        interface: spec.apiEndpoint.vipInterface,
-        apiPort: spec.apiEndpoint.port,
-        clusterName: spec.clusterName,
-        installPackages: spec.artifacts.source === "release",
-        after: Object.fromEntries(controlPlanes.map((n) => [n.name, ctx.progress.before(n.name)])),
-        resetOnDestroy: ctx.spec.resetOnDestroy,
-      },
-      { parent: ctx.parent },
-    );
-    ctx.parts.vip = vip;
-    ctx.progress.recordAll(vip.installs);
-  },
-};

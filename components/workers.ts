@@ -6,10 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { joinNode } from "./join";
-import { nodeStep, part, type ClusterPhase } from "./phase";
-import { controlPlaneEndpoint } from "./render/kubeadm";
+import { nodeStep, type PerNodeArgs } from "./phase";
 
-export interface WorkersArgs {
+export interface WorkersArgs extends PerNodeArgs {
   workers: ClusterNode[];
   /** the first control plane: creates each worker's token */
   tokenNode: ClusterNode;
@@ -19,9 +18,6 @@ export interface WorkersArgs {
   ignorePreflightErrors: string[];
   /** what every worker waits for (the control plane) */
   dependsOn: pulumi.Input<pulumi.Resource>[];
-  /** per worker: its own prerequisites (host prep, its proxy) */
-  after?: Record<string, pulumi.Input<pulumi.Resource>[]>;
-  resetOnDestroy?: boolean;
 }
 
 export class Workers extends pulumi.ComponentResource {
@@ -31,8 +27,7 @@ export class Workers extends pulumi.ComponentResource {
     super("kubeadm-ha:workers:Workers", name, {}, opts);
     const parent = { parent: this };
     for (const node of args.workers) {
-      const step = { node, after: args.after?.[node.name], resetScript: "kubeadm-reset.sh", resetOnDestroy: args.resetOnDestroy };
-      this.joins[node.name] = nodeStep(`${name}-${node.name}`, step, this, (dependsOn) =>
+      this.joins[node.name] = nodeStep(`${name}-${node.name}`, node, "kubeadm-reset.sh", args, this, (dependsOn) =>
         joinNode(
           `${name}-${node.name}`,
           {
@@ -50,30 +45,3 @@ export class Workers extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
-
-/** Phase "workers": every worker joins in parallel once the first control plane is up. */
-export const workersPhase: ClusterPhase = {
-  name: "workers",
-  enabled: () => true,
-  create(ctx) {
-    const { spec } = ctx;
-    const controlPlane = part(ctx, "controlPlane");
-    const nodes = ctx.nodes.workers;
-    const workers = new Workers(
-      `${ctx.name}-workers`,
-      {
-        workers: nodes,
-        tokenNode: controlPlane.first,
-        discoveryEndpoint: controlPlaneEndpoint(spec.apiEndpoint),
-        caCertHash: part(ctx, "pki").discoveryHash,
-        ignorePreflightErrors: spec.ignorePreflightErrors,
-        dependsOn: [controlPlane.init],
-        after: Object.fromEntries(nodes.map((n) => [n.name, ctx.progress.before(n.name)])),
-        resetOnDestroy: ctx.spec.resetOnDestroy,
-      },
-      { parent: ctx.parent },
-    );
-    ctx.parts.workers = workers;
-    ctx.progress.recordAll(workers.joins);
-  },
-};

@@ -2,7 +2,7 @@
 // ClusterConfig out, or a ConfigError listing every problem with its key and its fix. The checks
 // live in validators/, one file per concern; this file reads the keys in order and combines them.
 
-import { readClusterSpec } from "./clusterSpec";
+import { CLUSTER_SPEC_KEYS, readClusterSpec } from "./clusterSpec";
 import { ConfigError, Raw, Reader } from "./reader";
 import { checkQuorum, checkTopology } from "./quorum";
 import { ClusterConfig, ETCD_TOPOLOGIES, PROVIDERS } from "./types";
@@ -11,35 +11,19 @@ import { readCounts, readEndpoint, readHosts, readSsh, SecretPresence } from "./
 
 export type { SecretPresence } from "./validators/hosts";
 
+/** Every key of the stack config: the machines' own, and the cluster's (CLUSTER_SPEC_KEYS). */
 export const TOP_LEVEL_KEYS = [
   "provider",
-  "clusterName",
   "etcdTopology",
   "controlPlaneCount",
   "etcdCount",
   "workerCount",
-  "kubernetesVersion",
-  "podCidr",
-  "serviceCidr",
-  "apiEndpoint",
-  "vip",
-  "vipImplementation",
-  "vipInterface",
-  "externalEndpoint",
-  "apiPort",
-  "cni",
   "hosts",
   "bastion",
   "ssh",
-  "artifacts",
-  "serviceLoadBalancer",
-  "leaderElection",
-  "pki",
-  "ignorePreflightErrors",
-  "stopAfter",
-  "apiserverProxyImage",
   "digitalocean",
   "aws",
+  ...CLUSTER_SPEC_KEYS,
 ] as const;
 
 export function validateConfig(raw: Raw, secrets: SecretPresence): ClusterConfig {
