@@ -180,6 +180,8 @@ check "kha-node-6 Ready" wait_until "kha-node-6 Ready" 60 3 node_ready kha-node-
 E2E_TIMINGS+=("add-one-worker step to Ready: $((SECONDS - add_start)) s")
 
 # ---- 8. a routes change: shown as a diff by the preview, rolled out and awaited by the up -------------
+old_sum=$(k -n kubeadm-ha-ingress get daemonset service-loadbalancer -o json | node -e '
+  console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).spec.template.metadata.annotations["kubeadm-ha/config-sha256"])')
 sed -i 's#^      - { host: echo.lab.test, service: echo, namespace: default, port: 80 }#&\n      - { host: echo2.lab.test, service: echo, namespace: default, port: 80 }#' "$REPO/Pulumi.$E2E_STACK.yaml"
 pl preview --diff > "$WORK/route-preview.log" 2>&1 || { tail -40 "$WORK/route-preview.log"; }
 check "the preview shows the HAProxy ConfigMap as an update" grep -Eq '~ kubernetes:core/v1:ConfigMap: \(update\)' "$WORK/route-preview.log"
@@ -190,7 +192,16 @@ check "the preview touches no host" bash -c "! grep -Eq 'command:remote:Command:
 timed "pulumi up with a new route" pl up --yes --skip-preview > "$E2E_STATE/k8s-route.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-route.log"; exit 1; }
 lb_status=$(ds_status)
 check "the up returned with the new config rolled out (desired/ready/updated: $lb_status)" lb_rolled_out "$lb_status"
-check "the running pods carry the new config" bash -c "'$LAB' exec '$KUBECTL' --kubeconfig '$WORK/admin.conf' -n kubeadm-ha-ingress exec ds/service-loadbalancer -- cat /usr/local/etc/haproxy/haproxy.cfg | grep -q echo2.lab.test"
+# every pod that is not on its way out runs the new template (its config checksum), at once
+lb_sums() {
+  k -n kubeadm-ha-ingress get pods -l app=service-loadbalancer -o json | node -e '
+    const pods = JSON.parse(require("fs").readFileSync(0, "utf8")).items.filter((p) => !p.metadata.deletionTimestamp);
+    console.log([...new Set(pods.map((p) => p.metadata.annotations["kubeadm-ha/config-sha256"]))].join(" "));'
+}
+ds_sum=$(k -n kubeadm-ha-ingress get daemonset service-loadbalancer -o json | node -e '
+  console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).spec.template.metadata.annotations["kubeadm-ha/config-sha256"])')
+check "the running pods carry the new config (checksum ${ds_sum:0:12}, changed from ${old_sum:0:12})" \
+  bash -c "[[ '$(lb_sums)' == '$ds_sum' && '$ds_sum' != '$old_sum' ]]"
 routed2() { "$LAB" exec curl -fsS --max-time 5 -H "Host: echo2.lab.test" "http://$1:30800/" 2>/dev/null | grep -q "echo-"; }
 check "Host: echo2.lab.test is routed (bounded 10 s: endpoints follow the ready pod)" wait_until "echo2 routing" 5 2 routed2 10.77.0.14
 
