@@ -4,6 +4,7 @@
 // list and nothing else; `stopAfter` names one of these phases and cuts the list after it. A new
 // phase is its component's file and one entry here.
 
+import * as pulumi from "@pulumi/pulumi";
 import { ApiserverProxy } from "./apiserverProxy";
 import { Cni } from "./cni";
 import { ControlPlane } from "./controlPlane";
@@ -192,6 +193,8 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
         `${ctx.name}-slb`,
         {
           kubeconfig: controlPlane.kubeconfig,
+          // the cluster is its CA: the hash kubeadm pins joins to
+          clusterIdentifier: pulumi.interpolate`${ctx.spec.clusterName}/${part(ctx, "pki").discoveryHash}`,
           nodes: ctx.nodes.loadBalancers,
           routes: lb.routes,
           httpNodePort: lb.httpNodePort,

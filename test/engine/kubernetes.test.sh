@@ -147,6 +147,7 @@ pulumi config set --secret kubeconfig -- "$(cat "$kubeconfig")"
 pulumi config set nodeName "$node"
 pulumi config set haproxyCfg "global v1"
 pulumi config set --secret password "$password"
+pulumi config set clusterIdentifier kha-kp-test/ca-1
 
 ours() { grep -c '"userAgent":"pulumi-kubernetes/' "$work/audit.log" || true; }
 # writes: requests of the plugin that change the cluster (a dry run changes nothing)
@@ -230,6 +231,21 @@ check "cmUid output is the live uid" test "$(pulumi stack output cmUid)" = "$uid
 # --- nothing to do ---
 run up3.log up --yes --skip-preview
 check "third up changes nothing" bash -c "grep -Eq '[0-9]+ unchanged' up3.log && ! grep -Eq '(updated|created|deleted|replaced)' up3.log"
+# --- a new admin credential (a renewed certificate): the provider updates, nothing is replaced ---
+# (clusterIdentifier: upstream otherwise replaces the provider, and every object, whenever the
+# kubeconfig is unknown at preview time, as it is while a certificate is being renewed)
+sign admin2 "/O=system:masters/CN=kha-admin-renewed" 'extendedKeyUsage=clientAuth\n'
+cp "$kubeconfig" "$work/admin2.kubeconfig"
+"$kubectl_bin" --kubeconfig "$work/admin2.kubeconfig" config set-credentials admin \
+  --client-certificate="$pki/admin2.crt" --client-key="$pki/admin2.key" --embed-certs >/dev/null
+pulumi config set --secret kubeconfig -- "$(cat "$work/admin2.kubeconfig")"
+run preview-renew.log preview --diff
+check "the renewal previews as an update of the provider" grep -Eq "~ pulumi:providers:kubernetes: \(update\)" preview-renew.log
+check "and replaces nothing" bash -c "! grep -Eqi 'replace' preview-renew.log"
+run up-renew.log up --yes --skip-preview
+check "the up with the new credential replaced nothing" bash -c "! grep -Eq '(replaced|deleted|created)' up-renew.log"
+check "same ConfigMap object after the renewal (uid unchanged)" test "$(kc -n "$ns" get cm service-loadbalancer -o jsonpath='{.metadata.uid}')" = "$uid1"
+
 # --- await: a Deployment that never rolls out fails the up after its 3 s timeout ---
 pulumi config set probeAwait true
 t0=$SECONDS

@@ -304,6 +304,15 @@ describe("kubeadm wiring", () => {
   });
 });
 
+describe("the service load balancer's Kubernetes provider", () => {
+  it("names the cluster by its CA, so a new admin credential never replaces the objects", async () => {
+    await build(stacked());
+    const providers = ofType("pulumi:providers:kubernetes");
+    expect(providers).toHaveLength(1);
+    expect(providers[0].inputs.clusterIdentifier).toBe(`kubeadm-ha/${FIXTURE_CA_HASH}`);
+  });
+});
+
 describe("the O(1) scale step", () => {
   it("adding a worker adds that worker's resources and changes no other node's", async () => {
     await build(stacked(2), "before");

@@ -84,6 +84,7 @@ describe("ServiceLoadBalancer", () => {
     expect(providers).toHaveLength(1);
     expect(providers[0].inputs.kubeconfig).toContain("kind: Config");
     expect(providers[0].inputs.deleteUnreachable).toBe("true");
+    expect(providers[0].inputs.enableConfigMapMutable).toBe("true");
     const k8s = recorded.filter((r) => r.type.startsWith("kubernetes:"));
     expect(k8s.length).toBeGreaterThanOrEqual(6);
     for (const r of k8s) expect(r.provider).toMatch(/pulumi:providers:kubernetes::slb-k8s::/);
