@@ -8,7 +8,7 @@ import { CNIS, ClusterConfig, ClusterSpec, HostSpec, ProviderName } from "./type
 import { readArtifacts, readKubernetesVersion, readLeaderElection, readPki, readPreflight } from "./validators/cluster";
 import type { Counts } from "./validators/hosts";
 import { checkNetworks, readApiEndpoint } from "./validators/network";
-import { DNS_LABEL } from "./validators/patterns";
+import { DNS_LABEL, KINDS } from "./validators/patterns";
 import { readServiceLoadBalancer } from "./validators/serviceLoadBalancer";
 
 /** The stack config keys a ClusterSpec is read from. */
@@ -38,7 +38,8 @@ export interface MachinesView {
   provider?: ProviderName;
   hosts: HostSpec[];
   counts: Counts;
-  vpcCidr?: string;
+  /** the cloud network the pod and service ranges must stay out of, and its key */
+  vpc?: { cidr: string; key: string };
 }
 
 export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Omit<ClusterSpec, "resetOnDestroy"> {
@@ -50,7 +51,7 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
   const serviceCidr = r.string(raw.serviceCidr, "serviceCidr", "10.96.0.0/12");
   const { provider, hosts, counts } = machines;
   const apiEndpoint = readApiEndpoint(r, raw, provider, hosts);
-  checkNetworks(r, podCidr, serviceCidr, hosts, apiEndpoint, machines.vpcCidr, counts);
+  checkNetworks(r, podCidr, serviceCidr, hosts, apiEndpoint, machines.vpc, counts);
   return {
     clusterName,
     kubernetesVersion: readKubernetesVersion(r, raw.kubernetesVersion),
@@ -64,7 +65,7 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
     pki: readPki(r, raw.pki),
     ignorePreflightErrors: readPreflight(r, raw.ignorePreflightErrors),
     stopAfter: r.oneOf(raw.stopAfter, "stopAfter", PHASES, "service-load-balancer"),
-    apiserverProxyImage: r.string(raw.apiserverProxyImage, "apiserverProxyImage", "docker.io/library/nginx:1.29.1-alpine"),
+    apiserverProxyImage: r.text(raw.apiserverProxyImage, "apiserverProxyImage", KINDS.image, "docker.io/library/nginx:1.29.1-alpine"),
   };
 }
 

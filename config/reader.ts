@@ -1,6 +1,8 @@
 // Typed reads of raw stack config that collect every problem instead of stopping at the first.
 // Each problem names the config key (as `pulumi config set` spells it) and the fix.
 
+import type { ValueKind } from "./validators/patterns";
+
 export const NAMESPACE = "kubeadm-ha";
 
 export interface ConfigIssue {
@@ -92,6 +94,16 @@ export class Reader {
     if (typeof value === "string") return value;
     if (typeof value === "number") return String(value);
     this.fail(key, `expected a string, got ${JSON.stringify(value)}`, `quote the value of ${key}`);
+    return fallback;
+  }
+
+  /** A string that must be of `kind` (validators/patterns.ts); refused with what it must look like. */
+  text(value: unknown, key: string, kind: ValueKind, fallback: string): string;
+  text(value: unknown, key: string, kind: ValueKind): string | undefined;
+  text(value: unknown, key: string, kind: ValueKind, fallback?: string): string | undefined {
+    const text = this.string(value, key, fallback as string);
+    if (text === undefined || kind.test(text)) return text;
+    this.fail(key, `${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)} is not ${kind.what}`, `e.g. ${kind.example}`);
     return fallback;
   }
 

@@ -51,7 +51,12 @@ export function validateConfig(raw: Raw, secrets: SecretPresence): ClusterConfig
       r.fail(cloud, `the ${cloud} section is set but provider is '${provider}'`, `remove ${cloud}, or set provider: ${cloud}`);
     }
   }
-  const cluster = readClusterSpec(r, raw, { provider, hosts, counts, vpcCidr: digitalocean?.vpcCidr ?? aws?.vpcCidr });
+  const vpc = digitalocean
+    ? { cidr: digitalocean.vpcCidr, key: "digitalocean.vpcCidr" }
+    : aws
+      ? { cidr: aws.vpcCidr, key: "aws.vpcCidr" }
+      : undefined;
+  const cluster = readClusterSpec(r, raw, { provider, hosts, counts, vpc });
 
   const config: ClusterConfig = {
     ...cluster,

@@ -3,6 +3,7 @@
 import { parseCidr } from "../cidr";
 import type { Reader } from "../reader";
 import type { AwsConfig, DigitalOceanConfig } from "../types";
+import { KINDS } from "./patterns";
 
 export function readAdminCidrs(r: Reader, value: unknown, key: string): string[] {
   const list = value === undefined ? ["0.0.0.0/0"] : r.list(value, key).map((v, i) => r.string(v, `${key}[${i}]`) ?? "");
@@ -16,7 +17,7 @@ export function readAdminCidrs(r: Reader, value: unknown, key: string): string[]
 function readCloudSection(r: Reader, value: unknown, section: string, keys: readonly string[], regionExample: string) {
   const obj = r.object(value, section);
   r.allowKeys(obj, section, ["region", ...keys]);
-  const region = r.string(obj.region, `${section}.region`) ?? "";
+  const region = r.text(obj.region, `${section}.region`, KINDS.cloudId) ?? "";
   if (!region) r.fail(`${section}.region`, "is required", `set ${section}.region, e.g. ${regionExample}`);
   return { obj, region };
 }
@@ -26,10 +27,10 @@ export function readDigitalOcean(r: Reader, value: unknown): DigitalOceanConfig 
   const { obj, region } = readCloudSection(r, value, "digitalocean", keys, "fra1 or nyc3");
   return {
     region,
-    size: r.string(obj.size, "digitalocean.size", "s-2vcpu-4gb"),
-    image: r.string(obj.image, "digitalocean.image", "ubuntu-24-04-x64"),
+    size: r.text(obj.size, "digitalocean.size", KINDS.cloudId, "s-2vcpu-4gb"),
+    image: r.text(obj.image, "digitalocean.image", KINDS.cloudId, "ubuntu-24-04-x64"),
     vpcCidr: r.string(obj.vpcCidr, "digitalocean.vpcCidr", "10.10.0.0/20"),
-    project: r.string(obj.project, "digitalocean.project"),
+    project: r.text(obj.project, "digitalocean.project", KINDS.cloudId),
     adminCidrs: readAdminCidrs(r, obj.adminCidrs, "digitalocean.adminCidrs"),
   };
 }
@@ -38,8 +39,8 @@ export function readAws(r: Reader, value: unknown): AwsConfig {
   const { obj, region } = readCloudSection(r, value, "aws", ["instanceType", "ami", "azCount", "vpcCidr", "adminCidrs"], "eu-central-1");
   return {
     region,
-    instanceType: r.string(obj.instanceType, "aws.instanceType", "t3.medium"),
-    ami: r.string(obj.ami, "aws.ami"),
+    instanceType: r.text(obj.instanceType, "aws.instanceType", KINDS.cloudId, "t3.medium"),
+    ami: r.text(obj.ami, "aws.ami", KINDS.cloudId),
     azCount: r.int(obj.azCount, "aws.azCount", 3, 1, 6),
     vpcCidr: r.string(obj.vpcCidr, "aws.vpcCidr", "10.0.0.0/16"),
     adminCidrs: readAdminCidrs(r, obj.adminCidrs, "aws.adminCidrs"),

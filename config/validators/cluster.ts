@@ -3,11 +3,11 @@
 
 import type { Reader } from "../reader";
 import { ARTIFACT_SOURCES, ArtifactsConfig, LeaderElectionConfig, PkiConfig, SUPPORTED_KUBERNETES_MINORS } from "../types";
-import { DURATION } from "./patterns";
+import { DURATION, KINDS } from "./patterns";
 
 export function readKubernetesVersion(r: Reader, value: unknown): string {
   const text = r.string(value, "kubernetesVersion", "1.34.1");
-  const match = /^v?1\.(\d+)\.(\d+)$/.exec(text);
+  const match = /^v?1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/.exec(text);
   const minors: readonly number[] = SUPPORTED_KUBERNETES_MINORS;
   if (!match || !minors.includes(Number(match[1]))) {
     r.fail(
@@ -24,7 +24,7 @@ export function readArtifacts(r: Reader, value: unknown): ArtifactsConfig {
   const obj = r.object(value, "artifacts");
   r.allowKeys(obj, "artifacts", ["source", "dir", "kubernetesBaseUrl", "etcdVersion", "etcdBaseUrl", "images", "imageRepository"]);
   const source = r.oneOf(obj.source, "artifacts.source", ARTIFACT_SOURCES, "release");
-  const dir = r.string(obj.dir, "artifacts.dir");
+  const dir = r.text(obj.dir, "artifacts.dir", KINDS.path);
   if (source === "local" && !dir) {
     r.fail(
       "artifacts.dir",
@@ -32,15 +32,15 @@ export function readArtifacts(r: Reader, value: unknown): ArtifactsConfig {
       "set artifacts.dir to the folder holding bin/ and images/ (relative to the project, or absolute)",
     );
   }
-  const images = r.list(obj.images, "artifacts.images").map((item, i) => r.string(item, `artifacts.images[${i}]`) ?? "");
+  const images = r.list(obj.images, "artifacts.images").map((item, i) => r.text(item, `artifacts.images[${i}]`, KINDS.path) ?? "");
   return {
     source,
     dir,
-    kubernetesBaseUrl: r.string(obj.kubernetesBaseUrl, "artifacts.kubernetesBaseUrl", "https://dl.k8s.io/release"),
-    etcdVersion: r.string(obj.etcdVersion, "artifacts.etcdVersion", "3.5.21"),
-    etcdBaseUrl: r.string(obj.etcdBaseUrl, "artifacts.etcdBaseUrl", "https://github.com/etcd-io/etcd/releases/download"),
+    kubernetesBaseUrl: r.text(obj.kubernetesBaseUrl, "artifacts.kubernetesBaseUrl", KINDS.url, "https://dl.k8s.io/release"),
+    etcdVersion: r.text(obj.etcdVersion, "artifacts.etcdVersion", KINDS.version, "3.5.21"),
+    etcdBaseUrl: r.text(obj.etcdBaseUrl, "artifacts.etcdBaseUrl", KINDS.url, "https://github.com/etcd-io/etcd/releases/download"),
     images,
-    imageRepository: r.string(obj.imageRepository, "artifacts.imageRepository", "registry.k8s.io"),
+    imageRepository: r.text(obj.imageRepository, "artifacts.imageRepository", KINDS.repository, "registry.k8s.io"),
   };
 }
 
@@ -89,15 +89,5 @@ export function readPki(r: Reader, value: unknown): PkiConfig {
 
 export function readPreflight(r: Reader, value: unknown): string[] {
   if (value === undefined) return ["SystemVerification"];
-  return r.list(value, "ignorePreflightErrors").map((item, i) => {
-    const check = r.string(item, `ignorePreflightErrors[${i}]`) ?? "";
-    if (!/^[A-Za-z0-9-]+$/.test(check)) {
-      r.fail(
-        `ignorePreflightErrors[${i}]`,
-        `'${check}' is not a kubeadm preflight check name`,
-        "use names kubeadm prints, e.g. SystemVerification, Swap, or all",
-      );
-    }
-    return check;
-  });
+  return r.list(value, "ignorePreflightErrors").map((item, i) => r.text(item, `ignorePreflightErrors[${i}]`, KINDS.preflightCheck) ?? "");
 }

@@ -4,7 +4,7 @@
 import { isIpv4 } from "../cidr";
 import { isObject, Raw, Reader } from "../reader";
 import { HostSpec, NODE_ROLES, NodeRole, ProviderName, SshConfig, SshEndpoint } from "../types";
-import { DNS_LABEL, DNS_NAME } from "./patterns";
+import { DNS_LABEL, KINDS } from "./patterns";
 
 /** What the validator needs to know about secrets without seeing them. */
 export interface SecretPresence {
@@ -14,12 +14,12 @@ export interface SecretPresence {
 export function readEndpoint(r: Reader, value: unknown, key: string, defaultUser: string): SshEndpoint | undefined {
   const obj = r.object(value, key);
   r.allowKeys(obj, key, ["host", "user", "port"]);
-  const host = r.string(obj.host, `${key}.host`);
+  const host = r.text(obj.host, `${key}.host`, KINDS.host);
   if (!host) {
     r.fail(`${key}.host`, "is required", `set ${key}.host to the bastion's address`);
     return undefined;
   }
-  return { host, user: r.string(obj.user, `${key}.user`, defaultUser), port: r.int(obj.port, `${key}.port`, 22, 1, 65535) };
+  return { host, user: r.text(obj.user, `${key}.user`, KINDS.user, defaultUser), port: r.int(obj.port, `${key}.port`, 22, 1, 65535) };
 }
 
 export function readSsh(
@@ -32,10 +32,10 @@ export function readSsh(
   const obj = r.object(value, "ssh");
   r.allowKeys(obj, "ssh", ["user", "port", "privateKeyFile", "publicKey", "dialErrorLimit"]);
   const ssh: SshConfig = {
-    user: r.string(obj.user, "ssh.user", provider === "aws" ? "ubuntu" : "root"),
+    user: r.text(obj.user, "ssh.user", KINDS.user, provider === "aws" ? "ubuntu" : "root"),
     port: r.int(obj.port, "ssh.port", 22, 1, 65535),
-    privateKeyFile: r.string(obj.privateKeyFile, "ssh.privateKeyFile"),
-    publicKey: r.string(obj.publicKey, "ssh.publicKey"),
+    privateKeyFile: r.text(obj.privateKeyFile, "ssh.privateKeyFile", KINDS.path),
+    publicKey: r.text(obj.publicKey, "ssh.publicKey", KINDS.sshPublicKey),
     bastion,
     dialErrorLimit: r.int(obj.dialErrorLimit, "ssh.dialErrorLimit", 10, 1, 100),
   };
@@ -80,7 +80,7 @@ export function readHosts(r: Reader, value: unknown, ssh: SshConfig, topology: s
       r.fail(`${key}.name`, `'${name}' is not a valid node name`, "use a DNS label: lower-case letters, digits, '-'");
     }
     const address = r.string(item.address, `${key}.address`) ?? "";
-    if (!isIpv4(address) && !DNS_NAME.test(address)) {
+    if (!KINDS.host.test(address)) {
       r.fail(`${key}.address`, `'${address}' is neither an IPv4 address nor a host name`, "set the address SSH connects to");
     }
     const privateIp = r.string(item.privateIp, `${key}.privateIp`) ?? (isIpv4(address) ? address : "");
@@ -97,7 +97,7 @@ export function readHosts(r: Reader, value: unknown, ssh: SshConfig, topology: s
       address,
       privateIp,
       roles,
-      user: r.string(item.user, `${key}.user`, ssh.user),
+      user: r.text(item.user, `${key}.user`, KINDS.user, ssh.user),
       port: r.int(item.port, `${key}.port`, ssh.port, 1, 65535),
       bastion,
     });

@@ -5,7 +5,7 @@ import { cidrContains, cidrsOverlap, isIpv4, parseCidr, parseIpv4 } from "../cid
 import type { Raw, Reader } from "../reader";
 import { API_ENDPOINT_MODES, ApiEndpointConfig, HostSpec, ProviderName, VIP_IMPLEMENTATIONS } from "../types";
 import type { Counts } from "./hosts";
-import { DNS_NAME } from "./patterns";
+import { KINDS } from "./patterns";
 
 export function readApiEndpoint(r: Reader, raw: Raw, provider: ProviderName | undefined, hosts: HostSpec[]): ApiEndpointConfig {
   const mode = r.oneOf(raw.apiEndpoint, "apiEndpoint", API_ENDPOINT_MODES, "nginx-proxy");
@@ -13,7 +13,7 @@ export function readApiEndpoint(r: Reader, raw: Raw, provider: ProviderName | un
     mode,
     port: r.int(raw.apiPort, "apiPort", 6443, 1, 65535),
     vipImplementation: r.oneOf(raw.vipImplementation, "vipImplementation", VIP_IMPLEMENTATIONS, "keepalived"),
-    vipInterface: r.string(raw.vipInterface, "vipInterface", "eth0"),
+    vipInterface: r.text(raw.vipInterface, "vipInterface", KINDS.interface, "eth0"),
   };
   const vip = r.string(raw.vip, "vip");
   const external = r.string(raw.externalEndpoint, "externalEndpoint");
@@ -39,7 +39,7 @@ export function readApiEndpoint(r: Reader, raw: Raw, provider: ProviderName | un
     r.fail("vip", `is only used with apiEndpoint: vip (apiEndpoint is '${mode}')`, "remove vip, or set apiEndpoint: vip");
   }
   if (mode === "external") {
-    if (!external || !(isIpv4(external) || DNS_NAME.test(external))) {
+    if (!external || !KINDS.host.test(external)) {
       r.fail(
         "externalEndpoint",
         external ? `'${external}' is not an address or DNS name` : "apiEndpoint: external needs the load balancer's address",
@@ -63,13 +63,21 @@ export function checkNetworks(
   serviceText: string,
   hosts: HostSpec[],
   api: ApiEndpointConfig,
-  vpcText: string | undefined,
+  vpcNet: { cidr: string; key: string } | undefined,
   counts: Counts,
 ): void {
   const pod = parseCidr(podText);
   const service = parseCidr(serviceText);
   if (!pod) r.fail("podCidr", `'${podText}' is not an IPv4 CIDR with its network address`, "e.g. 10.244.0.0/16");
   if (!service) r.fail("serviceCidr", `'${serviceText}' is not an IPv4 CIDR with its network address`, "e.g. 10.96.0.0/12");
+  if (service && service.prefix > 28) {
+    // kubeadm gives the cluster DNS the 10th address of the range; /28 is the smallest that has it
+    r.fail(
+      "serviceCidr",
+      `/${service.prefix} is too small: kubeadm needs the range's 10th address for DNS`,
+      "use a /12 to /28, e.g. 10.96.0.0/12",
+    );
+  }
   if (service && service.prefix < 12) {
     r.fail("serviceCidr", `/${service.prefix} is larger than kube-apiserver accepts (/12 at most)`, "use a /12 to /24, e.g. 10.96.0.0/12");
   }
@@ -84,9 +92,9 @@ export function checkNetworks(
       "pick disjoint ranges, e.g. podCidr 10.244.0.0/16 and serviceCidr 10.96.0.0/12",
     );
   }
-  const vpc = vpcText === undefined ? undefined : parseCidr(vpcText);
-  if (vpcText !== undefined && !vpc) {
-    r.fail("vpcCidr", `'${vpcText}' is not an IPv4 CIDR`, "e.g. 10.10.0.0/16");
+  const vpc = vpcNet === undefined ? undefined : parseCidr(vpcNet.cidr);
+  if (vpcNet !== undefined && !vpc) {
+    r.fail(vpcNet.key, `${JSON.stringify(vpcNet.cidr)} is not an IPv4 CIDR with its network address`, "e.g. 10.10.0.0/16");
   }
   for (const [name, block] of [
     ["podCidr", pod],

@@ -2,7 +2,7 @@
 
 import { isObject, Reader } from "../reader";
 import type { HostSpec, ProviderName, ServiceLoadBalancerConfig, ServiceRoute } from "../types";
-import { DNS_LABEL, DNS_NAME } from "./patterns";
+import { DNS_LABEL, isDnsName, KINDS } from "./patterns";
 
 export function readServiceLoadBalancer(
   r: Reader,
@@ -18,11 +18,11 @@ export function readServiceLoadBalancer(
     enabled: r.bool(obj.enabled, `${key}.enabled`, true),
     httpNodePort: r.int(obj.httpNodePort, `${key}.httpNodePort`, 30800, 30000, 32767),
     httpsNodePort: r.int(obj.httpsNodePort, `${key}.httpsNodePort`, 30443, 30000, 32767),
-    image: r.string(obj.image, `${key}.image`, "docker.io/library/haproxy:3.2.4-alpine"),
+    image: r.text(obj.image, `${key}.image`, KINDS.image, "docker.io/library/haproxy:3.2.4-alpine"),
     routes: readRoutes(r, obj.routes, `${key}.routes`),
     nodeCount: r.int(obj.nodeCount, `${key}.nodeCount`, 1, 0, 100),
-    dnsZone: r.string(obj.dnsZone, `${key}.dnsZone`),
-    dnsName: r.string(obj.dnsName, `${key}.dnsName`),
+    dnsZone: r.text(obj.dnsZone, `${key}.dnsZone`, KINDS.dnsName),
+    dnsName: r.text(obj.dnsName, `${key}.dnsName`, KINDS.dnsName),
   };
   if (config.httpNodePort === config.httpsNodePort) {
     r.fail(`${key}.httpsNodePort`, `equals httpNodePort (${config.httpNodePort})`, "use two different NodePorts, e.g. 30800 and 30443");
@@ -69,13 +69,13 @@ export function readRoutes(r: Reader, value: unknown, key: string): ServiceRoute
     }
     r.allowKeys(item, k, ["host", "service", "namespace", "port", "tlsPort"]);
     const host = r.string(item.host, `${k}.host`) ?? "";
-    if (!DNS_NAME.test(host)) r.fail(`${k}.host`, `'${host}' is not a DNS name`, "set the host name clients send");
+    if (!isDnsName(host)) r.fail(`${k}.host`, `'${host}' is not a DNS name`, "set the host name clients send");
     const service = r.string(item.service, `${k}.service`) ?? "";
     if (!DNS_LABEL.test(service)) r.fail(`${k}.service`, `'${service}' is not a Service name`, "name an in-cluster Service");
     routes.push({
       host,
       service,
-      namespace: r.string(item.namespace, `${k}.namespace`, "default"),
+      namespace: r.text(item.namespace, `${k}.namespace`, KINDS.dnsLabel, "default"),
       port: r.int(item.port, `${k}.port`, 80, 1, 65535),
       tlsPort: item.tlsPort === undefined ? undefined : r.int(item.tlsPort, `${k}.tlsPort`, 443, 1, 65535),
     });
