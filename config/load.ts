@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { NAMESPACE, Raw } from "./reader";
+import { ConfigError, NAMESPACE, Raw } from "./reader";
 import { validateConfig } from "./validate";
 import type { ClusterConfig } from "./types";
 
@@ -34,7 +34,29 @@ export function rawStackConfig(all: Record<string, string> = pulumi.runtime.allC
   return raw;
 }
 
+/**
+ * Refuses a secret key stored in plain text in the stack file. The language host passes the names
+ * of the keys the engine holds as secrets in PULUMI_CONFIG_SECRET_KEYS; without that list (an old
+ * engine) nothing can be told and nothing is refused.
+ */
+export function checkSecretsAreSecret(all: Record<string, string>, secretKeysJson: string | undefined): void {
+  if (secretKeysJson === undefined) return;
+  // (older hosts spelled keys "project:config:key")
+  const secret = new Set((JSON.parse(secretKeysJson) as string[]).map((k) => k.replace(":config:", ":")));
+  const key = `${NAMESPACE}:sshPrivateKey`;
+  if (all[key] !== undefined && !secret.has(key)) {
+    throw new ConfigError([
+      {
+        key: "sshPrivateKey",
+        message: "is stored in plain text in the stack file",
+        fix: `remove it, then: pulumi config set --secret ${key} < your-key-file`,
+      },
+    ]);
+  }
+}
+
 export function loadConfig(): LoadedConfig {
+  checkSecretsAreSecret(pulumi.runtime.allConfig(), process.env.PULUMI_CONFIG_SECRET_KEYS);
   const stackConfig = new pulumi.Config(NAMESPACE);
   const secretKey = stackConfig.getSecret("sshPrivateKey");
   const config = validateConfig(rawStackConfig(), { sshPrivateKey: secretKey !== undefined });

@@ -63,6 +63,25 @@ JS
   return "$status"
 }
 
+# a private key pasted into the stack file in plain text: refused, with the fix, before anything runs
+plain_key_refused() {
+  STACK="engine-plainkey"
+  grep -v "privateKeyFile" Pulumi.dev.yaml > "$REPO/Pulumi.$STACK.yaml"
+  printf '  kubeadm-ha:sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY----- not-a-real-key"\n' >> "$REPO/Pulumi.$STACK.yaml"
+  pulumi stack init "$STACK" --non-interactive >/dev/null
+  local status=0
+  if pulumi preview --stack "$STACK" --non-interactive > "$WORK/plainkey.log" 2>&1; then status=1; fi
+  grep -q "sshPrivateKey: is stored in plain text" "$WORK/plainkey.log" || status=1
+  grep -q "pulumi config set --secret kubeadm-ha:sshPrivateKey" "$WORK/plainkey.log" || status=1
+  ! grep -q "not-a-real-key" "$WORK/plainkey.log" || status=1
+  [[ $status == 0 ]] || cat "$WORK/plainkey.log"
+  pulumi stack rm "$STACK" --yes --force --non-interactive >/dev/null 2>&1 || true
+  rm -f "$REPO/Pulumi.$STACK.yaml"
+  STACK=""
+  return "$status"
+}
+check "a plain-text sshPrivateKey in the stack file is refused with the --secret fix (value not echoed)" plain_key_refused
+
 check "dev stack: the real engine plans exactly what the mocks record, type by type" preview_matches_mocks dev Pulumi.dev.yaml
 check "dev: etcd, PKI and host-prep components planned" grep -q "kubeadm-ha:etcd:EtcdCluster" "$WORK/compare-dev.txt"
 check "dev: certificates from the tls provider" grep -q "tls:index/locallySignedCert:LocallySignedCert" "$WORK/compare-dev.txt"
