@@ -58,7 +58,7 @@ export class ClusterPki extends pulumi.ComponentResource {
   readonly apiserverKubeletClient: CertPair;
   readonly apiservers: Record<string, CertPair> = {};
   readonly serviceAccount: { publicKeyPem: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> };
-  /** client certificate of the admin kubeconfig (group system:masters) */
+  /** client certificate of the admin kubeconfig (group kubeadm:cluster-admins) */
   readonly admin: CertPair;
   /** kubeadm's --discovery-token-ca-cert-hash for the Kubernetes CA */
   readonly discoveryHash: pulumi.Output<string>;
@@ -114,7 +114,9 @@ export class ClusterPki extends pulumi.ComponentResource {
     });
     this.admin = this.leaf(`${name}-admin`, this.kubernetesCa, {
       commonName: "kubeadm-ha-admin",
-      organization: "system:masters",
+      // kubeadm (1.29+) binds this group to cluster-admin; system:masters would bypass RBAC
+      // entirely and could never be revoked
+      organization: "kubeadm:cluster-admins",
       uses: CLIENT_USES,
     });
 

@@ -46,7 +46,11 @@ describe("clusterSpec: the cluster part of the config, for programs without a st
 
   it("clouds delete their machines, bare metal resets its hosts", () => {
     const cloud = validateConfig(
-      { provider: "digitalocean", digitalocean: { region: "fra1" }, ssh: { publicKey: "ssh-ed25519 AAAA test" } },
+      {
+        provider: "digitalocean",
+        digitalocean: { region: "fra1", adminCidrs: ["203.0.113.0/24"] },
+        ssh: { publicKey: "ssh-ed25519 AAAA test" },
+      },
       { sshPrivateKey: true },
     );
     expect(clusterSpecOf(cloud).resetOnDestroy).toBe(false);

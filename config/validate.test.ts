@@ -21,7 +21,12 @@ function bareMetal(extra: Raw = {}): Raw {
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5 admin";
 
 function cloud(provider: "digitalocean" | "aws", extra: Raw = {}): Raw {
-  return { provider, ssh: { publicKey: PUBLIC_KEY }, [provider]: { region: provider === "aws" ? "eu-central-1" : "fra1" }, ...extra };
+  return {
+    provider,
+    ssh: { publicKey: PUBLIC_KEY },
+    [provider]: { region: provider === "aws" ? "eu-central-1" : "fra1", adminCidrs: ["203.0.113.0/24"] },
+    ...extra,
+  };
 }
 
 function issuesOf(raw: Raw, secrets = KEY): { key: string; message: string; fix: string }[] {
@@ -131,7 +136,7 @@ const BAD: [string, Raw, string, RegExp][] = [
   ["host inside the pod CIDR", bareMetal({ podCidr: "10.77.0.0/16" }), "hosts[0].privateIp", /inside podCidr/],
   [
     "VPC overlapping the service CIDR",
-    cloud("digitalocean", { digitalocean: { region: "fra1", vpcCidr: "10.100.0.0/20" } }),
+    cloud("digitalocean", { digitalocean: { region: "fra1", vpcCidr: "10.100.0.0/20", adminCidrs: ["203.0.113.0/24"] } }),
     "serviceCidr",
     /overlaps the VPC/,
   ],
@@ -245,7 +250,13 @@ const BAD: [string, Raw, string, RegExp][] = [
     /must be shorter/,
   ],
   ["cloud without a region", { provider: "digitalocean", ssh: { publicKey: PUBLIC_KEY } }, "digitalocean.region", /is required/],
-  ["too many AZs", cloud("aws", { aws: { region: "eu-central-1", azCount: 9 } }), "aws.azCount", /out of range/],
+  [
+    "too many AZs",
+    cloud("aws", { aws: { region: "eu-central-1", azCount: 9, adminCidrs: ["203.0.113.0/24"] } }),
+    "aws.azCount",
+    /out of range/,
+  ],
+  ["a cloud without adminCidrs", cloud("digitalocean", { digitalocean: { region: "fra1" } }), "digitalocean.adminCidrs", /no open default/],
   ["the other cloud's section", cloud("aws", { digitalocean: { region: "fra1" } }), "digitalocean", /provider is 'aws'/],
   ["bare-metal count contradicting hosts", bareMetal({ controlPlaneCount: 5 }), "controlPlaneCount", /hosts' roles give 3/],
   ["bastion without a host", bareMetal({ bastion: { user: "jump" } }), "bastion.host", /is required/],

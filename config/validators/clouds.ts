@@ -6,7 +6,15 @@ import type { AwsConfig, DigitalOceanConfig } from "../types";
 import { KINDS } from "./patterns";
 
 export function readAdminCidrs(r: Reader, value: unknown, key: string): string[] {
-  const list = value === undefined ? ["0.0.0.0/0"] : r.list(value, key).map((v, i) => r.string(v, `${key}[${i}]`) ?? "");
+  if (value === undefined) {
+    r.fail(
+      key,
+      "is required: the cloud firewalls open SSH (22) and the Kubernetes API only to these ranges, and there is no open default",
+      `set ${key} to your operators' ranges, e.g. [203.0.113.0/24] (0.0.0.0/0 only if you mean the whole internet)`,
+    );
+    return [];
+  }
+  const list = r.list(value, key).map((v, i) => r.string(v, `${key}[${i}]`) ?? "");
   list.forEach((cidr, i) => {
     if (!parseCidr(cidr)) r.fail(`${key}[${i}]`, `'${cidr}' is not an IPv4 CIDR`, "e.g. 203.0.113.0/24");
   });

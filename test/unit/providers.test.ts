@@ -62,7 +62,11 @@ describe("bare metal", () => {
 });
 
 describe("DigitalOcean", () => {
-  const base = { provider: "digitalocean", ssh: { publicKey: PUBLIC_KEY }, digitalocean: { region: "fra1", project: "k8s" } };
+  const base = {
+    provider: "digitalocean",
+    ssh: { publicKey: PUBLIC_KEY },
+    digitalocean: { region: "fra1", project: "k8s", adminCidrs: ["203.0.113.0/24"] },
+  };
 
   it("creates key, VPC, one droplet per node with role tags, firewalls and a project", async () => {
     const { infra } = await build({ ...base, controlPlaneCount: 3, workerCount: 2 });
@@ -110,7 +114,11 @@ describe("DigitalOcean", () => {
 });
 
 describe("AWS", () => {
-  const base = { provider: "aws", ssh: { publicKey: PUBLIC_KEY }, aws: { region: "eu-central-1", azCount: 3 } };
+  const base = {
+    provider: "aws",
+    ssh: { publicKey: PUBLIC_KEY },
+    aws: { region: "eu-central-1", azCount: 3, adminCidrs: ["203.0.113.0/24"] },
+  };
 
   it("builds VPC, one subnet per AZ, IGW route, key pair, instances spread over AZs; no ELB, no NAT", async () => {
     const { infra } = await build({ ...base, controlPlaneCount: 3, workerCount: 3 });
@@ -155,7 +163,7 @@ describe("AWS", () => {
   });
 
   it("uses an explicit AMI when configured", async () => {
-    await build({ ...base, aws: { region: "eu-central-1", ami: "ami-0fixed" } });
+    await build({ ...base, aws: { region: "eu-central-1", ami: "ami-0fixed", adminCidrs: ["203.0.113.0/24"] } });
     expect(ofType("aws:ec2/instance:Instance").every((i) => i.inputs.ami === "ami-0fixed")).toBe(true);
   });
 });
