@@ -35,7 +35,7 @@ export class ControlPlane extends pulumi.ComponentResource {
   readonly ready: command.remote.Command;
   readonly first: ClusterNode;
   readonly server: pulumi.Output<string>;
-  /** admin kubeconfig (client certificate in group kubeadm:cluster-admins); a secret */
+  /** admin kubeconfig (client certificate in group system:masters); a secret */
   readonly kubeconfig: pulumi.Output<string>;
 
   constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -58,7 +58,7 @@ export class ClusterPki extends pulumi.ComponentResource {
   readonly apiserverKubeletClient: CertPair;
   readonly apiservers: Record<string, CertPair> = {};
   readonly serviceAccount: { publicKeyPem: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> };
-  /** client certificate of the admin kubeconfig (group kubeadm:cluster-admins) */
+  /** client certificate of the admin kubeconfig (group system:masters) */
   readonly admin: CertPair;
   /** kubeadm's --discovery-token-ca-cert-hash for the Kubernetes CA */
   readonly discoveryHash: pulumi.Output<string>;
@@ -114,9 +114,12 @@ export class ClusterPki extends pulumi.ComponentResource {
     });
     this.admin = this.leaf(`${name}-admin`, this.kubernetesCa, {
       commonName: "kubeadm-ha-admin",
-      // kubeadm (1.29+) binds this group to cluster-admin; system:masters would bypass RBAC
-      // entirely and could never be revoked
-      organization: "kubeadm:cluster-admins",
+      // TODO(issue 14): kubeadm:cluster-admins (kubeadm 1.29+ binds it to cluster-admin) instead of
+      // system:masters, which bypasses RBAC. Not yet: re-issuing this certificate makes the
+      // kubeconfig unknown at preview, and on a stack whose Kubernetes provider predates its
+      // clusterIdentifier that replaces every object of the load balancer (seen in an upgrade
+      // preview). Change it in a release after clusterIdentifier is in every state.
+      organization: "system:masters",
       uses: CLIENT_USES,
     });
 
