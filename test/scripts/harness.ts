@@ -38,7 +38,7 @@ const STUBS: Record<string, string> = {
     "esac",
   ].join("\n"),
   kubectl: 'case "$*" in *"get nodes"*) printf "%b" "${STUB_NODES:-}";; esac',
-  ssh: 'cat > "$STUB_DIR/ssh.stdin"; exit "${STUB_SSH_EXIT:-0}"',
+  ssh: 'cat > "$STUB_DIR/ssh.stdin"; if [ -n "${STUB_SSH_STDERR:-}" ]; then echo "$STUB_SSH_STDERR" >&2; fi; exit "${STUB_SSH_EXIT:-0}"',
 };
 
 export interface Sandbox {

@@ -301,6 +301,25 @@ describe("local-ssh-run.sh (bare-metal reset on destroy)", () => {
   it("reports a failing reset script", () => {
     expect(box.run("local-ssh-run.sh", { ...env, STUB_SSH_EXIT: "3" }, "key").status).toBe(3);
   });
+
+  it("fails, naming the host, when the host answers but refuses the login (it is not gone)", () => {
+    for (const reason of ["root@10.77.0.11: Permission denied (publickey).", "Host key verification failed."]) {
+      const run = box.run("local-ssh-run.sh", { ...env, STUB_SSH_EXIT: "255", STUB_SSH_STDERR: reason }, "key");
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/n-1 \(10\.77\.0\.11:22\) refused the SSH login as root/);
+      expect(run.stderr).not.toMatch(/skipped the reset/);
+    }
+  });
+
+  it("still skips a host that does not answer, after its tries", () => {
+    const run = box.run(
+      "local-ssh-run.sh",
+      { ...env, STUB_SSH_EXIT: "255", STUB_SSH_STDERR: "ssh: connect to host 10.77.0.11 port 22: No route to host" },
+      "key",
+    );
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/skipped the reset of n-1: host unreachable/);
+  });
 });
 
 describe("shellcheck", () => {
