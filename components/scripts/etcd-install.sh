@@ -18,6 +18,11 @@ if [[ ! -s "$KHA_ARTIFACTS_DIR/bin/etcd" || ! -s "$KHA_ARTIFACTS_DIR/bin/etcdctl
   trap 'rm -rf "$work"' EXIT
   log "downloading etcd $KHA_ETCD_VERSION"
   curl -fsSL --retry 3 --connect-timeout 20 -o "$work/etcd.tar.gz" "$KHA_ETCD_URL"
+  # etcd publishes one SHA256SUMS beside its release tarballs
+  sums_url="${KHA_ETCD_URL%/*}/SHA256SUMS"
+  curl -fsSL --retry 3 --connect-timeout 20 -o "$work/SHA256SUMS" "$sums_url" ||
+    die "no checksums published at $sums_url: refusing an unverified etcd (mirror SHA256SUMS too, or use artifacts.source: local)"
+  verify_sha256 "$work/etcd.tar.gz" "$(awk -v f="${KHA_ETCD_URL##*/}" '$2 == f { print $1 }' "$work/SHA256SUMS")" "$KHA_ETCD_URL"
   tar -xzf "$work/etcd.tar.gz" -C "$work" --strip-components=1
   install -d -m 0755 "$KHA_ARTIFACTS_DIR/bin"
   install -m 0755 "$work/etcd" "$work/etcdctl" "$KHA_ARTIFACTS_DIR/bin/"

@@ -21,8 +21,16 @@ install_file() {
   log "installed $dest"
 }
 
+# verify_sha256 FILE SUM WHAT: the file's sha256 must be SUM (a published checksum).
+verify_sha256() {
+  local got
+  got=$(sha256sum "$1" | cut -d' ' -f1)
+  [[ -n "$2" && "$got" == "$2" ]] || die "checksum mismatch for $3: got $got, published ${2:-nothing}"
+}
+
 # fetch NAME URL: makes $KHA_ARTIFACTS_DIR/bin/NAME present. With an empty URL (air-gapped) the file
-# must have been copied there; otherwise it is downloaded unless the same URL was fetched before.
+# must have been copied there; otherwise it is downloaded unless the same URL was fetched before,
+# and always verified against the checksum published beside it (URL.sha256): no checksum, no file.
 fetch() {
   local name=$1 url=$2 dest="$KHA_ARTIFACTS_DIR/bin/$1"
   if [[ -s "$dest" && ( -z "$url" || "$(cat "$dest.url" 2>/dev/null)" == "$url" ) ]]; then return 0; fi
@@ -30,9 +38,9 @@ fetch() {
   install -d -m 0755 "$(dirname "$dest")"
   log "downloading $name from $url"
   curl -fsSL --retry 3 --connect-timeout 20 -o "$dest.part" "$url"
-  if curl -fsSL --retry 3 --connect-timeout 20 -o "$dest.sha256" "$url.sha256" 2>/dev/null; then
-    echo "$(cut -d' ' -f1 < "$dest.sha256")  $dest.part" | sha256sum -c --quiet - || die "checksum mismatch for $url"
-  fi
+  curl -fsSL --retry 3 --connect-timeout 20 -o "$dest.sha256" "$url.sha256" 2>/dev/null ||
+    die "no checksum published at $url.sha256: refusing an unverified $name (mirror the .sha256 too, or use artifacts.source: local)"
+  verify_sha256 "$dest.part" "$(cut -d' ' -f1 <"$dest.sha256")" "$url"
   mv -f "$dest.part" "$dest"
   echo "$url" > "$dest.url"
 }

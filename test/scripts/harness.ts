@@ -22,7 +22,14 @@ const STUBS: Record<string, string> = {
   containerd: "",
   conntrack: "",
   socat: "",
-  curl: 'case "$*" in *healthz*) exit 0;; esac; exit "${STUB_CURL_EXIT:-1}"',
+  // healthz answers; other URLs are served from $STUB_WWW by their last path element, as curl -f does
+  curl: [
+    'case "$*" in *healthz*) exit 0;; esac',
+    'out=""; url=""; while [ $# -gt 0 ]; do case "$1" in -o) out=$2; shift;; -*) ;; *) url=$1;; esac; shift; done',
+    'src="${STUB_WWW:-/nonexistent}/${url##*/}"',
+    '[ -f "$src" ] || exit 22',
+    'if [ -n "$out" ]; then cp "$src" "$out"; else cat "$src"; fi',
+  ].join("\n"),
   ip: 'case "$*" in "route show proto 177") printf "%s" "${STUB_ROUTES:-}";; esac',
   ctr: 'case "$*" in *"images ls -q"*) printf "%s\\n" ${STUB_IMAGES:-};; esac',
   etcdctl: [

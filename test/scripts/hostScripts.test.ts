@@ -1,7 +1,8 @@
 // Host scripts run for real (bash, temporary root, stub commands): what they write, what they
 // call, that a second run changes nothing, and that failures name what is missing.
 
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { renderBundle } from "../../components/render/program";
@@ -93,6 +94,43 @@ describe("node-install.sh", () => {
     expect(box.calls().filter((c) => c.startsWith("ctr -n k8s.io images import"))).toHaveLength(1);
   });
 
+  describe("release downloads are verified against their published checksums, always", () => {
+    const www = () => path.join(box.stubDir, "www");
+    const publish = (name: string, content: string, sum?: string) => {
+      fs.mkdirSync(www(), { recursive: true });
+      fs.writeFileSync(path.join(www(), name), content);
+      const real = crypto.createHash("sha256").update(content).digest("hex");
+      if (sum !== "none") fs.writeFileSync(path.join(www(), `${name}.sha256`), `${sum ?? real}\n`);
+    };
+    const release = { KHA_K8S_URL: "https://dl.example/v1.34.1/bin/linux/amd64", KHA_INSTALL_PACKAGES: "false", STUB_WWW: "" };
+    beforeEach(() => {
+      for (const bin of ["kubeadm", "kubelet", "kubectl"]) fs.rmSync(path.join(box.root, `opt/kubeadm-ha/artifacts/bin/${bin}`));
+    });
+
+    it("installs binaries whose checksum matches", () => {
+      for (const bin of ["kubeadm", "kubelet", "kubectl"]) publish(bin, `#!/bin/sh\necho ${bin}-from-release\n`);
+      const run = box.run("node-install.sh", { ...release, STUB_WWW: www() });
+      expect(run.status).toBe(0);
+      expect(box.read("usr/local/bin/kubelet")).toContain("kubelet-from-release");
+    });
+
+    it("refuses a binary whose checksum does not match, and installs nothing", () => {
+      publish("kubeadm", "tampered", "0".repeat(64));
+      const run = box.run("node-install.sh", { ...release, STUB_WWW: www() });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/checksum mismatch for https:\/\/dl\.example\/.*\/kubeadm/);
+      expect(box.exists("usr/local/bin/kubeadm")).toBe(false);
+      expect(box.exists("opt/kubeadm-ha/artifacts/bin/kubeadm")).toBe(false);
+    });
+
+    it("refuses a binary without a published checksum", () => {
+      publish("kubeadm", "no-sum", "none");
+      const run = box.run("node-install.sh", { ...release, STUB_WWW: www() });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/no checksum published at .*kubeadm\.sha256/);
+    });
+  });
+
   it("names the missing binary when air-gapped artifacts are incomplete", () => {
     fs.rmSync(path.join(box.root, "opt/kubeadm-ha/artifacts/bin/kubelet"));
     const run = box.run("node-install.sh", { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false" });
@@ -122,6 +160,36 @@ describe("etcd scripts", () => {
     box.run("etcd-install.sh", { KHA_ETCD_VERSION: "3.5.21" });
     expect(restarts("etcd.service")).toHaveLength(2);
     expect(box.read("var/lib/etcd/member/keep")).toBe("data");
+  });
+
+  it("etcd-install.sh verifies a downloaded release against etcd's SHA256SUMS", () => {
+    const www = path.join(box.stubDir, "www");
+    fs.mkdirSync(path.join(www, "src", "etcd-v3.5.21-linux-amd64"), { recursive: true });
+    for (const b of ["etcd", "etcdctl"])
+      fs.writeFileSync(path.join(www, "src", "etcd-v3.5.21-linux-amd64", b), `${b}-released`, { mode: 0o755 });
+    spawnSync("tar", ["-czf", path.join(www, "etcd-v3.5.21-linux-amd64.tar.gz"), "-C", path.join(www, "src"), "etcd-v3.5.21-linux-amd64"]);
+    const sum = crypto
+      .createHash("sha256")
+      .update(fs.readFileSync(path.join(www, "etcd-v3.5.21-linux-amd64.tar.gz")))
+      .digest("hex");
+    for (const b of ["etcd", "etcdctl"]) fs.rmSync(path.join(box.root, `opt/kubeadm-ha/artifacts/bin/${b}`));
+    const env = {
+      KHA_ETCD_VERSION: "3.5.21",
+      KHA_ETCD_URL: "https://releases.example/v3.5.21/etcd-v3.5.21-linux-amd64.tar.gz",
+      STUB_WWW: www,
+    };
+
+    fs.writeFileSync(path.join(www, "SHA256SUMS"), `${"f".repeat(64)}  etcd-v3.5.21-linux-amd64.tar.gz\n`);
+    const bad = box.run("etcd-install.sh", env);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/checksum mismatch for https:\/\/releases\.example/);
+    expect(box.exists("usr/local/bin/etcd")).toBe(false);
+
+    fs.writeFileSync(path.join(www, "SHA256SUMS"), `${sum}  etcd-v3.5.21-linux-amd64.tar.gz\n${"a".repeat(64)}  other.tar.gz\n`);
+    const good = box.run("etcd-install.sh", env);
+    expect(good.stderr).not.toMatch(/ERROR/);
+    expect(good.status).toBe(0);
+    expect(box.read("usr/local/bin/etcd")).toBe("etcd-released");
   });
 
   it("etcd-install.sh names a missing certificate", () => {
