@@ -18,4 +18,5 @@ export const etcdEndpoints = cluster.etcdEndpoints;
 export const nodes = cluster.nodeSummary;
 export const etcdCaCert = cluster.pki.etcdCa.certPem;
 export const etcdHealthcheckClientCert = cluster.pki.etcdHealthcheckClient.certPem;
-export const etcdHealthcheckClientKey = cluster.pki.etcdHealthcheckClient.keyPem;
+// No etcd client key here: with client-certificate auth any key the etcd CA signed can read and
+// write every key in etcd, so it stays on the etcd members (operators: etcdctl on a member).

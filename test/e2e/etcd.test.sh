@@ -36,7 +36,7 @@ no_etcd_on() { on_host "$1" '[ ! -e /etc/systemd/system/etcd.service ] && [ ! -e
 # ---- stacked ------------------------------------------------------------------------------------
 e2e_stack e2e-stacked
 timed "stacked: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/stacked-up.log" 2>&1 || { tail -60 "$E2E_STATE/stacked-up.log"; exit 1; }
-e2e_client_certs
+e2e_client_certs kha-node-1
 EPS="https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379"
 check "all 3 members healthy over TLS with the generated client cert" all_healthy "$EPS"
 check "each member answers on its own endpoint" bash -c "$(declare -f etcdctl_at); $(declare -p LAB E2E_ETCDCTL E2E_CERTS); for i in 1 2 3; do etcdctl_at https://10.77.0.1\$i:2379 endpoint health || exit 1; done" 
@@ -71,7 +71,7 @@ E2E_STACK=""
 # ---- external -----------------------------------------------------------------------------------
 e2e_stack e2e-external
 timed "external: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/external-up.log" 2>&1 || { tail -60 "$E2E_STATE/external-up.log"; exit 1; }
-e2e_client_certs
+e2e_client_certs kha-node-1
 check "all 3 dedicated members healthy over TLS" all_healthy "$EPS"
 check "put works" etcdctl_at "$EPS" put /kubeadm-ha/e2e external-ok
 check "get returns the value" bash -c "[[ \"\$($(declare -f etcdctl_at); $(declare -p LAB E2E_ETCDCTL E2E_CERTS); etcdctl_at '$EPS' get /kubeadm-ha/e2e --print-value-only)\" == external-ok ]]"

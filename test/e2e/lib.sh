@@ -79,14 +79,17 @@ pl() {
   (cd "$REPO" && "$LAB" exec pulumi "$@" --stack "$E2E_STACK" --non-interactive)
 }
 
-# etcdctl from the test machine (inside the namespace) with the stack's own client certificate
+# etcdctl from the test machine (inside the namespace) with the stack's own client certificate: CA
+# and certificate from the stack outputs, the key (never an output) from an etcd member over SSH
 e2e_client_certs() {
+  local member="${1:-kha-node-1}"
   E2E_CERTS="$(mktemp -d)"
   chmod 700 "$E2E_CERTS"
   (cd "$REPO" && pulumi stack output etcdCaCert --stack "$E2E_STACK" > "$E2E_CERTS/ca.crt" &&
-    pulumi stack output etcdHealthcheckClientCert --stack "$E2E_STACK" > "$E2E_CERTS/client.crt" &&
-    pulumi stack output etcdHealthcheckClientKey --show-secrets --stack "$E2E_STACK" > "$E2E_CERTS/client.key")
-  chmod 600 "$E2E_CERTS/client.key"
+    pulumi stack output etcdHealthcheckClientCert --stack "$E2E_STACK" > "$E2E_CERTS/client.crt")
+  (umask 077 && on_host "$member" cat /etc/kubernetes/pki/etcd/healthcheck-client.key > "$E2E_CERTS/client.key")
+  cmp -s <(openssl x509 -noout -pubkey -in "$E2E_CERTS/client.crt") <(openssl pkey -pubout -in "$E2E_CERTS/client.key") ||
+    { say "FAIL: the key on $member does not match the stack's client certificate"; return 1; }
 }
 
 etcdctl_at() {
