@@ -250,6 +250,17 @@ describe("kubeadm scripts", () => {
     expect(box.calls().filter((c) => c.startsWith("kubeadm init --config"))).toHaveLength(1);
   });
 
+  it("kubeadm-init.sh deletes kubeadm's unused 24-hour default bootstrap token, once", () => {
+    const first = box.run("kubeadm-init.sh");
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain("deleted kubeadm's default bootstrap token");
+    expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toEqual([
+      expect.stringMatching(/^kubeadm token delete --kubeconfig .*admin\.conf k8sdef\.0123456789abcdef$/),
+    ]);
+    expect(box.run("kubeadm-init.sh").stdout).not.toContain("deleted");
+    expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toHaveLength(1);
+  });
+
   it("kubeadm-join.sh joins once and always deletes the join config (it holds the token)", () => {
     box.write("etc/kubeadm-ha/kubeadm-join.yaml", "token: abc\n", 0o600);
     expect(box.run("kubeadm-join.sh", { KHA_CONTROL_PLANE: "false" }).status).toBe(0);
