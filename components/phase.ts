@@ -6,6 +6,7 @@
 // names itself (the etcd health gate, the first control plane). So independent nodes never wait
 // for each other, and adding a node adds only that node's steps.
 
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/types";
 import type { ClusterNode } from "../providers/node";
@@ -15,7 +16,6 @@ import type { ControlPlane } from "./controlPlane";
 import type { EtcdCluster } from "./etcd";
 import type { HostPrep } from "./hostPrep";
 import type { ClusterPki } from "./pki";
-import type * as command from "@pulumi/command";
 import { HostFile, resetOnDestroy, runOnNode } from "./remote";
 import type { ServiceLoadBalancer } from "./serviceLoadBalancer";
 import type { Vip } from "./vip";
