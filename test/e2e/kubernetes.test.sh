@@ -226,6 +226,9 @@ timed "external etcd: pulumi destroy with every host gone" pl destroy --yes --sk
 check "external: destroy forgot the unreachable cluster's objects" grep -q "deleteUnreachable" "$E2E_STATE/k8s-ext-destroy.log"
 check "external: destroy skipped the unreachable hosts" grep -qi "unreachable" "$E2E_STATE/k8s-ext-destroy.log"
 check "external: nothing left in the state" test "$(cd "$REPO" && pulumi stack export --stack "$E2E_STACK" | jq '[.deployment.resources[]? | select(.type != "pulumi:pulumi:Stack")] | length')" = 0
+# the hosts were never reset (that was the point): wipe their disks, so the next user of the lab
+# (README's dev stack, the next run) starts from bare hosts and not from this cluster's leftovers
+bash "$LAB" purge >/dev/null
 e2e_stack_rm
 E2E_STACK=""
 
