@@ -104,7 +104,8 @@ export class Reader {
     const text = this.string(value, key, fallback as string);
     if (text === undefined || kind.test(text)) return text;
     this.fail(key, `${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)} is not ${kind.what}`, `e.g. ${kind.example}`);
-    return fallback;
+    // the value as given (not the fallback): a later "is required" would contradict this issue
+    return text;
   }
 
   /** Integers arrive as numbers from YAML objects and as strings from `pulumi config set`. */
