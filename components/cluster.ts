@@ -62,8 +62,10 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:index:Cluster", name, {}, opts);
     const { spec, nodes } = args;
-    const last = PHASES.indexOf(spec.stopAfter);
-    if (last < 0) throw new Error(`stopAfter: unknown phase ${spec.stopAfter}; phases: ${PHASES.join(", ")}`);
+    const stop = PHASES.indexOf(spec.stopAfter);
+    if (stop < 0) throw new Error(`stopAfter: unknown phase ${spec.stopAfter}; phases: ${PHASES.join(", ")}`);
+    // the PKI touches no host and every output needs it: made even when stopping at host-prep
+    const last = Math.max(stop, PHASES.indexOf("pki"));
     const parts: ClusterParts = {};
     const progress = new NodeProgress();
     const ctx: PhaseContext = {

@@ -296,6 +296,14 @@ describe("kubeadm wiring", () => {
     }
   });
 
+  it("stops after host preparation when asked, still with its PKI", async () => {
+    const { cluster } = await build({ ...stacked(), stopAfter: "host-prep" });
+    expect(cluster.etcd).toBeUndefined();
+    expect(cluster.controlPlane).toBeUndefined();
+    expect(ofType("tls:index/selfSignedCert:SelfSignedCert").length).toBeGreaterThan(0);
+    expect(recorded.filter((r) => /etcd-node-\d-install/.test(r.name))).toEqual([]);
+  });
+
   it("stops after etcd when asked", async () => {
     const { cluster } = await build({ ...stacked(), stopAfter: "etcd" });
     expect(cluster.controlPlane).toBeUndefined();
