@@ -86,15 +86,16 @@ install_plugin() {
     return 1
   fi
   bin="$KHA_TOOLCHAIN/$name-$version/pulumi-resource-$name"
-  # what the plugin itself says it is (the engine would refuse a mismatch later, less clearly)
+  if cmp -s "$bin" "$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name"; then
+    log "plugin resource-$name-v$version already installed"
+    return 0
+  fi
+  # before installing: what the plugin itself says it is (the engine would refuse a mismatch
+  # later, less clearly)
   reported=$(pulumi package get-schema "$bin" 2>/dev/null | jq -r .version) || reported="(no schema)"
   if [[ "$reported" != "$version" ]]; then
     log "$bin reports version $reported in its schema, want $version"
     return 1
-  fi
-  if cmp -s "$bin" "$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name"; then
-    log "plugin resource-$name-v$version already installed"
-    return 0
   fi
   pulumi plugin install resource "$name" "$version" --file "$bin" --reinstall
 }
