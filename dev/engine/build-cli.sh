@@ -19,7 +19,7 @@ NO_DOWNLOADS=".*=http://127.0.0.1:9/kubeadm-ha-offline-no-plugin-downloads"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"]' "$here/../../package.json")
+version=$(kb_npm_version pulumi)
 
 kb_init cli "$version" pulumi
 kb_want "$(echo "$version" | kb_hash /dev/stdin)"

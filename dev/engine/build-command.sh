@@ -16,7 +16,7 @@ MODULE=github.com/pulumi/pulumi-command/provider
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/command"]' "$here/../../package.json")
+version=$(kb_npm_version command)
 
 kb_init command "$version" pulumi-resource-command
 src=$(kb_upstream_dir "pulumi-command-v$version")/provider

@@ -27,7 +27,7 @@ SDK_VERSION=v4.24.0 # what the module's go.mod requires
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/kubernetes"]' "$here/../../package.json")
+version=$(kb_npm_version kubernetes)
 
 kb_init kubernetes "$version" pulumi-resource-kubernetes
 kb_want "$(printf '%s %s %s\n' "$MODULE_VERSION" "$SDK_VERSION" "$version" | kb_hash /dev/stdin)"

@@ -15,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"]' "$here/../../package.json")
+version=$(kb_npm_version pulumi)
 
 kb_init language-nodejs "$version" pulumi-language-nodejs
 src=$(kb_upstream_dir "pulumi-language-nodejs-v$version")

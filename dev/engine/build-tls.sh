@@ -45,7 +45,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=dev/engine/lib-build.sh
 source "$here/lib-build.sh"
 glue="$here/tls-provider"
-version=$(node -p 'require(process.argv[1]).dependencies["@pulumi/tls"]' "$here/../../package.json")
+version=$(kb_npm_version tls)
 grep -q "const Version = \"$version\"" "$glue/provider.go" ||
   { echo "[build-tls] dev/engine/tls-provider/provider.go does not serve @pulumi/tls $version" >&2; exit 1; }
 

@@ -60,6 +60,13 @@ kb_hash() {
 
 kb_want() { kb_stamp_want=$1; }
 
+# kb_npm_version PACKAGE: the version package.json pins for @pulumi/PACKAGE (the engine asks a
+# plugin for exactly its SDK's version; CLI and language host follow @pulumi/pulumi)
+kb_npm_version() {
+  node -p 'require(process.argv[1]).dependencies[process.argv[2]]' \
+    "$(dirname "${BASH_SOURCE[0]}")/../../package.json" "@pulumi/$1"
+}
+
 # kb_cached: true (and says so) when the binary was built from the wanted inputs.
 kb_cached() {
   if [[ "${KHA_REBUILD:-0}" != 1 && -x "$kb_bin" && "$(cat "$kb_out/inputs.sha256" 2>/dev/null)" == "$kb_stamp_want" ]]; then

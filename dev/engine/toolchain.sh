@@ -53,9 +53,6 @@ mkdir -p "$KHA_TOOLCHAIN" "$bin_dir" "$PULUMI_HOME"
 exec 8>"$KHA_TOOLCHAIN/.toolchain.lock"
 flock 8
 
-npm_version() { # <package>: the version package.json pins
-  node -p 'require(process.argv[1]).dependencies[process.argv[2]]' "$repo/package.json" "@pulumi/$1"
-}
 # shellcheck disable=SC2317  # called through timed
 npm_plugin_version() { # <package>: the plugin version the installed SDK asks the engine for
   node -p 'const p = require(process.argv[1]); (p.pulumi && p.pulumi.version) || p.version' \
@@ -79,7 +76,7 @@ dynamic_provider_plugin() (
 # shellcheck disable=SC2317  # called through timed
 install_plugin() {
   local name=$1 version want bin reported
-  version=$(npm_version "$name")
+  version=$(kb_npm_version "$name")
   want=$(npm_plugin_version "$name")
   if [[ "$version" != "$want" ]]; then
     log "node_modules/@pulumi/$name asks for plugin $want but package.json pins $version: run npm ci"
@@ -100,7 +97,7 @@ install_plugin() {
   pulumi plugin install resource "$name" "$version" --file "$bin" --reinstall
 }
 
-pulumi_version=$(npm_version pulumi)
+pulumi_version=$(kb_npm_version pulumi)
 rc=0
 timed "pulumi CLI v$pulumi_version" bash "$here/build-cli.sh" || rc=1
 timed "pulumi-language-nodejs" bash "$here/build-language-host.sh" || rc=1
@@ -110,7 +107,7 @@ if ((rc == 0)); then
   timed "pulumi-resource-pulumi-nodejs" dynamic_provider_plugin "$pulumi_version" || rc=1
 fi
 for p in command tls kubernetes; do
-  timed "provider $p $(npm_version "$p")" bash "$here/build-$p.sh" || { rc=1; continue; }
+  timed "provider $p $(kb_npm_version "$p")" bash "$here/build-$p.sh" || { rc=1; continue; }
   if ((rc == 0)); then timed "install $p" install_plugin "$p" || rc=1; fi
 done
 
