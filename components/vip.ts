@@ -23,9 +23,8 @@ export interface VipArgs extends PerNodeArgs {
   installPackages: boolean;
 }
 
-/** The keepalived config of the index-th control plane: every control plane is a unicast peer. */
-function keepalivedConf(args: VipArgs, node: ClusterNode, index: number): pulumi.Output<string> {
-  const peers = pulumi.all(args.controlPlanes.map((cp) => pulumi.output(cp.privateIp)));
+/** The keepalived config of the index-th control plane: every control plane (`peers`) is a unicast peer. */
+function keepalivedConf(args: VipArgs, peers: pulumi.Output<string[]>, node: ClusterNode, index: number): pulumi.Output<string> {
   return pulumi.all([peers, node.privateIp]).apply(([all, self]) =>
     renderKeepalivedConf({
       vip: args.vip,
@@ -45,11 +44,12 @@ export class Vip extends pulumi.ComponentResource {
 
   constructor(name: string, args: VipArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:vip:Vip", name, {}, opts);
+    const peers = pulumi.all(args.controlPlanes.map((cp) => pulumi.output(cp.privateIp)));
     this.installs = scriptOnEachNode(this, name, args.controlPlanes, args, {
       script: "vip-install.sh",
       resetScript: "vip-reset.sh",
       env: { KHA_INSTALL_PACKAGES: String(args.installPackages) },
-      files: (node, index) => [{ path: HOST_PATHS.keepalivedConf, content: keepalivedConf(args, node, index) }],
+      files: (node, index) => [{ path: HOST_PATHS.keepalivedConf, content: keepalivedConf(args, peers, node, index) }],
     });
     this.registerOutputs({});
   }

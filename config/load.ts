@@ -56,10 +56,11 @@ export function checkSecretsAreSecret(all: Record<string, string>, secretKeysJso
 }
 
 export function loadConfig(): LoadedConfig {
-  checkSecretsAreSecret(pulumi.runtime.allConfig(), process.env.PULUMI_CONFIG_SECRET_KEYS);
+  const all = pulumi.runtime.allConfig();
+  checkSecretsAreSecret(all, process.env.PULUMI_CONFIG_SECRET_KEYS);
   const stackConfig = new pulumi.Config(NAMESPACE);
   const secretKey = stackConfig.getSecret("sshPrivateKey");
-  const config = validateConfig(rawStackConfig(), { sshPrivateKey: secretKey !== undefined });
+  const config = validateConfig(rawStackConfig(all), { sshPrivateKey: secretKey !== undefined });
   // relative paths are relative to the project directory (where Pulumi runs the program)
   if (config.artifacts.dir) config.artifacts.dir = path.resolve(config.artifacts.dir);
   if (config.ssh.privateKeyFile) config.ssh.privateKeyFile = path.resolve(config.ssh.privateKeyFile);
