@@ -2,11 +2,15 @@
 
 import { clusterSpecOf } from "./config/clusterSpec";
 import { loadConfig } from "./config/load";
+import * as pulumi from "@pulumi/pulumi";
 import { createInfrastructure } from "./providers";
+import { checkHostKeys } from "./providers/hostKeyCheck";
 import { loadBalancerDnsRecords } from "./providers/dns";
 import { Cluster } from "./components/cluster";
 
-const { config, sshPrivateKey } = loadConfig();
+const { config, sshPrivateKey, sshPrivateKeyText } = loadConfig();
+// a preview runs nothing on hosts and connects to none; an update first checks every pinned host key
+if (config.provider === "baremetal" && !pulumi.runtime.isDryRun()) checkHostKeys(config, sshPrivateKeyText);
 const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
 const cluster = new Cluster(config.clusterName, { nodes: infrastructure.nodes, spec: clusterSpecOf(config) });
 const lb = cluster.serviceLoadBalancer;

@@ -4,6 +4,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/types";
+import { hardeningWarnings } from "../config/validators/hardening";
 import { ClusterNode, nodesWithRole } from "../providers/node";
 import type { ApiserverProxy } from "./apiserverProxy";
 import type { Cni } from "./cni";
@@ -64,6 +65,8 @@ export class Cluster extends pulumi.ComponentResource {
     const { spec, nodes } = args;
     const stop = PHASES.indexOf(spec.stopAfter);
     if (stop < 0) throw new Error(`stopAfter: unknown phase ${spec.stopAfter}; phases: ${PHASES.join(", ")}`);
+    // a security default turned off is said on every run, for stacks and embedding programs alike
+    for (const warning of hardeningWarnings(spec.hardening)) void pulumi.log.warn(warning, this);
     // the PKI touches no host and every output needs it: made even when stopping at host-prep
     const last = Math.max(stop, PHASES.indexOf("pki"));
     const parts: ClusterParts = {};

@@ -11,6 +11,15 @@ import type { ClusterPki } from "./pki";
 import { HostFile, runOnNode } from "./remote";
 import { ClusterSettings, renderInitConfig } from "./render/kubeadm";
 import { renderKubeconfig } from "./render/kubeconfig";
+import {
+  renderAuditPolicy,
+  renderAuthenticationConfig,
+  renderCsrApproverService,
+  renderCsrApproverTimer,
+  renderEncryptionConfig,
+  renderHardeningEnv,
+} from "./render/hardening";
+import { readScript } from "./scripts";
 import { HOST_PATHS } from "./hostLayout";
 import { nodeStep, type PerNodeArgs } from "./phase";
 
@@ -19,6 +28,38 @@ export interface ControlPlaneArgs extends PerNodeArgs {
   pki: ClusterPki;
   settings: Omit<ClusterSettings, "etcdEndpoints">;
   etcdEndpoints: pulumi.Input<string[]>;
+}
+
+/**
+ * The files of the security defaults every control plane needs before kubeadm runs (the apiserver
+ * reads them at start), and what kubeadm-init.sh / kubeadm-join.sh need to install or remove the
+ * kubelet serving-certificate approver. The encryption config holds the key: mode 0600, and the
+ * step's stdin is secret because of it.
+ */
+export function hardeningFiles(settings: ControlPlaneArgs["settings"], encryptionKey: pulumi.Output<string>): HostFile[] {
+  const h = settings.hardening;
+  const script = (name: string): HostFile => ({ path: `${HOST_PATHS.scriptsDir}/${name}`, content: readScript(name), mode: "0755" });
+  return [
+    { path: HOST_PATHS.hardeningEnv, content: renderHardeningEnv(h) },
+    {
+      path: HOST_PATHS.encryptionConfig,
+      content: encryptionKey.apply((key) => renderEncryptionConfig(key, h.secretsEncryption)),
+      mode: "0600",
+    },
+    ...(h.auditLog ? [{ path: HOST_PATHS.auditPolicy, content: renderAuditPolicy() }] : []),
+    ...(h.anonymousAuthHealthOnly
+      ? [{ path: HOST_PATHS.authenticationConfig, content: renderAuthenticationConfig(settings.kubernetesVersion) }]
+      : []),
+    // the approver's install script runs either way: it removes the approver when turned off
+    script("kubelet-csr-approver-install.sh"),
+    ...(h.kubeletServingCerts
+      ? [
+          script("kubelet-csr-approve.sh"),
+          { path: HOST_PATHS.csrApproverServiceFile, content: renderCsrApproverService() },
+          { path: HOST_PATHS.csrApproverTimerFile, content: renderCsrApproverTimer() },
+        ]
+      : []),
+  ];
 }
 
 /** The address admins (and the output kubeconfig) use to reach the API. */
@@ -35,7 +76,7 @@ export class ControlPlane extends pulumi.ComponentResource {
   readonly ready: command.remote.Command;
   readonly first: ClusterNode;
   readonly server: pulumi.Output<string>;
-  /** admin kubeconfig (client certificate in group system:masters); a secret */
+  /** admin kubeconfig (client certificate in group kubeadm:cluster-admins); a secret */
   readonly kubeconfig: pulumi.Output<string>;
 
   constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -75,6 +116,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         cert("apiserver-etcd-client.crt", pki.apiserverEtcdClient.certPem),
         key("apiserver-etcd-client.key", pki.apiserverEtcdClient.keyPem),
         { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: pki.etcdCa.certPem },
+        ...hardeningFiles(settings, pki.secretsEncryptionKey),
       ];
     };
     this.init = nodeStep(`${name}-${first.name}`, first, "kubeadm-reset.sh", args, this, (dependsOn) =>
@@ -99,6 +141,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             caCertHash: pki.discoveryHash,
             ignorePreflightErrors: settings.ignorePreflightErrors,
             controlPlane: { bindPort: settings.endpoint.port, caCertPem: pki.kubernetesCa.certPem },
+            kubeletServingCerts: settings.hardening.kubeletServingCerts,
             files: files(node),
             // one at a time, as kubeadm advises for control-plane joins
             dependsOn: [...dependsOn, after],

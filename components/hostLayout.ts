@@ -23,6 +23,17 @@ export const HOST_PATHS = {
   kubernetesDir: "/etc/kubernetes",
   pkiDir: "/etc/kubernetes/pki",
   etcdPkiDir: "/etc/kubernetes/pki/etcd",
+  /** apiserver configs of the security defaults (render/hardening.ts), one directory each: each is
+   * mounted read-only into the apiserver on its own */
+  encryptionConfigDir: "/etc/kubernetes/encryption",
+  encryptionConfig: "/etc/kubernetes/encryption/config.yaml",
+  auditPolicyDir: "/etc/kubernetes/audit",
+  auditPolicy: "/etc/kubernetes/audit/policy.yaml",
+  authenticationConfigDir: "/etc/kubernetes/authentication",
+  authenticationConfig: "/etc/kubernetes/authentication/config.yaml",
+  auditLogDir: "/var/log/kubernetes/audit",
+  /** which security defaults are on (render/hardening.ts), read by the control-plane scripts */
+  hardeningEnv: "/etc/kubeadm-ha/hardening.env",
   adminConf: "/etc/kubernetes/admin.conf",
   kubeletConf: "/etc/kubernetes/kubelet.conf",
   kubeletDir: "/var/lib/kubelet",
@@ -34,6 +45,8 @@ export const HOST_PATHS = {
   proxyUnitFile: "/etc/systemd/system/kubeadm-ha-apiserver-proxy.service",
   podNetworkServiceFile: "/etc/systemd/system/kubeadm-ha-pod-network.service",
   podNetworkTimerFile: "/etc/systemd/system/kubeadm-ha-pod-network.timer",
+  csrApproverServiceFile: "/etc/systemd/system/kubeadm-ha-kubelet-csr-approver.service",
+  csrApproverTimerFile: "/etc/systemd/system/kubeadm-ha-kubelet-csr-approver.timer",
   sysctlConf: "/etc/sysctl.d/99-kubeadm-ha.conf",
   modulesConf: "/etc/modules-load.d/kubeadm-ha.conf",
   containerdConfig: "/etc/containerd/config.toml",
@@ -52,6 +65,8 @@ export const HOST_VALUES = {
   /** nginx answers /healthz here on localhost (render/nginx.ts), proxy-install.sh waits for it */
   proxyHealthPort: 8081,
   podNetworkUnit: "kubeadm-ha-pod-network",
+  /** approves kubelet serving certificates on every control plane (kubelet-csr-approve.sh) */
+  csrApproverUnit: "kubeadm-ha-kubelet-csr-approver",
   /** routing protocol number marking the bridge CNI's routes, so sync and reset touch nothing else */
   routeProto: 177,
 } as const;

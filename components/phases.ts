@@ -114,6 +114,7 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
             endpoint: spec.apiEndpoint,
             leaderElection: spec.leaderElection,
             ignorePreflightErrors: spec.ignorePreflightErrors,
+            hardening: spec.hardening,
           },
           etcdEndpoints: etcd.endpoints,
           ...ctx.perNode(ctx.nodes.controlPlanes, etcd.healthGate),
@@ -157,6 +158,9 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           discoveryEndpoint: controlPlaneEndpoint(ctx.spec.apiEndpoint),
           caCertHash: part(ctx, "pki").discoveryHash,
           ignorePreflightErrors: ctx.spec.ignorePreflightErrors,
+          // cluster-info is not readable anonymously then: see renderJoinConfig
+          kubeletServingCerts: ctx.spec.hardening.kubeletServingCerts,
+          fileDiscovery: ctx.spec.hardening.anonymousAuthHealthOnly ? { caCertPem: part(ctx, "pki").kubernetesCa.certPem } : undefined,
           dependsOn: [controlPlane.init],
           ...ctx.perNode(ctx.nodes.workers),
         },

@@ -6,6 +6,7 @@
 // side effect. Leaf certificates use `pki.validityHours` and are re-issued by any `pulumi up`
 // within `pki.earlyRenewalHours` of expiry (the tls provider's early-renewal window).
 
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { ApiEndpointConfig } from "../config/types";
@@ -58,10 +59,12 @@ export class ClusterPki extends pulumi.ComponentResource {
   readonly apiserverKubeletClient: CertPair;
   readonly apiservers: Record<string, CertPair> = {};
   readonly serviceAccount: { publicKeyPem: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> };
-  /** client certificate of the admin kubeconfig (group system:masters) */
+  /** client certificate of the admin kubeconfig (group kubeadm:cluster-admins) */
   readonly admin: CertPair;
   /** kubeadm's --discovery-token-ca-cert-hash for the Kubernetes CA */
   readonly discoveryHash: pulumi.Output<string>;
+  /** the key Secrets are encrypted with at rest: base64 of 32 bytes; a secret */
+  readonly secretsEncryptionKey: pulumi.Output<string>;
 
   private readonly args: ClusterPkiArgs;
 
@@ -114,18 +117,27 @@ export class ClusterPki extends pulumi.ComponentResource {
     });
     this.admin = this.leaf(`${name}-admin`, this.kubernetesCa, {
       commonName: "kubeadm-ha-admin",
-      // TODO(issue 14): kubeadm:cluster-admins (kubeadm 1.29+ binds it to cluster-admin) instead of
-      // system:masters, which bypasses RBAC. Not yet: re-issuing this certificate makes the
-      // kubeconfig unknown at preview, and on a stack whose Kubernetes provider predates its
-      // clusterIdentifier that replaces every object of the load balancer (seen in an upgrade
-      // preview). Change it in a release after clusterIdentifier is in every state.
-      organization: "system:masters",
+      // kubeadm (1.29+) binds this group to cluster-admin at init; unlike system:masters it goes
+      // through RBAC, so the binding can be revoked. The Kubernetes provider's clusterIdentifier
+      // keeps the re-issued kubeconfig an update, not a replacement of every object it manages.
+      organization: "kubeadm:cluster-admins",
       uses: CLIENT_USES,
     });
 
     const saKey = new tls.PrivateKey(`${name}-service-account`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
     this.serviceAccount = { publicKeyPem: saKey.publicKeyPem, privateKeyPem: pulumi.secret(saKey.privateKeyPem) };
     this.discoveryHash = this.kubernetesCa.certPem.apply(caCertHash);
+    // 32 random bytes that live (encrypted) in state, from the tls provider alone: it has no
+    // "random bytes" resource, and a `random` provider would be one more plugin to build and ship
+    // offline. A new ED25519 key is 32 bytes from the provider's CSPRNG; the SHA-256 of its PEM is
+    // as unguessable and stays the same on every run. Replacing this resource changes the key and
+    // leaves Secrets written with the old one unreadable: never rename it without an alias.
+    const encryptionSeed = new tls.PrivateKey(`${name}-secrets-encryption`, { algorithm: "ED25519" }, { parent: this });
+    this.secretsEncryptionKey = pulumi.secret(
+      encryptionSeed.privateKeyPem.apply((pem) =>
+        crypto.createHash("sha256").update(`kubeadm-ha secrets encryption v1\n${pem}`).digest("base64"),
+      ),
+    );
 
     this.registerOutputs({
       etcdCaCert: this.etcdCa.certPem,

@@ -83,6 +83,7 @@ export interface ResetArgs {
  * Bare metal clean-up on `pulumi destroy` (or when the node leaves the config): a local command
  * whose delete SSHes to the host with the system ssh client and runs the reset script there.
  * Local, not remote, so an unreachable host is reported and skipped instead of wedging destroy.
+ * Its SSH pins the same host keys as every remote step (local-ssh-run.sh).
  */
 export function resetOnDestroy(name: string, args: ResetArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
   const c = args.node.connection;
@@ -99,7 +100,9 @@ export function resetOnDestroy(name: string, args: ResetArgs, opts: pulumi.Custo
         KHA_HOST: c.host,
         KHA_PORT: pulumi.output(c.port ?? 22).apply(String),
         KHA_USER: pulumi.output(c.user ?? "root"),
+        KHA_HOST_KEY: pulumi.output(c.hostKey ?? ""),
         KHA_BASTION: proxy.apply((p) => (p ? `${p.user ?? "root"}@${p.host}:${p.port ?? 22}` : "")),
+        KHA_BASTION_HOST_KEY: proxy.apply((p) => p?.hostKey ?? ""),
         KHA_REMOTE_SHELL: shellFor(c.user),
         KHA_REMOTE_PROGRAM: stepProgram(title, { script: args.script, helpers: ["lib.sh"], env: args.env }),
       },

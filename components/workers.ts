@@ -16,6 +16,10 @@ export interface WorkersArgs extends PerNodeArgs {
   discoveryEndpoint: pulumi.Input<string>;
   caCertHash: pulumi.Input<string>;
   ignorePreflightErrors: string[];
+  /** hardening.kubeletServingCerts (see JoinArgs) */
+  kubeletServingCerts: boolean;
+  /** hardening.anonymousAuthHealthOnly: workers discover through a file with this CA (see renderJoinConfig) */
+  fileDiscovery?: { caCertPem: pulumi.Input<string> };
   /** what every worker waits for (the control plane) */
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -36,6 +40,8 @@ export class Workers extends pulumi.ComponentResource {
             discoveryEndpoint: args.discoveryEndpoint,
             caCertHash: args.caCertHash,
             ignorePreflightErrors: args.ignorePreflightErrors,
+            fileDiscovery: args.fileDiscovery,
+            kubeletServingCerts: args.kubeletServingCerts,
             dependsOn: [...args.dependsOn, ...dependsOn],
           },
           parent,

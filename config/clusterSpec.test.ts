@@ -1,6 +1,7 @@
 import { clusterSpec, clusterSpecOf } from "./clusterSpec";
 import { ConfigError } from "./reader";
 import { validateConfig } from "./validate";
+import { TEST_HOST_KEY } from "../test/unit/hostKey";
 
 describe("clusterSpec: the cluster part of the config, for programs without a stack config", () => {
   it("fills every default the stack config has", () => {
@@ -24,8 +25,8 @@ describe("clusterSpec: the cluster part of the config, for programs without a st
         provider: "baremetal",
         ...keys,
         hosts: [
-          { name: "cp-1", address: "192.0.2.11", roles: ["control-plane"] },
-          { name: "w-1", address: "192.0.2.21", roles: ["worker", "loadbalancer"] },
+          { name: "cp-1", address: "192.0.2.11", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+          { name: "w-1", address: "192.0.2.21", roles: ["worker", "loadbalancer"], hostKey: TEST_HOST_KEY },
         ],
       },
       { sshPrivateKey: true },

@@ -6,6 +6,7 @@ import { PHASES } from "../components/phases";
 import { ConfigError, Raw, Reader } from "./reader";
 import { CNIS, ClusterConfig, ClusterSpec, HostSpec, ProviderName } from "./types";
 import { readArtifacts, readKubernetesVersion, readLeaderElection, readPki, readPreflight } from "./validators/cluster";
+import { readHardening } from "./validators/hardening";
 import type { Counts } from "./validators/hosts";
 import { checkNetworks, readApiEndpoint } from "./validators/network";
 import { DNS_LABEL, KINDS } from "./validators/patterns";
@@ -28,6 +29,7 @@ export const CLUSTER_SPEC_KEYS = [
   "serviceLoadBalancer",
   "leaderElection",
   "pki",
+  "hardening",
   "ignorePreflightErrors",
   "stopAfter",
   "apiserverProxyImage",
@@ -52,9 +54,10 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
   const { provider, hosts, counts } = machines;
   const apiEndpoint = readApiEndpoint(r, raw, provider, hosts);
   checkNetworks(r, podCidr, serviceCidr, hosts, apiEndpoint, machines.vpc, counts);
+  const kubernetesVersion = readKubernetesVersion(r, raw.kubernetesVersion);
   return {
     clusterName,
-    kubernetesVersion: readKubernetesVersion(r, raw.kubernetesVersion),
+    kubernetesVersion,
     podCidr,
     serviceCidr,
     apiEndpoint,
@@ -63,6 +66,7 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
     serviceLoadBalancer: readServiceLoadBalancer(r, raw.serviceLoadBalancer, provider, hosts, counts.workerCount),
     leaderElection: readLeaderElection(r, raw.leaderElection),
     pki: readPki(r, raw.pki),
+    hardening: readHardening(r, raw.hardening, kubernetesVersion),
     ignorePreflightErrors: readPreflight(r, raw.ignorePreflightErrors),
     stopAfter: r.oneOf(raw.stopAfter, "stopAfter", PHASES, "service-load-balancer"),
     apiserverProxyImage: r.text(raw.apiserverProxyImage, "apiserverProxyImage", KINDS.image, "docker.io/library/nginx:1.29.1-alpine"),
@@ -96,6 +100,7 @@ export function clusterSpecOf(config: ClusterConfig): ClusterSpec {
     serviceLoadBalancer: config.serviceLoadBalancer,
     leaderElection: config.leaderElection,
     pki: config.pki,
+    hardening: config.hardening,
     ignorePreflightErrors: config.ignorePreflightErrors,
     stopAfter: config.stopAfter,
     apiserverProxyImage: config.apiserverProxyImage,

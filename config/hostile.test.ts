@@ -6,12 +6,13 @@
 import fc from "fast-check";
 import { ConfigError, Raw } from "./reader";
 import { validateConfig } from "./validate";
+import { TEST_HOST_KEY } from "../test/unit/hostKey";
 
 const HOSTS = [
-  { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"] },
-  { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"] },
-  { name: "cp-3", address: "10.77.0.13", roles: ["control-plane"] },
-  { name: "w-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"] },
+  { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+  { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+  { name: "cp-3", address: "10.77.0.13", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+  { name: "w-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"], hostKey: TEST_HOST_KEY },
 ];
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDx0a8S7 ops@example";
 
@@ -19,7 +20,7 @@ function bareMetal(): Raw {
   return {
     provider: "baremetal",
     hosts: structuredClone(HOSTS),
-    bastion: { host: "bastion.example.com", user: "jump" },
+    bastion: { host: "bastion.example.com", user: "jump", hostKey: TEST_HOST_KEY },
     ssh: { user: "root", privateKeyFile: "keys/id_ed25519" },
     artifacts: { source: "local", dir: "artifacts", images: ["images/extra.tar"] },
     serviceLoadBalancer: { routes: [{ host: "app.example.com", service: "web", namespace: "apps", port: 80 }] },
@@ -62,10 +63,13 @@ const KEYS: [string, () => Raw][] = [
   ["hosts[0].privateIp", bareMetal],
   ["hosts[0].user", bareMetal],
   ["hosts[0].roles[0]", bareMetal],
+  ["hosts[0].hostKey", bareMetal],
   ["bastion.host", bareMetal],
   ["bastion.user", bareMetal],
+  ["bastion.hostKey", bareMetal],
   ["ssh.user", bareMetal],
   ["ssh.privateKeyFile", bareMetal],
+  ["ssh.knownHostsFile", bareMetal],
   ["ssh.publicKey", digitalocean],
   ["artifacts.source", bareMetal],
   ["artifacts.dir", bareMetal],
@@ -84,6 +88,16 @@ const KEYS: [string, () => Raw][] = [
   ["leaderElection.renewDeadline", bareMetal],
   ["leaderElection.retryPeriod", bareMetal],
   ["ignorePreflightErrors[0]", bareMetal],
+  // not string keys, but a string is what `pulumi config set` gives them: refused unless it is a
+  // boolean or a whole number
+  ["ssh.trustOnFirstUse", bareMetal],
+  ["hardening.kubeletServingCerts", digitalocean],
+  ["hardening.secretsEncryption", digitalocean],
+  ["hardening.auditLog", digitalocean],
+  ["hardening.anonymousAuthHealthOnly", digitalocean],
+  ["hardening.auditLogMaxAgeDays", digitalocean],
+  ["hardening.auditLogMaxBackups", digitalocean],
+  ["hardening.auditLogMaxSizeMb", digitalocean],
   ["digitalocean.region", digitalocean],
   ["digitalocean.size", digitalocean],
   ["digitalocean.image", digitalocean],

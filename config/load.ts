@@ -11,6 +11,17 @@ export interface LoadedConfig {
   config: ClusterConfig;
   /** the SSH private key, always a secret */
   sshPrivateKey: pulumi.Output<string>;
+  /** the same key as plain text, for the host key check the program itself runs (never logged) */
+  sshPrivateKeyText: string;
+}
+
+/** Reads a file named in config (relative to the project directory); undefined when it cannot. */
+function readConfigFile(file: string): string | undefined {
+  try {
+    return fs.readFileSync(path.resolve(file), "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /** `pulumi config set` stores text; structured values arrive as JSON text. */
@@ -60,19 +71,22 @@ export function loadConfig(): LoadedConfig {
   checkSecretsAreSecret(all, process.env.PULUMI_CONFIG_SECRET_KEYS);
   const stackConfig = new pulumi.Config(NAMESPACE);
   const secretKey = stackConfig.getSecret("sshPrivateKey");
-  const config = validateConfig(rawStackConfig(all), { sshPrivateKey: secretKey !== undefined });
+  const config = validateConfig(rawStackConfig(all), { sshPrivateKey: secretKey !== undefined, readFile: readConfigFile });
   // relative paths are relative to the project directory (where Pulumi runs the program)
   if (config.artifacts.dir) config.artifacts.dir = path.resolve(config.artifacts.dir);
   if (config.ssh.privateKeyFile) config.ssh.privateKeyFile = path.resolve(config.ssh.privateKeyFile);
+  if (config.ssh.knownHostsFile) config.ssh.knownHostsFile = path.resolve(config.ssh.knownHostsFile);
   const file = config.ssh.privateKeyFile;
-  let sshPrivateKey: pulumi.Output<string>;
+  let sshPrivateKeyText: string;
   if (secretKey) {
-    sshPrivateKey = secretKey;
+    // the engine hands the program its config decrypted; the Output keeps it secret from here on
+    sshPrivateKeyText = all[`${NAMESPACE}:sshPrivateKey`] ?? "";
   } else {
     if (!file || !fs.existsSync(file)) {
       throw new Error(`${NAMESPACE}:ssh.privateKeyFile: ${file} does not exist (fix: point it at a readable private key file)`);
     }
-    sshPrivateKey = pulumi.secret(fs.readFileSync(file, "utf8"));
+    sshPrivateKeyText = fs.readFileSync(file, "utf8");
   }
-  return { config, sshPrivateKey };
+  const sshPrivateKey = secretKey ?? pulumi.secret(sshPrivateKeyText);
+  return { config, sshPrivateKey, sshPrivateKeyText };
 }

@@ -29,6 +29,8 @@ export interface SshEndpoint {
   host: string;
   user: string;
   port: number;
+  /** the pinned host key (`type base64`); unset only under ssh.trustOnFirstUse */
+  hostKey?: string;
 }
 
 export interface HostSpec {
@@ -41,6 +43,8 @@ export interface HostSpec {
   user: string;
   port: number;
   bastion?: SshEndpoint;
+  /** the pinned host key (`type base64`): from hosts[].hostKey or ssh.knownHostsFile; unset only under ssh.trustOnFirstUse */
+  hostKey?: string;
 }
 
 export interface ApiEndpointConfig {
@@ -100,6 +104,24 @@ export interface PkiConfig {
   earlyRenewalHours: number;
 }
 
+/**
+ * Cluster defaults a security review expects (each on unless turned off; turning one off is logged
+ * as a warning on every run, never silent). See README, "Security defaults".
+ */
+export interface HardeningConfig {
+  /** kubelet serving certificates signed by the cluster CA, approved by kubeadm-ha's approver */
+  kubeletServingCerts: boolean;
+  /** Secrets encrypted at rest in etcd (secretbox, key from Pulumi state) */
+  secretsEncryption: boolean;
+  /** apiserver audit log with a production policy and rotation */
+  auditLog: boolean;
+  /** anonymous requests only to /livez, /readyz and /healthz (Kubernetes 1.32+) */
+  anonymousAuthHealthOnly: boolean;
+  auditLogMaxAgeDays: number;
+  auditLogMaxBackups: number;
+  auditLogMaxSizeMb: number;
+}
+
 export interface DigitalOceanConfig {
   region: string;
   size: string;
@@ -127,6 +149,10 @@ export interface SshConfig {
   /** clouds: public key registered with the provider */
   publicKey?: string;
   bastion?: SshEndpoint;
+  /** a known_hosts file on the machine running Pulumi that pins host keys not given in config */
+  knownHostsFile?: string;
+  /** bare metal: a host without a pinned key is trusted on the first connection, then pinned in state */
+  trustOnFirstUse: boolean;
   /** how often a connection attempt is retried before a command fails */
   dialErrorLimit: number;
 }
@@ -149,6 +175,7 @@ export interface ClusterSpec {
   serviceLoadBalancer: ServiceLoadBalancerConfig;
   leaderElection: LeaderElectionConfig;
   pki: PkiConfig;
+  hardening: HardeningConfig;
   /** kubeadm preflight checks to ignore (SystemVerification by default: many hosts lack kernel config) */
   ignorePreflightErrors: string[];
   /** stop after this phase (staged roll-outs, debugging, the lab's etcd drills); all by default */

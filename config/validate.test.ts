@@ -1,16 +1,17 @@
 import { ConfigError, Raw } from "./reader";
 import { validateConfig } from "./validate";
 import { planNodes } from "./plan";
+import { TEST_HOST_KEY } from "../test/unit/hostKey";
 
 const KEY = { sshPrivateKey: true };
 
 function labHosts(): Raw[] {
   return [
-    { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"] },
-    { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"] },
-    { name: "cp-3", address: "10.77.0.13", roles: ["control-plane"] },
-    { name: "worker-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"] },
-    { name: "worker-2", address: "10.77.0.15", roles: ["worker"] },
+    { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+    { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+    { name: "cp-3", address: "10.77.0.13", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+    { name: "worker-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"], hostKey: TEST_HOST_KEY },
+    { name: "worker-2", address: "10.77.0.15", roles: ["worker"], hostKey: TEST_HOST_KEY },
   ];
 }
 
@@ -53,10 +54,10 @@ describe("valid configs", () => {
 
   it("accepts an external-etcd bare-metal stack", () => {
     const hosts = [
-      ...["e-1", "e-2", "e-3"].map((name, i) => ({ name, address: `10.77.0.2${i}`, roles: ["etcd"] })),
-      { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"] },
-      { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"] },
-      { name: "w-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"] },
+      ...["e-1", "e-2", "e-3"].map((name, i) => ({ name, address: `10.77.0.2${i}`, roles: ["etcd"], hostKey: TEST_HOST_KEY })),
+      { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+      { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+      { name: "w-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"], hostKey: TEST_HOST_KEY },
     ];
     const config = validateConfig({ provider: "baremetal", etcdTopology: "external", hosts }, KEY);
     expect(config.etcdCount).toBe(3);
@@ -106,7 +107,7 @@ const BAD: [string, Raw, string, RegExp][] = [
   ["external topology without etcd nodes", bareMetal({ etcdTopology: "external" }), "etcdCount", /dedicated etcd nodes/],
   [
     "stacked topology with an etcd-only host",
-    bareMetal({ hosts: [...labHosts(), { name: "etcd-x", address: "10.77.0.30", roles: ["etcd"] }] }),
+    bareMetal({ hosts: [...labHosts(), { name: "etcd-x", address: "10.77.0.30", roles: ["etcd"], hostKey: TEST_HOST_KEY }] }),
     "hosts[5].roles",
     /etcd role without control-plane/,
   ],
@@ -115,8 +116,8 @@ const BAD: [string, Raw, string, RegExp][] = [
     bareMetal({
       etcdTopology: "external",
       hosts: [
-        { name: "cp-1", address: "10.77.0.11", roles: ["control-plane", "etcd"] },
-        { name: "w-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"] },
+        { name: "cp-1", address: "10.77.0.11", roles: ["control-plane", "etcd"], hostKey: TEST_HOST_KEY },
+        { name: "w-1", address: "10.77.0.14", roles: ["worker", "loadbalancer"], hostKey: TEST_HOST_KEY },
       ],
     }),
     "hosts[0].roles",
@@ -142,43 +143,45 @@ const BAD: [string, Raw, string, RegExp][] = [
   ],
   [
     "duplicate host names",
-    bareMetal({ hosts: [...labHosts(), { name: "cp-1", address: "10.77.0.40", roles: ["worker"] }] }),
+    bareMetal({ hosts: [...labHosts(), { name: "cp-1", address: "10.77.0.40", roles: ["worker"], hostKey: TEST_HOST_KEY }] }),
     "hosts[5].name",
     /duplicates hosts\[0\]/,
   ],
   [
     "duplicate host addresses",
-    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.15", roles: ["worker"] }] }),
+    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.15", roles: ["worker"], hostKey: TEST_HOST_KEY }] }),
     "hosts[5].address",
     /duplicates hosts\[4\]/,
   ],
   [
     "duplicate private IPs",
-    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "203.0.113.9", privateIp: "10.77.0.11", roles: ["worker"] }] }),
+    bareMetal({
+      hosts: [...labHosts(), { name: "w-9", address: "203.0.113.9", privateIp: "10.77.0.11", roles: ["worker"], hostKey: TEST_HOST_KEY }],
+    }),
     "hosts[5].privateIp",
     /duplicates hosts\[0\]/,
   ],
   [
     "a host with no role",
-    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.40", roles: [] }] }),
+    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.40", roles: [], hostKey: TEST_HOST_KEY }] }),
     "hosts[5].roles",
     /at least one role/,
   ],
   [
     "a host with an unknown role",
-    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.40", roles: ["master"] }] }),
+    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.40", roles: ["master"], hostKey: TEST_HOST_KEY }] }),
     "hosts[5].roles[0]",
     /'master' is not supported/,
   ],
   [
     "an invalid host name",
-    bareMetal({ hosts: [...labHosts(), { name: "Worker_9", address: "10.77.0.40", roles: ["worker"] }] }),
+    bareMetal({ hosts: [...labHosts(), { name: "Worker_9", address: "10.77.0.40", roles: ["worker"], hostKey: TEST_HOST_KEY }] }),
     "hosts[5].name",
     /not a valid node name/,
   ],
   [
     "an invalid host address",
-    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.300", roles: ["worker"] }] }),
+    bareMetal({ hosts: [...labHosts(), { name: "w-9", address: "10.77.0.300", roles: ["worker"], hostKey: TEST_HOST_KEY }] }),
     "hosts[5].privateIp",
     /not an IPv4 address/,
   ],

@@ -7,7 +7,7 @@ import { ConfigError, Raw, Reader } from "./reader";
 import { checkQuorum, checkTopology } from "./quorum";
 import { ClusterConfig, ETCD_TOPOLOGIES, PROVIDERS } from "./types";
 import { readAws, readDigitalOcean } from "./validators/clouds";
-import { readCounts, readEndpoint, readHosts, readSsh, SecretPresence } from "./validators/hosts";
+import { pinHostKeys, readCounts, readEndpoint, readHosts, readSsh, SecretPresence } from "./validators/hosts";
 
 export type { SecretPresence } from "./validators/hosts";
 
@@ -39,6 +39,7 @@ export function validateConfig(raw: Raw, secrets: SecretPresence): ClusterConfig
   if (provider !== "baremetal" && raw.hosts !== undefined) {
     r.fail("hosts", `hosts are only used by the baremetal provider, not '${provider}'`, "remove hosts, or set provider: baremetal");
   }
+  pinHostKeys(r, hosts, ssh, secrets);
 
   const counts = readCounts(r, raw, provider, etcdTopology, hosts);
   checkQuorum(r, counts.etcdCount, counts.controlPlaneCount, etcdTopology);

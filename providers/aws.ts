@@ -9,6 +9,7 @@ import { planNodes } from "../config/plan";
 import { subnet, parseCidr } from "../config/cidr";
 import type { ClusterConfig } from "../config/types";
 import { firewallRules, Target } from "./firewall";
+import { bastionPinner, cloudHostKey, cloudInitHostKeys, openSshPublicKey } from "./hostKeys";
 import { ClusterNode, sshConnection } from "./node";
 
 /** Canonical's account; the AMI name pattern picks Ubuntu 24.04 LTS on amd64. */
@@ -86,7 +87,9 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
         { parent: this, provider },
       ).id;
 
+    const bastion = bastionPinner(name, args.sshPrivateKey, this)(config.ssh.bastion);
     this.nodes = planNodes(config).map((plan, i) => {
+      const hostKey = cloudHostKey(`${name}-${plan.name}-host-key`, this);
       const groups = ["all" as Target, ...plan.roles].map((t) => this.securityGroups.get(t)!.id);
       const instance = new aws.ec2.Instance(
         `${name}-${plan.name}`,
@@ -99,6 +102,10 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
           // routed pod traffic (cni: bridge) carries pod source addresses
           sourceDestCheck: false,
           rootBlockDevice: { volumeSize: 40, volumeType: "gp3" },
+          // the host key the program made and pins: no first connection is trusted blindly
+          userData: cloudInitHostKeys(hostKey),
+          // IMDSv2 only, one hop: pods (a hop further) cannot read the user data holding that key
+          metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" },
           tags: tags({ Name: plan.name, "kubeadm-ha/roles": plan.roles.join(".") }),
         },
         opt,
@@ -108,9 +115,11 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
         roles: plan.roles,
         privateIp: instance.privateIp,
         publicIp: instance.publicIp,
-        connection: sshConnection(config.ssh.bastion ? instance.privateIp : instance.publicIp, {
+        connection: sshConnection(bastion ? instance.privateIp : instance.publicIp, {
           ...config.ssh,
           privateKey: args.sshPrivateKey,
+          hostKey: openSshPublicKey(hostKey),
+          bastion,
         }),
         ready: [instance],
       };

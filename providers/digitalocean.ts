@@ -6,6 +6,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import { planNodes } from "../config/plan";
 import type { ClusterConfig } from "../config/types";
 import { firewallRules, Target } from "./firewall";
+import { bastionPinner, cloudHostKey, cloudInitHostKeys, openSshPublicKey } from "./hostKeys";
 import { ClusterNode, sshConnection } from "./node";
 
 const EVERYWHERE = ["0.0.0.0/0", "::/0"];
@@ -36,6 +37,7 @@ export class DigitalOceanInfrastructure extends pulumi.ComponentResource {
 
     const droplets = planNodes(config).map((plan) => {
       const dropletTags = [tags.get("all")!.name, ...plan.roles.map((r) => tags.get(r)!.name)];
+      const hostKey = cloudHostKey(`${name}-${plan.name}-host-key`, this);
       const droplet = new digitalocean.Droplet(
         `${name}-${plan.name}`,
         {
@@ -47,10 +49,12 @@ export class DigitalOceanInfrastructure extends pulumi.ComponentResource {
           sshKeys: [key.fingerprint],
           tags: dropletTags,
           monitoring: true,
+          // the host key the program made and pins: no first connection is trusted blindly
+          userData: cloudInitHostKeys(hostKey),
         },
         parent,
       );
-      return { plan, droplet };
+      return { plan, droplet, hostKey };
     });
 
     this.firewalls = this.createFirewalls(
@@ -70,14 +74,17 @@ export class DigitalOceanInfrastructure extends pulumi.ComponentResource {
       );
     }
 
-    this.nodes = droplets.map(({ plan, droplet }) => ({
+    const bastion = bastionPinner(name, args.sshPrivateKey, this)(config.ssh.bastion);
+    this.nodes = droplets.map(({ plan, droplet, hostKey }) => ({
       name: plan.name,
       roles: plan.roles,
       privateIp: droplet.ipv4AddressPrivate,
       publicIp: droplet.ipv4Address,
-      connection: sshConnection(config.ssh.bastion ? droplet.ipv4AddressPrivate : droplet.ipv4Address, {
+      connection: sshConnection(bastion ? droplet.ipv4AddressPrivate : droplet.ipv4Address, {
         ...config.ssh,
         privateKey: args.sshPrivateKey,
+        hostKey: openSshPublicKey(hostKey),
+        bastion,
       }),
       ready: [droplet, ...this.firewalls],
     }));

@@ -32,10 +32,15 @@ export interface SshDefaults {
   port: number;
   privateKey: pulumi.Input<string>;
   dialErrorLimit: number;
-  bastion?: { host: string; user: string; port: number };
+  /** the host's pinned key (`type base64`): every connection refuses any other */
+  hostKey: pulumi.Input<string>;
+  bastion?: { host: string; user: string; port: number; hostKey: pulumi.Input<string> };
 }
 
-/** Builds connection args; the private key is wrapped as a secret whatever the caller passed. */
+/**
+ * Builds connection args; the private key is wrapped as a secret whatever the caller passed. The
+ * host keys are required: upstream's command provider trusts any host when none is given.
+ */
 export function sshConnection(host: pulumi.Input<string>, ssh: SshDefaults): ConnectionArgs {
   const privateKey = pulumi.secret(ssh.privateKey);
   return {
@@ -43,10 +48,18 @@ export function sshConnection(host: pulumi.Input<string>, ssh: SshDefaults): Con
     port: ssh.port,
     user: ssh.user,
     privateKey,
+    hostKey: ssh.hostKey,
     dialErrorLimit: ssh.dialErrorLimit,
     perDialTimeout: 10,
     proxy: ssh.bastion
-      ? { host: ssh.bastion.host, port: ssh.bastion.port, user: ssh.bastion.user, privateKey, dialErrorLimit: ssh.dialErrorLimit }
+      ? {
+          host: ssh.bastion.host,
+          port: ssh.bastion.port,
+          user: ssh.bastion.user,
+          privateKey,
+          hostKey: ssh.bastion.hostKey,
+          dialErrorLimit: ssh.dialErrorLimit,
+        }
       : undefined,
   };
 }

@@ -1,6 +1,7 @@
 // etcd as a host systemd service (both topologies): the environment file and unit (pure).
 
 import { HOST_PATHS } from "../hostLayout";
+import { bareToken } from "./guard";
 
 export interface EtcdMemberAddress {
   name: string;
@@ -53,7 +54,7 @@ export function renderEtcdEnv(args: { member: EtcdMemberAddress; members: EtcdMe
     ["ETCD_HEARTBEAT_INTERVAL", "250"],
     ["ETCD_ELECTION_TIMEOUT", "5000"],
   ];
-  return `# managed by kubeadm-ha\n${vars.map(([k, v]) => `${k}=${v}`).join("\n")}\n`;
+  return `# managed by kubeadm-ha\n${vars.map(([k, v]) => `${k}=${bareToken(v, k)}`).join("\n")}\n`;
 }
 
 export function renderEtcdUnit(): string {

@@ -3,6 +3,7 @@
 // resolved through cluster DNS; unknown hosts get a 404. /healthz answers the kubelet's probes.
 
 import type { ServiceRoute } from "../../config/types";
+import { bareToken } from "./guard";
 
 export const HTTP_CONTAINER_PORT = 8080;
 export const HTTPS_CONTAINER_PORT = 8443;
@@ -16,6 +17,11 @@ function id(route: ServiceRoute): string {
 }
 
 export function renderHaproxyConfig(routes: ServiceRoute[]): string {
+  for (const r of routes) {
+    bareToken(r.host, "a route's host");
+    bareToken(r.service, `the service of route ${r.host}`);
+    bareToken(r.namespace, `the namespace of route ${r.host}`);
+  }
   const lines = [
     "# managed by kubeadm-ha: host-name routing to in-cluster services",
     "global",

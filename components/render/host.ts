@@ -1,6 +1,8 @@
 // Host preparation files: sysctls, kernel modules, containerd config, kubelet unit (pure).
 
 import { HOST_PATHS, HOST_VALUES } from "../hostLayout";
+import { bareToken } from "./guard";
+
 /** pause image tag kubeadm expects per Kubernetes minor. */
 const PAUSE_TAGS: Record<number, string> = { 31: "3.10", 32: "3.10", 33: "3.10", 34: "3.10.1" };
 
@@ -27,6 +29,7 @@ export function renderModules(): string {
 
 /** containerd config (format version 2, read by containerd 1.6, 1.7 and 2.x). */
 export function renderContainerdConfig(sandboxImage: string): string {
+  bareToken(sandboxImage, "the sandbox (pause) image");
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
   return [
     "# managed by kubeadm-ha",

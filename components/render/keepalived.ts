@@ -2,6 +2,8 @@
 // highest priority whose local apiserver answers holds the VIP. A failed health check lowers
 // the priority below every healthy peer, so the VIP moves within a few seconds.
 
+import { bareToken } from "./guard";
+
 export interface VrrpSettings {
   vip: string;
   interface: string;
@@ -21,6 +23,9 @@ export function vrrpRouterId(clusterName: string): number {
 }
 
 export function renderKeepalivedConf(s: VrrpSettings): string {
+  bareToken(s.interface, "the VIP interface");
+  bareToken(s.vip, "the VIP");
+  for (const address of [s.self, ...s.peers]) bareToken(address, "a control plane's address");
   const priority = 150 - s.index;
   const peers = s.peers.filter((p) => p !== s.self).sort();
   return [

@@ -1,8 +1,31 @@
 import { parseAllDocuments, parse } from "yaml";
-import type { ApiEndpointConfig } from "../../config/types";
-import { ClusterSettings, controlPlaneEndpoint, renderDiscoveryKubeconfig, renderInitConfig, renderJoinConfig } from "./kubeadm";
+import type { ApiEndpointConfig, HardeningConfig } from "../../config/types";
+import {
+  ClusterSettings,
+  controlPlaneEndpoint,
+  renderDiscoveryKubeconfig,
+  renderInitConfig,
+  renderJoinConfig,
+  renderJoinDiscoveryFile,
+} from "./kubeadm";
 
 const proxy: ApiEndpointConfig = { mode: "nginx-proxy", port: 6443, vipImplementation: "keepalived", vipInterface: "eth0" };
+const HARDENED: HardeningConfig = {
+  kubeletServingCerts: true,
+  secretsEncryption: true,
+  auditLog: true,
+  anonymousAuthHealthOnly: true,
+  auditLogMaxAgeDays: 7,
+  auditLogMaxBackups: 5,
+  auditLogMaxSizeMb: 100,
+};
+const SOFT: HardeningConfig = {
+  ...HARDENED,
+  kubeletServingCerts: false,
+  secretsEncryption: false,
+  auditLog: false,
+  anonymousAuthHealthOnly: false,
+};
 
 function settings(over: Partial<ClusterSettings> = {}): ClusterSettings {
   return {
@@ -15,6 +38,7 @@ function settings(over: Partial<ClusterSettings> = {}): ClusterSettings {
     leaderElection: { leaseDuration: "15s", renewDeadline: "10s", retryPeriod: "2s" },
     etcdEndpoints: ["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"],
     ignorePreflightErrors: ["SystemVerification"],
+    hardening: HARDENED,
     ...over,
   };
 }
@@ -93,6 +117,58 @@ describe("kubeadm init configuration", () => {
   });
 });
 
+describe("kubeadm init configuration: the security defaults", () => {
+  const node = { name: "cp-1", ip: "10.77.0.11", roles: ["control-plane" as const] };
+  const apiServer = (h: HardeningConfig) => docs(renderInitConfig(settings({ hardening: h }), node)).ClusterConfiguration.apiServer;
+
+  it("on: kubelets bootstrap serving certificates the apiserver verifies with the cluster CA", () => {
+    const d = docs(renderInitConfig(settings(), node));
+    expect(d.KubeletConfiguration.serverTLSBootstrap).toBe(true);
+    expect(argsOf(d.ClusterConfiguration.apiServer.extraArgs)["kubelet-certificate-authority"]).toBe("/etc/kubernetes/pki/ca.crt");
+  });
+
+  it("on: encryption, audit log with rotation and the authentication config, each file mounted", () => {
+    const api = apiServer({ ...HARDENED, auditLogMaxAgeDays: 30, auditLogMaxBackups: 10, auditLogMaxSizeMb: 200 });
+    expect(argsOf(api.extraArgs)).toMatchObject({
+      "service-cluster-ip-range": "10.96.0.0/12",
+      "encryption-provider-config": "/etc/kubernetes/encryption/config.yaml",
+      "audit-policy-file": "/etc/kubernetes/audit/policy.yaml",
+      "audit-log-path": "/var/log/kubernetes/audit/audit.log",
+      "audit-log-maxage": "30",
+      "audit-log-maxbackup": "10",
+      "audit-log-maxsize": "200",
+      "authentication-config": "/etc/kubernetes/authentication/config.yaml",
+    });
+    // --anonymous-auth and an authentication config's anonymous section exclude each other
+    expect(argsOf(api.extraArgs)["anonymous-auth"]).toBeUndefined();
+    const byPath = Object.fromEntries(api.extraVolumes.map((v: any) => [v.mountPath, v]));
+    expect(byPath["/etc/kubernetes/encryption"]).toEqual({
+      name: "kubeadm-ha-encryption",
+      hostPath: "/etc/kubernetes/encryption",
+      mountPath: "/etc/kubernetes/encryption",
+      readOnly: true,
+      pathType: "Directory",
+    });
+    expect(byPath["/etc/kubernetes/audit"].readOnly).toBe(true);
+    expect(byPath["/etc/kubernetes/authentication"].readOnly).toBe(true);
+    expect(byPath["/var/log/kubernetes/audit"]).toMatchObject({ readOnly: false, pathType: "DirectoryOrCreate" });
+    // every file an argument names is inside a mounted directory
+    for (const file of ["encryption-provider-config", "audit-policy-file", "audit-log-path", "authentication-config"]) {
+      const dir = argsOf(api.extraArgs)[file].replace(/\/[^/]+$/, "");
+      expect(byPath[dir]).toBeDefined();
+    }
+    expect(new Set(api.extraVolumes.map((v: any) => v.name)).size).toBe(api.extraVolumes.length);
+  });
+
+  it("off: none of them, except the encryption config (Secrets written while it was on stay readable)", () => {
+    const d = docs(renderInitConfig(settings({ hardening: SOFT }), node));
+    expect(d.KubeletConfiguration.serverTLSBootstrap).toBe(false);
+    const args = argsOf(d.ClusterConfiguration.apiServer.extraArgs);
+    expect(Object.keys(args).sort()).toEqual(["encryption-provider-config", "service-cluster-ip-range"]);
+    expect(d.ClusterConfiguration.apiServer.extraVolumes.map((v: any) => v.name)).toEqual(["kubeadm-ha-encryption"]);
+  });
+});
+
 describe("kubeadm join configuration", () => {
   it("a worker: token discovery pinned to the CA hash, kubelet on its own IP", () => {
     const join = parse(
@@ -131,6 +207,39 @@ describe("kubeadm join configuration", () => {
     const file = parse(renderDiscoveryKubeconfig("https://10.77.0.11:6443", "-----BEGIN CERTIFICATE-----\nx\n"));
     expect(file.clusters[0].cluster.server).toBe("https://10.77.0.11:6443");
     expect(file.users).toEqual([{ name: "discovery", user: {} }]);
+  });
+
+  const CA = "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n";
+  const workerJoin = {
+    discoveryEndpoint: "localhost:6443",
+    token: "abcdef.0123456789abcdef",
+    caCertHash: "sha256:00",
+    ignorePreflightErrors: [],
+  };
+  const worker = { name: "w-1", ip: "10.77.0.14", roles: ["worker" as const] };
+
+  it("a worker under anonymousAuthHealthOnly: file discovery through its own endpoint, the CA in the file", () => {
+    const join = parse(renderJoinConfig({ ...workerJoin, fileDiscovery: true }, worker));
+    expect(join.discovery).toEqual({ file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" }, tlsBootstrapToken: workerJoin.token });
+    const file = parse(renderJoinDiscoveryFile({ ...workerJoin, fileDiscovery: true }, CA)!);
+    expect(file.clusters[0].cluster.server).toBe("https://localhost:6443");
+    expect(Buffer.from(file.clusters[0].cluster["certificate-authority-data"], "base64").toString()).toBe(CA);
+    // the token is the file's credential: kubeadm reads cluster-info with it (a 403 it tolerates,
+    // where an anonymous read is a 401 it retries until it gives up)
+    expect(file.users).toEqual([{ name: "discovery", user: { token: workerJoin.token } }]);
+    expect(file.contexts[0].context).toEqual({ cluster: "kubernetes", user: "discovery" });
+  });
+
+  it("a worker otherwise: token discovery, and no discovery file", () => {
+    expect(parse(renderJoinConfig(workerJoin, worker)).discovery.bootstrapToken.caCertHashes).toEqual(["sha256:00"]);
+    expect(renderJoinDiscoveryFile(workerJoin, CA)).toBeUndefined();
+  });
+
+  it("a control plane: its discovery file names the first apiserver and carries the token", () => {
+    const cp = { ...workerJoin, discoveryEndpoint: "10.77.0.11:6443", controlPlane: { advertiseAddress: "10.77.0.12", bindPort: 6443 } };
+    const file = parse(renderJoinDiscoveryFile(cp, CA)!);
+    expect(file.clusters[0].cluster.server).toBe("https://10.77.0.11:6443");
+    expect(file.users[0].user.token).toBe(workerJoin.token);
   });
 });
 

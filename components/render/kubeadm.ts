@@ -2,8 +2,9 @@
 // YAML library from plain objects (pure).
 
 import { stringify } from "yaml";
-import type { ApiEndpointConfig, LeaderElectionConfig, NodeRole } from "../../config/types";
+import type { ApiEndpointConfig, HardeningConfig, LeaderElectionConfig, NodeRole } from "../../config/types";
 import { HOST_PATHS, HOST_VALUES } from "../hostLayout";
+import { apiserverHardening } from "./hardening";
 
 /** join configuration with the bootstrap token: mode 0600, removed once the node joined */
 export const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
@@ -38,6 +39,8 @@ export interface ClusterSettings {
   certSans?: string[];
   /** kubeadm preflight checks to ignore (e.g. SystemVerification on hosts without kernel config) */
   ignorePreflightErrors: string[];
+  /** the security defaults (render/hardening.ts) */
+  hardening: HardeningConfig;
 }
 
 export interface NodeSettings {
@@ -68,6 +71,7 @@ function nodeRegistration(node: NodeSettings, ignorePreflightErrors: string[]) {
 }
 
 export function clusterConfiguration(c: ClusterSettings) {
+  const hardening = apiserverHardening(c.hardening);
   return {
     apiVersion: "kubeadm.k8s.io/v1beta4",
     kind: "ClusterConfiguration",
@@ -87,7 +91,8 @@ export function clusterConfiguration(c: ClusterSettings) {
     },
     apiServer: {
       certSANs: c.certSans ?? [],
-      extraArgs: args({ "service-cluster-ip-range": c.serviceCidr }),
+      extraArgs: args({ "service-cluster-ip-range": c.serviceCidr, ...hardening.extraArgs }),
+      extraVolumes: hardening.extraVolumes,
     },
     controllerManager: {
       extraArgs: args({ ...leaderElectionArgs(c.leaderElection), "allocate-node-cidrs": "true", "cluster-cidr": c.podCidr }),
@@ -96,14 +101,20 @@ export function clusterConfiguration(c: ClusterSettings) {
   };
 }
 
-function kubeletConfiguration() {
+/**
+ * Cluster-wide: kubeadm uploads it (the kubelet-config ConfigMap) and every joining node uses it.
+ * serverTLSBootstrap: the kubelet asks the cluster CA for its serving certificate (a
+ * kubernetes.io/kubelet-serving CSR, approved by kubelet-csr-approve.sh) instead of signing one
+ * itself, so the apiserver can verify whom it talks to.
+ */
+function kubeletConfiguration(hardening: HardeningConfig) {
   return {
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
     cgroupDriver: "systemd",
     failSwapOn: true,
     rotateCertificates: true,
-    serverTLSBootstrap: false,
+    serverTLSBootstrap: hardening.kubeletServingCerts,
   };
 }
 
@@ -139,12 +150,10 @@ export function renderInitConfig(cluster: ClusterSettings, node: NodeSettings): 
       nodeRegistration: nodeRegistration(node, cluster.ignorePreflightErrors),
     },
     clusterConfiguration(cluster),
-    kubeletConfiguration(),
+    kubeletConfiguration(cluster.hardening),
     kubeProxyConfiguration(cluster.podCidr),
   ]);
 }
-
-/** the discovery kubeconfig of control-plane joins (see renderJoinConfig) */
 
 export interface JoinSettings {
   /** host:port used for discovery (any reachable apiserver) */
@@ -154,6 +163,16 @@ export interface JoinSettings {
   ignorePreflightErrors: string[];
   /** set for control planes: their own API endpoint */
   controlPlane?: { advertiseAddress: string; bindPort: number };
+  /**
+   * workers: discover through a file too (anonymousAuthHealthOnly, see renderJoinConfig). Control
+   * planes always do.
+   */
+  fileDiscovery?: boolean;
+}
+
+/** Whether a join discovers the cluster through HOST_PATHS.discoveryConf (renderJoinDiscoveryFile). */
+export function usesFileDiscovery(join: JoinSettings): boolean {
+  return Boolean(join.controlPlane || join.fileDiscovery);
 }
 
 /**
@@ -164,12 +183,16 @@ export interface JoinSettings {
  * endpoint (the local proxy, the VIP or the LB). Control planes use file discovery instead: with
  * `controlPlaneEndpoint: localhost:6443`, token discovery would hand a joining control plane the
  * cluster-info's localhost address, where nothing serves until its own apiserver runs. The file
- * (renderDiscoveryKubeconfig) names a running apiserver and carries the CA itself, so nothing is
- * trusted on first use; the token is only the TLS bootstrap credential. The kubelet of a control
- * plane then talks to its own apiserver (kubeadm's ControlPlaneKubeletLocalMode, on by default).
+ * (renderJoinDiscoveryFile) names a running apiserver and carries the CA itself, so nothing is
+ * trusted on first use. The kubelet of a control plane then talks to its own apiserver (kubeadm's
+ * ControlPlaneKubeletLocalMode, on by default).
+ *
+ * With anonymousAuthHealthOnly the apiserver answers an anonymous read of kube-public/cluster-info
+ * with 401, which token discovery cannot get past: workers then use file discovery as well,
+ * through their own endpoint (`fileDiscovery`).
  */
 export function renderJoinConfig(join: JoinSettings, node: NodeSettings): string {
-  const discovery = join.controlPlane
+  const discovery = usesFileDiscovery(join)
     ? { file: { kubeConfigPath: HOST_PATHS.discoveryConf }, tlsBootstrapToken: join.token }
     : {
         bootstrapToken: { apiServerEndpoint: join.discoveryEndpoint, token: join.token, caCertHashes: [join.caCertHash] },
@@ -185,8 +208,24 @@ export function renderJoinConfig(join: JoinSettings, node: NodeSettings): string
   return documents([doc]);
 }
 
-/** File discovery for control-plane joins: a running apiserver and the CA, no credentials. */
-export function renderDiscoveryKubeconfig(server: string, caCertPem: string): string {
+/**
+ * The discovery kubeconfig of a join (HOST_PATHS.discoveryConf, mode 0600: it holds the token), or
+ * undefined when the join uses token discovery. It names the join's discovery endpoint (a running
+ * apiserver for control planes, the worker's own endpoint for workers) and carries the CA.
+ *
+ * Its user is the bootstrap token, not anonymous: kubeadm's file discovery first reads
+ * kube-public/cluster-info with the file's credentials and only tolerates a 403 (it then trusts the
+ * file). Anonymously, with anonymousAuthHealthOnly, that read is a 401 and kubeadm retries until its
+ * discovery timeout; as the token's user it is a 403 (kubeadm grants that ConfigMap to
+ * system:anonymous only), and the join goes on with the file as it is.
+ */
+export function renderJoinDiscoveryFile(join: JoinSettings, caCertPem: string): string | undefined {
+  if (!usesFileDiscovery(join)) return undefined;
+  return renderDiscoveryKubeconfig(`https://${join.discoveryEndpoint}`, caCertPem, join.token);
+}
+
+/** A discovery kubeconfig: an apiserver and the CA, with the bootstrap token as its only credential when given. */
+export function renderDiscoveryKubeconfig(server: string, caCertPem: string, token?: string): string {
   return stringify(
     {
       apiVersion: "v1",
@@ -194,10 +233,9 @@ export function renderDiscoveryKubeconfig(server: string, caCertPem: string): st
       clusters: [
         { name: "kubernetes", cluster: { server, "certificate-authority-data": Buffer.from(caCertPem, "utf8").toString("base64") } },
       ],
-      // a user without credentials: the token in tlsBootstrapToken is the only credential
       contexts: [{ name: "discovery", context: { cluster: "kubernetes", user: "discovery" } }],
       "current-context": "discovery",
-      users: [{ name: "discovery", user: {} }],
+      users: [{ name: "discovery", user: token ? { token } : {} }],
     },
     { lineWidth: 0 },
   );

@@ -3,6 +3,7 @@
 // the next apiserver, and a server that failed is skipped for a while (pure).
 
 import { HOST_PATHS, HOST_VALUES } from "../hostLayout";
+import { bareToken } from "./guard";
 
 /** where the config is mounted inside the proxy container (not /etc/nginx: the image keeps its modules there) */
 export const PROXY_CONTAINER_DIR = "/etc/kubeadm-ha-proxy";
@@ -21,7 +22,9 @@ export function renderNginxProxyConf(s: ProxySettings): string {
   if (s.upstreams.length === 0) throw new Error("the apiserver proxy needs at least one apiserver");
   const connect = s.connectTimeout ?? "1s";
   const fail = s.failTimeout ?? "10s";
-  const servers = [...s.upstreams].sort().map((ip) => `    server ${ip}:${s.apiPort} max_fails=1 fail_timeout=${fail};`);
+  const servers = [...s.upstreams]
+    .sort()
+    .map((ip) => `    server ${bareToken(ip, "an apiserver address")}:${s.apiPort} max_fails=1 fail_timeout=${fail};`);
   return [
     "# managed by kubeadm-ha: localhost -> every kube-apiserver",
     "# images that build the stream module as a loadable module (Debian's) enable it here;",
@@ -70,6 +73,7 @@ export function renderNginxProxyConf(s: ProxySettings): string {
  * image can be preloaded on air-gapped hosts like every other image.
  */
 export function renderProxyUnit(image: string): string {
+  bareToken(image, "the apiserver proxy image");
   const ctr = "/usr/bin/env ctr -n k8s.io";
   const id = "kubeadm-ha-apiserver-proxy";
   return [

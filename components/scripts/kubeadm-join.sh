@@ -4,17 +4,24 @@
 # it is, except that a control plane regenerates its manifests when settings changed. The join
 # configuration holds a short-lived token: it is deleted as soon as the join finished.
 #
-# Environment: KHA_CONTROL_PLANE (true|false), KHA_ROOT (tests).
-# Files: /etc/kubeadm-ha/kubeadm-join.yaml (0600), and on control planes kubeadm.yaml + PKI.
+# The discovery file (file discovery: control planes, and workers under anonymousAuthHealthOnly)
+# holds the token too and goes with it. Control planes also install or remove the kubelet
+# serving-certificate approver, and track the security defaults' files like their certificates.
+#
+# Environment: KHA_CONTROL_PLANE (true|false), KHA_KUBELET_SERVING_CERTS (true|false: a node that
+# joined earlier follows a change of it), KHA_ROOT (tests).
+# Files: /etc/kubeadm-ha/kubeadm-join.yaml (0600), discovery.conf (0600, file discovery), and on
+# control planes kubeadm.yaml, hardening.env, the PKI and the security defaults' files.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 join_config="$KHA_KUBEADM_JOIN_CONFIG"
-trap 'rm -f "$join_config"' EXIT
+trap 'rm -f "$join_config" "$KHA_DISCOVERY_CONF"' EXIT
 control_plane="${KHA_CONTROL_PLANE:-false}"
 config="$KHA_KUBEADM_CONFIG"
-tracked=("$config" "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key "$KHA_PKI_DIR"/sa.pub)
+tracked=("$config" "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key "$KHA_PKI_DIR"/sa.pub
+  "$KHA_ENCRYPTION_CONFIG" "$KHA_AUDIT_POLICY" "$KHA_AUTHENTICATION_CONFIG")
 
 if [[ -f "$KHA_KUBELET_CONF" ]]; then
   if [[ "$control_plane" == true ]] && config_changed kubeadm-control-plane "${tracked[@]}"; then
@@ -23,6 +30,8 @@ if [[ -f "$KHA_KUBELET_CONF" ]]; then
   else
     log "already joined"
   fi
+  if [[ "$control_plane" == true ]]; then bash "$(dirname "$0")/kubelet-csr-approver-install.sh"; fi
+  kubelet_serving_converge "${KHA_KUBELET_SERVING_CERTS:-false}"
   exit 0
 fi
 
@@ -30,6 +39,7 @@ if [[ "$control_plane" == true ]]; then
   log "kubeadm join --control-plane"
   kubeadm join --config "$join_config"
   config_changed kubeadm-control-plane "${tracked[@]}" || true
+  bash "$(dirname "$0")/kubelet-csr-approver-install.sh"
 else
   log "kubeadm join"
   kubeadm join --config "$join_config"

@@ -11,6 +11,7 @@ if command -v kubeadm >/dev/null 2>&1; then
 fi
 systemctl disable --now kubelet.service >/dev/null 2>&1 || true
 systemctl disable --now "$KHA_POD_NETWORK_UNIT.timer" "$KHA_POD_NETWORK_UNIT.service" >/dev/null 2>&1 || true
+systemctl disable --now "$KHA_CSR_APPROVER_UNIT.timer" "$KHA_CSR_APPROVER_UNIT.service" >/dev/null 2>&1 || true
 
 for table in filter nat mangle raw; do
   if command -v iptables-save >/dev/null 2>&1 && iptables-save -t "$table" >/dev/null 2>&1; then
@@ -25,6 +26,7 @@ ip route flush proto "$KHA_ROUTE_PROTO" >/dev/null 2>&1 || true
 rm -rf "$KHA_KUBERNETES_DIR" "$KHA_KUBELET_DIR" "$KHA_CONFIG_DIR" \
   "$KHA_BRIDGE_CONFLIST" "$KHA_CNI_STATE_DIR" \
   "$KHA_POD_NETWORK_SERVICE_FILE" "$KHA_POD_NETWORK_TIMER_FILE" "$KHA_LIB_DIR" \
-  "$KHA_STATE_DIR/kubeadm-control-plane.sum" "$KHA_ROOT/root/.kube"
+  "$KHA_CSR_APPROVER_SERVICE_FILE" "$KHA_CSR_APPROVER_TIMER_FILE" \
+  "$KHA_STATE_DIR/kubeadm-control-plane.sum" "$KHA_STATE_DIR/kubelet-csr-approver.sum" "$KHA_ROOT/root/.kube"
 systemctl daemon-reload || true
 log "node reset"

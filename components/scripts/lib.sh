@@ -60,6 +60,25 @@ config_changed() {
   return 0
 }
 
+# hardening_on NAME: true when hardening.env (render/hardening.ts) sets NAME=true. Read, never
+# sourced; a missing file means off.
+hardening_on() { grep -qx "$1=true" "$KHA_HARDENING_ENV" 2>/dev/null; }
+
+# kubelet_serving_converge true|false: kubeadm writes serverTLSBootstrap into a node's kubelet
+# config only when the node joins. A node that joined before hardening.kubeletServingCerts changed
+# gets the setting here, and its kubelet a restart (it then asks for a serving certificate, or goes
+# back to a self-signed one); a node that matches already is left alone.
+kubelet_serving_converge() {
+  local want=$1 file="$KHA_KUBELET_DIR/config.yaml" current=false
+  [[ -f "$file" ]] || return 0
+  if grep -qx 'serverTLSBootstrap: true' "$file"; then current=true; fi
+  [[ "$current" != "$want" ]] || return 0
+  sed -i '/^serverTLSBootstrap:/d' "$file"
+  if [[ "$want" == true ]]; then echo 'serverTLSBootstrap: true' >>"$file"; fi
+  systemctl restart kubelet
+  log "kubelet config: serverTLSBootstrap $want (hardening.kubeletServingCerts), kubelet restarted"
+}
+
 # wait_for DESCRIPTION TRIES DELAY COMMAND...: bounded retry loop.
 wait_for() {
   local what=$1 tries=$2 delay=$3

@@ -5,21 +5,38 @@ import { isIpv4 } from "../cidr";
 import { isObject, Raw, Reader } from "../reader";
 import { HostSpec, NODE_ROLES, NodeRole, ProviderName, SshConfig, SshEndpoint } from "../types";
 import { DNS_LABEL, KINDS } from "./patterns";
+import { knownHostsLookup, normalizeHostKey } from "../hostKeys";
 
-/** What the validator needs to know about secrets without seeing them. */
+/**
+ * What the validator needs from outside the config: whether the secret key exists (never its
+ * value), and a way to read ssh.knownHostsFile (the loader passes one; tests pass content).
+ */
 export interface SecretPresence {
   sshPrivateKey: boolean;
+  /** reads a file on the machine running Pulumi; undefined when it cannot */
+  readFile?: (path: string) => string | undefined;
+}
+
+/** An OpenSSH public key as `type base64` (the comment dropped), or undefined after reporting it. */
+function readHostKey(r: Reader, value: unknown, key: string): string | undefined {
+  const text = r.text(value, key, KINDS.sshPublicKey);
+  return text === undefined ? undefined : normalizeHostKey(text);
 }
 
 export function readEndpoint(r: Reader, value: unknown, key: string, defaultUser: string): SshEndpoint | undefined {
   const obj = r.object(value, key);
-  r.allowKeys(obj, key, ["host", "user", "port"]);
+  r.allowKeys(obj, key, ["host", "user", "port", "hostKey"]);
   const host = r.text(obj.host, `${key}.host`, KINDS.host);
   if (!host) {
     r.fail(`${key}.host`, "is required", `set ${key}.host to the bastion's address`);
     return undefined;
   }
-  return { host, user: r.text(obj.user, `${key}.user`, KINDS.user, defaultUser), port: r.int(obj.port, `${key}.port`, 22, 1, 65535) };
+  return {
+    host,
+    user: r.text(obj.user, `${key}.user`, KINDS.user, defaultUser),
+    port: r.int(obj.port, `${key}.port`, 22, 1, 65535),
+    hostKey: readHostKey(r, obj.hostKey, `${key}.hostKey`),
+  };
 }
 
 export function readSsh(
@@ -30,13 +47,15 @@ export function readSsh(
   secrets: SecretPresence,
 ): SshConfig {
   const obj = r.object(value, "ssh");
-  r.allowKeys(obj, "ssh", ["user", "port", "privateKeyFile", "publicKey", "dialErrorLimit"]);
+  r.allowKeys(obj, "ssh", ["user", "port", "privateKeyFile", "publicKey", "knownHostsFile", "trustOnFirstUse", "dialErrorLimit"]);
   const ssh: SshConfig = {
     user: r.text(obj.user, "ssh.user", KINDS.user, provider === "aws" ? "ubuntu" : "root"),
     port: r.int(obj.port, "ssh.port", 22, 1, 65535),
     privateKeyFile: r.text(obj.privateKeyFile, "ssh.privateKeyFile", KINDS.path),
     publicKey: r.text(obj.publicKey, "ssh.publicKey", KINDS.sshPublicKey),
     bastion,
+    knownHostsFile: r.text(obj.knownHostsFile, "ssh.knownHostsFile", KINDS.path),
+    trustOnFirstUse: r.bool(obj.trustOnFirstUse, "ssh.trustOnFirstUse", false),
     dialErrorLimit: r.int(obj.dialErrorLimit, "ssh.dialErrorLimit", 10, 1, 100),
   };
   if (!secrets.sshPrivateKey && !ssh.privateKeyFile) {
@@ -74,7 +93,7 @@ export function readHosts(r: Reader, value: unknown, ssh: SshConfig, topology: s
       r.fail(key, "expected a mapping with name, address and roles", "see the hosts example in README.md");
       return;
     }
-    r.allowKeys(item, key, ["name", "address", "privateIp", "roles", "user", "port", "bastion"]);
+    r.allowKeys(item, key, ["name", "address", "privateIp", "roles", "user", "port", "bastion", "hostKey"]);
     const name = r.string(item.name, `${key}.name`) ?? "";
     if (!DNS_LABEL.test(name)) {
       r.fail(`${key}.name`, `'${name}' is not a valid node name`, "use a DNS label: lower-case letters, digits, '-'");
@@ -100,6 +119,7 @@ export function readHosts(r: Reader, value: unknown, ssh: SshConfig, topology: s
       user: r.text(item.user, `${key}.user`, KINDS.user, ssh.user),
       port: r.int(item.port, `${key}.port`, ssh.port, 1, 65535),
       bastion,
+      hostKey: readHostKey(r, item.hostKey, `${key}.hostKey`),
     });
   });
   reportDuplicates(r, hosts, (h) => h.name, "name", "give every host a unique name");
@@ -172,4 +192,44 @@ export function readCounts(r: Reader, raw: Raw, provider: ProviderName | undefin
     );
   }
   return { controlPlaneCount, etcdCount, workerCount };
+}
+
+/**
+ * Pins every SSH endpoint's host key: the one given in config, else ssh.knownHostsFile's. An
+ * endpoint left without one is refused, since its first connection would send the cluster's keys
+ * to whoever answers, unless ssh.trustOnFirstUse accepts that (bare metal: the key seen first is
+ * then pinned in state). Cloud machines get keys the program makes, so only a bastion needs one.
+ */
+export function pinHostKeys(r: Reader, hosts: HostSpec[], ssh: SshConfig, facts: SecretPresence): void {
+  let lookup: (host: string, port: number) => string | undefined = () => undefined;
+  if (ssh.knownHostsFile) {
+    const content = facts.readFile?.(ssh.knownHostsFile);
+    if (content === undefined) {
+      r.fail("ssh.knownHostsFile", `cannot read ${ssh.knownHostsFile}`, "point it at a readable known_hosts file, or remove it");
+    } else {
+      lookup = knownHostsLookup(content);
+    }
+  }
+  const pin = (endpoint: { hostKey?: string }, host: string, port: number, key: string, what: string) => {
+    endpoint.hostKey ??= lookup(host, port);
+    if (endpoint.hostKey || ssh.trustOnFirstUse) return;
+    r.fail(
+      `${key}.hostKey`,
+      `no SSH host key for ${what} (${host}:${port}): the first connection would trust whoever answers`,
+      `set ${key}.hostKey to the host's public key (on the host: cat /etc/ssh/ssh_host_ed25519_key.pub), ` +
+        "or list it in ssh.knownHostsFile, or accept the risk with ssh.trustOnFirstUse: true",
+    );
+  };
+  const bastionsSeen = new Set<SshEndpoint>();
+  if (ssh.bastion) {
+    pin(ssh.bastion, ssh.bastion.host, ssh.bastion.port, "bastion", "the bastion");
+    bastionsSeen.add(ssh.bastion);
+  }
+  hosts.forEach((host, i) => {
+    if (host.bastion && !bastionsSeen.has(host.bastion)) {
+      pin(host.bastion, host.bastion.host, host.bastion.port, `hosts[${i}].bastion`, `the bastion of ${host.name}`);
+      bastionsSeen.add(host.bastion);
+    }
+    pin(host, host.address, host.port, `hosts[${i}]`, host.name);
+  });
 }

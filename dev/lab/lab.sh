@@ -15,6 +15,7 @@ usage: dev/lab/lab.sh COMMAND [ARGS]
   ssh HOST [CMD...]      SSH to a host (name, index or IP) from inside the namespace
   stop-host HOST         power a host off (its disk is kept)
   start-host HOST        boot a stopped host again
+  known-hosts            rewrite the lab's known_hosts from the hosts' current keys
   down                   stop every host, unmount, delete the namespace (host disks are kept)
   purge                  down, then delete the host disks and the lab SSH key
   exec CMD [ARGS...]     run a command inside the lab network namespace
@@ -462,6 +463,12 @@ cmd_start_host() {
   wait_hosts "$t0" "$idx" || die "$name did not come up"
 }
 
+# After a host's key changed on purpose (the e2e host-key drill): the lab's own ssh trusts it again.
+cmd_known_hosts() {
+  need_root
+  write_known_hosts
+}
+
 # Whatever the lab left behind without a pidfile of ours: hosts started from another checkout (or
 # whose pidfiles are gone), overlay roots, cgroups. Everything here is found by a mark only the lab
 # uses: nspawn's --machine=kha-node-N, the overlay source "kha-lab-overlay", cgroup dirs "kha-lab".
@@ -557,6 +564,7 @@ main() {
     ssh) cmd_ssh "$@" ;;
     stop-host) cmd_stop_host "$@" ;;
     start-host) cmd_start_host "$@" ;;
+    known-hosts) cmd_known_hosts "$@" ;;
     down) cmd_down "$@" ;;
     purge) cmd_purge "$@" ;;
     exec) cmd_exec "$@" ;;

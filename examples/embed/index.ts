@@ -8,6 +8,8 @@ import { Cluster, ClusterNode, ClusterPki, clusterSpec, EtcdCluster, NodeRole, s
 
 const settings = new pulumi.Config("team");
 const sshKey = settings.requireSecret("sshPrivateKey");
+// each machine's SSH host key, pinned: e.g. `team:hostKeys: {"a-cp-1": "ssh-ed25519 AAAA..."}`
+const hostKeys = settings.requireObject<Record<string, string>>("hostKeys");
 
 // Machines described in code: any resources that yield SSH-reachable hosts would do.
 function machine(name: string, ip: string, roles: NodeRole[]): ClusterNode {
@@ -15,7 +17,7 @@ function machine(name: string, ip: string, roles: NodeRole[]): ClusterNode {
     name,
     roles,
     privateIp: ip,
-    connection: sshConnection(ip, { user: "root", port: 22, privateKey: sshKey, dialErrorLimit: 5 }),
+    connection: sshConnection(ip, { user: "root", port: 22, privateKey: sshKey, hostKey: hostKeys[name], dialErrorLimit: 5 }),
     ready: [],
   };
 }

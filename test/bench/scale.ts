@@ -8,6 +8,7 @@ import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
 import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
+import { TEST_HOST_KEY } from "../unit/hostKey";
 
 const SIZES = (process.env.KHA_BENCH_SIZES ?? "3,10,30,100").split(",").map(Number);
 const KEY = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVATE KEY-----\n");
@@ -16,6 +17,7 @@ function hosts(n: number) {
   return Array.from({ length: n }, (_, i) => ({
     name: `node-${i + 1}`,
     address: `10.77.${Math.floor((i + 11) / 250)}.${((i + 11) % 250) + 1}`,
+    hostKey: TEST_HOST_KEY,
     // 3 control planes; a 3-node cluster also runs workloads and the load balancer on them
     roles:
       i < 3

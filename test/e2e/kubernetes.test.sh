@@ -10,6 +10,8 @@
 #   6. add one worker in config: `pulumi up` touches only that node, which becomes Ready
 #   8. a new route in config: `pulumi preview` shows the HAProxy ConfigMap diff (server-side dry
 #      run), `pulumi up` returns with the DaemonSet rolled out (upstream's await), the route works
+#   9. a host key changed behind the program's back: `pulumi up` stops before any change, naming
+#      the host and both fingerprints; the new key pinned in config lets it through
 #   7. `pulumi destroy` resets every host
 #   then the external-etcd variant (3 etcd + 2 control planes + 1 worker): up, Ready, and destroy
 #   with every host stopped (the cluster gone) still completes.
@@ -204,6 +206,31 @@ check "the running pods carry the new config (checksum ${ds_sum:0:12}, changed f
   bash -c "[[ '$(lb_sums)' == '$ds_sum' && '$ds_sum' != '$old_sum' ]]"
 routed2() { "$LAB" exec curl -fsS --max-time 5 -H "Host: echo2.lab.test" "http://$1:30800/" 2>/dev/null | grep -q "echo-"; }
 check "Host: echo2.lab.test is routed (bounded 10 s: endpoints follow the ready pod)" wait_until "echo2 routing" 5 2 routed2 10.77.0.14
+
+# ---- 9. a host key changed behind the program's back ----------------------------------------------
+# kha-node-5 gets a new SSH host key (as if reinstalled, or impersonated). The next `pulumi up` must
+# stop before anything changes, naming the host and both fingerprints; pinning the new key in config
+# (hosts[].hostKey wins over ssh.knownHostsFile) lets it through.
+old_fp=$(on_host kha-node-5 "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub" | awk '{print $2}')
+new_key=$(on_host kha-node-5 "rm -f /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub &&
+  ssh-keygen -q -t ed25519 -N '' -C root@kha-node-5 -f /etc/ssh/ssh_host_ed25519_key &&
+  systemctl restart ssh && cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")
+new_fp=$(ssh-keygen -lf - <<<"$new_key" | awk '{print $2}')
+check "kha-node-5 has a new host key ($new_fp, was $old_fp)" test -n "$new_fp" -a "$new_fp" != "$old_fp"
+if pl up --yes --skip-preview > "$E2E_STATE/k8s-hostkey.log" 2>&1; then
+  check "pulumi up refuses the changed host key" false
+else
+  check "pulumi up refuses the changed host key" true
+fi
+check "  naming the host" grep -q "kha-node-5 (10.77.0.15:22): the SSH host key of 10.77.0.15 is not the pinned one" "$E2E_STATE/k8s-hostkey.log"
+check "  with the pinned fingerprint" grep -qF "pinned $old_fp" "$E2E_STATE/k8s-hostkey.log"
+check "  and the offered one" grep -qF "offered $new_fp" "$E2E_STATE/k8s-hostkey.log"
+check "  before any resource changed" bash -c "! grep -Eq '(creating|updating|replacing|deleting)' '$E2E_STATE/k8s-hostkey.log'"
+(cd "$REPO" && pulumi config set --path 'kubeadm-ha:hosts[4].hostKey' "$new_key" --stack "$E2E_STACK")
+timed "pulumi up with the new key pinned in config" pl up --yes --skip-preview > "$E2E_STATE/k8s-hostkey-fixed.log" 2>&1 ||
+  { tail -60 "$E2E_STATE/k8s-hostkey-fixed.log"; exit 1; }
+check "kha-node-5 still Ready" node_ready kha-node-5
+bash "$LAB" known-hosts # the lab's own ssh (host checks below) trusts the new key too
 
 # ---- 7. destroy resets every host -------------------------------------------------------------------
 timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-destroy.log"; exit 1; }

@@ -129,6 +129,22 @@ else
 fi
 pulumi config rm fail
 
+# --- the program's own SSH (local-ssh-run.sh) against the same sshd ----------
+ssh_run() { KHA_NODE=loopback KHA_HOST=127.0.0.1 KHA_PORT=$port KHA_USER="$(id -un)" KHA_SSH_TRIES=1 bash "$REPO/components/scripts/local-ssh-run.sh" <"$work/client_key"; }
+pinned="$(cut -d' ' -f1,2 "$work/host_key.pub")"
+ssh-keygen -q -t ed25519 -N '' -f "$work/impostor_key"
+impostor="$(cut -d' ' -f1,2 "$work/impostor_key.pub")"
+pinned_check() { KHA_SSH_MODE=check KHA_HOST_KEY="$pinned" ssh_run 2>/dev/null; }
+check "check mode: the pinned key passes" pinned_check
+status=0
+KHA_SSH_MODE=check KHA_HOST_KEY="$impostor" ssh_run 2>"$work/changed.err" || status=$?
+check "check mode: another key fails" test "$status" = 1
+check "  naming the host" grep -q "loopback (127.0.0.1:$port)" "$work/changed.err"
+check "  with the pinned fingerprint" grep -qF "pinned $(ssh-keygen -lf "$work/impostor_key.pub" | awk '{print $2}')" "$work/changed.err"
+check "  and the offered one" grep -qF "offered $(ssh-keygen -lf "$work/host_key.pub" | awk '{print $2}')" "$work/changed.err"
+check "scan mode prints the key the host shows" test "$(KHA_SSH_MODE=scan ssh_run 2>/dev/null)" = "$pinned"
+check "run mode runs the program there" test "$(KHA_HOST_KEY="$pinned" KHA_REMOTE_PROGRAM="echo ran-\$((6*7))" ssh_run 2>/dev/null)" = "ran-42"
+
 # --- destroy runs delete ---------------------------------------------------
 pulumi destroy --yes --non-interactive >"$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; exit 1; }
 check "destroy ran remote delete" test "$(tail -n1 "$work/marks/remote.log")" = "delete after gen=2 toklen=22 env=from-environment"

@@ -19,7 +19,10 @@ async function main(file: string): Promise<void> {
       .filter(([k]) => k.startsWith("kubeadm-ha:") && k !== "kubeadm-ha:sshPrivateKey")
       .map(([k, v]) => [k.slice("kubeadm-ha:".length), v]),
   );
-  const config = validateConfig(raw, { sshPrivateKey: false });
+  const config = validateConfig(raw, {
+    sshPrivateKey: false,
+    readFile: (p) => (fs.existsSync(p) ? fs.readFileSync(p, "utf8") : undefined),
+  });
   const infra = createInfrastructure(config.clusterName, config, pulumi.secret("key"));
   const cluster = new Cluster(config.clusterName, { nodes: infra.nodes, spec: clusterSpecOf(config) });
   await resolve(cluster.etcdEndpoints);

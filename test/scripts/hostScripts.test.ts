@@ -271,10 +271,38 @@ describe("kubeadm scripts", () => {
     expect(box.exists("etc/kubeadm-ha/kubeadm-join.yaml")).toBe(false);
   });
 
+  it("kubeadm-join.sh brings a node that joined earlier along when kubeletServingCerts changes, once", () => {
+    box.write("etc/kubernetes/kubelet.conf", "kubelet");
+    box.write("var/lib/kubelet/config.yaml", "kind: KubeletConfiguration\nrotateCertificates: true\n");
+    const kubeletRestarts = () => box.calls().filter((c) => c === "systemctl restart kubelet").length;
+    for (let i = 0; i < 2; i++) expect(box.run("kubeadm-join.sh", { KHA_KUBELET_SERVING_CERTS: "true" }).status).toBe(0);
+    expect(box.read("var/lib/kubelet/config.yaml")).toBe(
+      "kind: KubeletConfiguration\nrotateCertificates: true\nserverTLSBootstrap: true\n",
+    );
+    expect(kubeletRestarts()).toBe(1);
+    for (let i = 0; i < 2; i++) expect(box.run("kubeadm-join.sh", { KHA_KUBELET_SERVING_CERTS: "false" }).status).toBe(0);
+    expect(box.read("var/lib/kubelet/config.yaml")).toBe("kind: KubeletConfiguration\nrotateCertificates: true\n");
+    expect(kubeletRestarts()).toBe(2);
+  });
+
   it("kubeadm-token.sh prints only a short-lived token", () => {
     const run = box.run("kubeadm-token.sh", { KHA_FOR: "w-1" });
     expect(run.stdout).toBe("abcdef.0123456789abcdef\n");
     expect(box.calls()[0]).toMatch(/kubeadm token create .*--ttl 30m --description kubeadm-ha join of w-1/);
+  });
+
+  it("kubeadm-token-delete.sh deletes the node's token once, never printing it, and accepts one already gone", () => {
+    const first = box.run("kubeadm-token-delete.sh", { KHA_FOR: "w-1", KHA_TOKEN_ID: "abcdef" });
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain("deleted the bootstrap token w-1 joined with");
+    expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toEqual([
+      "kubeadm token delete --kubeconfig " + path.join(box.root, "etc/kubernetes/admin.conf") + " abcdef",
+    ]);
+    const again = box.run("kubeadm-token-delete.sh", { KHA_FOR: "w-1", KHA_TOKEN_ID: "abcdef" });
+    expect(again.stdout).toContain("already gone");
+    expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toHaveLength(1);
+    expect(first.stdout + first.stderr + again.stdout + again.stderr).not.toContain("0123456789abcdef");
+    expect(box.run("kubeadm-token-delete.sh", { KHA_FOR: "w-1", KHA_TOKEN_ID: "x;id" }).status).toBe(2);
   });
 
   it("kubeadm-reset.sh removes kubeadm's and kubeadm-ha's state and can run twice", () => {
@@ -288,6 +316,244 @@ describe("kubeadm scripts", () => {
     expect(box.exists("etc/cni/net.d/10-kubeadm-ha-bridge.conflist")).toBe(false);
     expect(box.exists("etc/cni/net.d/99-other.conf")).toBe(true);
     expect(box.calls()).toContain("kubeadm reset -f --cri-socket unix:///run/containerd/containerd.sock");
+  });
+});
+
+describe("kubelet serving certificates: the approver and its install", () => {
+  const ADMIN = "etc/kubernetes/admin.conf";
+  // a kubectl that serves CSRs and Nodes from files under $STUB_DIR and records approvals
+  const KUBECTL = [
+    "#!/usr/bin/env bash",
+    'echo "kubectl $*" >> "$STUB_DIR/calls"',
+    'args=(); while [ $# -gt 0 ]; do case "$1" in --kubeconfig) shift;; --request-timeout=*) ;; *) args+=("$1");; esac; shift; done',
+    'case "${args[0]} ${args[1]}" in',
+    '  "get csr") if [ "${#args[@]}" -eq 4 ]; then cat "$STUB_DIR/csrs"; exit 0; fi',
+    '    case "${args[4]}" in *spec.request*) cat "$STUB_DIR/csr/${args[2]}.b64";; *usages*) cat "$STUB_DIR/csr/${args[2]}.usages";; esac;;',
+    '  "get node") f="$STUB_DIR/nodes/${args[2]}"; [ -f "$f" ] || { echo "NotFound" >&2; exit 1; }; cat "$f";;',
+    '  "certificate approve") echo "${args[2]}" >> "$STUB_DIR/approved";;',
+    "esac",
+  ].join("\n");
+
+  interface Request {
+    name: string;
+    requester: string;
+    subject: string;
+    sans: string;
+    usages?: string[];
+    signer?: string;
+    conditions?: string;
+  }
+
+  /** Real CSRs made with openssl, as a kubelet would send them (or as a kubelet must not). */
+  function serve(requests: Request[], nodes: Record<string, string[]>) {
+    const dir = path.join(box.stubDir, "csr");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(path.join(box.stubDir, "nodes"), { recursive: true });
+    for (const r of requests) {
+      const out = path.join(dir, `${r.name}.pem`);
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-new",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-keyout",
+          path.join(dir, `${r.name}.key`),
+          "-subj",
+          r.subject,
+          "-addext",
+          `subjectAltName=${r.sans}`,
+          "-out",
+          out,
+        ],
+        { stdio: "ignore" },
+      );
+      fs.writeFileSync(path.join(dir, `${r.name}.b64`), fs.readFileSync(out).toString("base64"));
+      fs.writeFileSync(path.join(dir, `${r.name}.usages`), `${(r.usages ?? ["digital signature", "server auth"]).join("\n")}\n`);
+    }
+    fs.writeFileSync(
+      path.join(box.stubDir, "csrs"),
+      requests.map((r) => `${r.name}|${r.signer ?? "kubernetes.io/kubelet-serving"}|${r.requester}|${r.conditions ?? ""}\n`).join(""),
+    );
+    for (const [node, addresses] of Object.entries(nodes))
+      fs.writeFileSync(path.join(box.stubDir, "nodes", node), `${node}\n${addresses.join("\n")}\n`);
+    fs.writeFileSync(path.join(box.stubDir, "kubectl"), `${KUBECTL}\n`, { mode: 0o755 });
+  }
+  const approved = () => {
+    const file = path.join(box.stubDir, "approved");
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : [];
+  };
+  const kubelet = (node: string, sans: string, over: Partial<Request> = {}): Request => ({
+    name: `csr-${node}`,
+    requester: `system:node:${node}`,
+    subject: `/O=system:nodes/CN=system:node:${node}`,
+    sans,
+    ...over,
+  });
+  const NODES = { "w-1": ["10.77.0.14", "w-1"], "w-2": ["10.77.0.15", "w-2"] };
+
+  beforeEach(() => box.write(ADMIN, "admin"));
+
+  it("approves a kubelet's request for its own name and addresses", () => {
+    serve([kubelet("w-1", "DNS:w-1,IP:10.77.0.14")], NODES);
+    const run = box.run("kubelet-csr-approve.sh");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(approved()).toEqual(["csr-w-1"]);
+    expect(run.stdout).toContain("approved csr-w-1 for w-1: DNS:w-1,IP Address:10.77.0.14");
+  });
+
+  it("leaves pending, with the reason, a SAN that belongs to another node", () => {
+    serve([kubelet("w-1", "DNS:w-1,IP:10.77.0.14,IP:10.77.0.15"), kubelet("w-2", "DNS:w-2,IP:10.77.0.15")], NODES);
+    const run = box.run("kubelet-csr-approve.sh");
+    expect(run.status).toBe(0);
+    expect(approved()).toEqual(["csr-w-2"]);
+    expect(run.stdout).toMatch(/left csr-w-1 pending: SAN 10\.77\.0\.15 is not Node w-1's name or address \(w-1,10\.77\.0\.14,w-1\)/);
+  });
+
+  it("leaves pending what a node did not ask for itself, or asks in the wrong shape", () => {
+    serve(
+      [
+        kubelet("w-1", "DNS:w-1", { name: "by-user", requester: "alice" }),
+        kubelet("w-1", "DNS:w-1", { name: "for-other", requester: "system:node:w-2" }),
+        kubelet("w-9", "DNS:w-9", { name: "no-node" }),
+        kubelet("w-1", "DNS:w-1", { name: "no-org", subject: "/CN=system:node:w-1" }),
+        kubelet("w-1", "DNS:w-1", { name: "extra-org", subject: "/O=system:nodes/O=system:masters/CN=system:node:w-1" }),
+        kubelet("w-1", "DNS:w-1,email:a@example.com", { name: "email-san" }),
+        kubelet("w-1", "DNS:w-1", { name: "client-usage", usages: ["digital signature", "client auth"] }),
+      ],
+      NODES,
+    );
+    const run = box.run("kubelet-csr-approve.sh");
+    expect(run.status).toBe(0);
+    expect(approved()).toEqual([]);
+    const reasons = Object.fromEntries([...run.stdout.matchAll(/left (\S+) pending: (.*)/g)].map((m) => [m[1], m[2]]));
+    expect(reasons).toEqual({
+      "by-user": "requested by 'alice', not by a node",
+      "for-other": expect.stringMatching(/^subject is not exactly CN=system:node:w-2, O=system:nodes/),
+      "no-node": "no Node w-9",
+      "no-org": expect.stringMatching(/^subject is not exactly/),
+      "extra-org": expect.stringMatching(/^subject is not exactly/),
+      "email-san": expect.stringMatching(/^SAN 'email:a@example.com' is neither a DNS name nor an IP address/),
+      "client-usage": "usage 'client auth' is not for serving",
+    });
+  });
+
+  it("touches neither other signers nor requests already decided", () => {
+    serve(
+      [
+        kubelet("w-1", "DNS:w-1", { name: "client", signer: "kubernetes.io/kube-apiserver-client-kubelet" }),
+        kubelet("w-1", "DNS:w-1", { name: "done", conditions: "Approved" }),
+        kubelet("w-1", "DNS:w-1", { name: "denied", conditions: "Denied" }),
+      ],
+      NODES,
+    );
+    const run = box.run("kubelet-csr-approve.sh");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe("");
+    expect(approved()).toEqual([]);
+  });
+
+  it("does nothing before the node is a control plane", () => {
+    fs.rmSync(path.join(box.root, ADMIN));
+    expect(box.run("kubelet-csr-approve.sh").status).toBe(0);
+    expect(box.calls()).toEqual([]);
+  });
+
+  const UNITS = ["etc/systemd/system/kubeadm-ha-kubelet-csr-approver.service", "etc/systemd/system/kubeadm-ha-kubelet-csr-approver.timer"];
+  const install = (on: boolean) => {
+    box.write("etc/kubeadm-ha/hardening.env", `# managed by kubeadm-ha\nKHA_KUBELET_SERVING_CERTS=${on}\n`);
+    if (on) for (const unit of UNITS) box.write(unit, "[Unit]\n");
+    return box.run("kubelet-csr-approver-install.sh");
+  };
+
+  it("install: on enables the timer once, off stops it and removes everything", () => {
+    const first = install(true);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain("approver enabled");
+    expect(box.read("usr/local/lib/kubeadm-ha/kubelet-csr-approve.sh")).toContain("kubelet-serving");
+    expect(box.exists("usr/local/lib/kubeadm-ha/layout.sh")).toBe(true);
+    expect(box.calls()).toContain("systemctl enable --now kubeadm-ha-kubelet-csr-approver.timer");
+    const again = install(true);
+    expect(again.stdout).not.toContain("enabled");
+    expect(box.calls().filter((c) => c === "systemctl daemon-reload")).toHaveLength(1);
+
+    const off = install(false);
+    expect(off.status).toBe(0);
+    expect(off.stdout).toContain("approver removed");
+    expect(box.calls()).toContain("systemctl disable --now kubeadm-ha-kubelet-csr-approver.timer");
+    for (const gone of [...UNITS, "usr/local/lib/kubeadm-ha/kubelet-csr-approve.sh"]) expect(box.exists(gone)).toBe(false);
+    expect(install(false).stdout).toBe("");
+  });
+
+  it("kubeadm-init.sh installs the approver and approves its own kubelet's request at once", () => {
+    box.write("etc/kubeadm-ha/kubeadm.yaml", "kind: InitConfiguration\n");
+    for (const unit of UNITS) box.write(unit, "[Unit]\n");
+    box.write("etc/kubeadm-ha/hardening.env", "KHA_KUBELET_SERVING_CERTS=true\n");
+    serve([kubelet("cp-1", "DNS:cp-1,IP:10.77.0.11")], { "cp-1": ["10.77.0.11", "cp-1"] });
+    fs.rmSync(path.join(box.root, ADMIN)); // kubeadm init writes it
+    const run = box.run("kubeadm-init.sh", { KHA_APPROVE_TRIES: "1" });
+    expect(run.status).toBe(0);
+    expect(approved()).toEqual(["csr-cp-1"]);
+    expect(box.calls()).toContain("systemctl enable --now kubeadm-ha-kubelet-csr-approver.timer");
+    expect(run.stdout).toContain("the approver's timer will approve it"); // the stub kubelet never gets its certificate
+  });
+});
+
+describe("kubeadm scripts and the security defaults' files", () => {
+  beforeEach(() => {
+    box.write("etc/kubeadm-ha/kubeadm.yaml", "kind: InitConfiguration\n");
+    box.write("etc/kubernetes/encryption/config.yaml", "providers: [aescbc]\n", 0o600);
+  });
+
+  it("kubeadm-init.sh regenerates the manifests when the encryption config, audit policy or authentication config change", () => {
+    expect(box.run("kubeadm-init.sh").status).toBe(0);
+    const regenerations = () => box.calls().filter((c) => c.startsWith("kubeadm init phase control-plane all"));
+    for (const [file, content] of [
+      ["etc/kubernetes/encryption/config.yaml", "providers: [identity, aescbc]\n"],
+      ["etc/kubernetes/audit/policy.yaml", "rules: []\n"],
+      ["etc/kubernetes/authentication/config.yaml", "anonymous: {}\n"],
+    ]) {
+      const before = regenerations().length;
+      box.write(file, content);
+      expect(box.run("kubeadm-init.sh").status).toBe(0);
+      expect(regenerations()).toHaveLength(before + 1);
+    }
+    expect(box.calls()).toContain(
+      "kubeadm init phase upload-config all --config " +
+        path.join(box.root, "etc/kubeadm-ha/kubeadm.yaml") +
+        " --kubeconfig " +
+        path.join(box.root, "etc/kubernetes/admin.conf"),
+    );
+  });
+
+  it("kubeadm-join.sh deletes the discovery file with the join config (both hold the token)", () => {
+    box.write("etc/kubeadm-ha/kubeadm-join.yaml", "token: abc\n", 0o600);
+    box.write("etc/kubeadm-ha/discovery.conf", "token: abc\n", 0o600);
+    expect(box.run("kubeadm-join.sh", { KHA_CONTROL_PLANE: "false" }).status).toBe(0);
+    expect(box.exists("etc/kubeadm-ha/discovery.conf")).toBe(false);
+    expect(box.exists("etc/kubeadm-ha/kubeadm-join.yaml")).toBe(false);
+  });
+
+  it("kubeadm-join.sh on a control plane removes an approver turned off, joined or not", () => {
+    box.write("etc/kubeadm-ha/kubeadm-join.yaml", "token: abc\n", 0o600);
+    box.write("etc/kubeadm-ha/hardening.env", "KHA_KUBELET_SERVING_CERTS=false\n");
+    box.write("etc/systemd/system/kubeadm-ha-kubelet-csr-approver.timer", "[Timer]\n");
+    expect(box.run("kubeadm-join.sh", { KHA_CONTROL_PLANE: "true" }).status).toBe(0);
+    expect(box.exists("etc/systemd/system/kubeadm-ha-kubelet-csr-approver.timer")).toBe(false);
+  });
+
+  it("kubeadm-reset.sh stops and removes the approver", () => {
+    box.write("etc/systemd/system/kubeadm-ha-kubelet-csr-approver.timer", "[Timer]\n");
+    box.write("usr/local/lib/kubeadm-ha/kubelet-csr-approve.sh", "#!/bin/sh\n");
+    expect(box.run("kubeadm-reset.sh").status).toBe(0);
+    expect(box.calls()).toContain("systemctl disable --now kubeadm-ha-kubelet-csr-approver.timer kubeadm-ha-kubelet-csr-approver.service");
+    expect(box.exists("etc/systemd/system/kubeadm-ha-kubelet-csr-approver.timer")).toBe(false);
+    expect(box.exists("usr/local/lib/kubeadm-ha/kubelet-csr-approve.sh")).toBe(false);
   });
 });
 
@@ -360,21 +626,48 @@ describe("bridge pod network", () => {
   });
 });
 
-describe("local-ssh-run.sh (bare-metal reset on destroy)", () => {
-  const env = { KHA_NODE: "n-1", KHA_HOST: "10.77.0.11", KHA_REMOTE_PROGRAM: "echo reset", KHA_SSH_TRIES: "2", KHA_SSH_TIMEOUT: "1" };
+describe("local-ssh-run.sh (the program's own SSH: reset on destroy, host key check, trust on first use)", () => {
+  const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvWaQ0v1qJ1tK3c8lq2bZ1nN8JxSqCq0b4mYJt0xZ3y";
+  const env = {
+    KHA_NODE: "n-1",
+    KHA_HOST: "10.77.0.11",
+    KHA_HOST_KEY: hostKey,
+    KHA_REMOTE_PROGRAM: "echo reset",
+    KHA_SSH_TRIES: "2",
+    KHA_SSH_TIMEOUT: "1",
+  };
+  const sshArgs = () => box.calls().filter((c) => c.startsWith("ssh "));
 
-  it("sends the program over ssh and keeps the key out of argv", () => {
+  it("sends the program over ssh with the host key pinned strictly, and keeps the key out of argv", () => {
     const run = box.run("local-ssh-run.sh", env, "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n");
     expect(run.status).toBe(0);
     expect(fs.readFileSync(path.join(box.stubDir, "ssh.stdin"), "utf8")).toBe("echo reset");
     expect(box.calls().join("\n")).not.toContain("PRIVATE KEY");
+    expect(sshArgs()[0]).toContain("StrictHostKeyChecking=yes");
+    expect(sshArgs()[0]).toContain("GlobalKnownHostsFile=/dev/null");
+  });
+
+  it("refuses to connect without a pinned host key, except to scan one", () => {
+    const run = box.run("local-ssh-run.sh", { ...env, KHA_HOST_KEY: "" }, "key");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/no pinned host key for n-1 \(10\.77\.0\.11:22\)/);
+    expect(sshArgs()).toEqual([]);
+    const bastion = box.run("local-ssh-run.sh", { ...env, KHA_BASTION: "ops@192.0.2.1:2222" }, "key");
+    expect(bastion.status).toBe(1);
+    expect(bastion.stderr).toMatch(/no pinned host key for the bastion 192\.0\.2\.1:2222/);
+  });
+
+  it("goes through the bastion with its key pinned too, the ProxyCommand quoted for the shell", () => {
+    const run = box.run("local-ssh-run.sh", { ...env, KHA_BASTION: "ops@192.0.2.1:2222", KHA_BASTION_HOST_KEY: hostKey }, "key");
+    expect(run.status).toBe(0);
+    expect(sshArgs()[0]).toMatch(/ProxyCommand=ssh .*StrictHostKeyChecking=yes .*-p 2222 -W %h:%p ops@192\.0\.2\.1/);
   });
 
   it("skips an unreachable host after bounded tries instead of failing destroy", () => {
     const run = box.run("local-ssh-run.sh", { ...env, STUB_SSH_EXIT: "255" }, "key");
     expect(run.status).toBe(0);
     expect(run.stderr).toMatch(/skipped the reset of n-1: host unreachable/);
-    expect(box.calls().filter((c) => c.startsWith("ssh "))).toHaveLength(2);
+    expect(sshArgs()).toHaveLength(2);
   });
 
   it("reports a failing reset script", () => {
@@ -382,12 +675,31 @@ describe("local-ssh-run.sh (bare-metal reset on destroy)", () => {
   });
 
   it("fails, naming the host, when the host answers but refuses the login (it is not gone)", () => {
-    for (const reason of ["root@10.77.0.11: Permission denied (publickey).", "Host key verification failed."]) {
-      const run = box.run("local-ssh-run.sh", { ...env, STUB_SSH_EXIT: "255", STUB_SSH_STDERR: reason }, "key");
-      expect(run.status).toBe(1);
-      expect(run.stderr).toMatch(/n-1 \(10\.77\.0\.11:22\) refused the SSH login as root/);
-      expect(run.stderr).not.toMatch(/skipped the reset/);
-    }
+    const run = box.run(
+      "local-ssh-run.sh",
+      { ...env, STUB_SSH_EXIT: "255", STUB_SSH_STDERR: "root@10.77.0.11: Permission denied (publickey)." },
+      "key",
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/n-1 \(10\.77\.0\.11:22\) refused the SSH login as root/);
+    expect(run.stderr).not.toMatch(/skipped the reset/);
+  });
+
+  it("fails on a changed host key with both fingerprints, and does not retry", () => {
+    const stderr = [
+      "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+      "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @",
+      "The fingerprint for the ED25519 key sent by the remote host is",
+      "SHA256:offeredOFFEREDoffered0000000000000000000000.",
+      "Host key for 10.77.0.11 has changed and you have requested strict checking.",
+      "Host key verification failed.",
+    ].join("\n");
+    const run = box.run("local-ssh-run.sh", { ...env, STUB_SSH_EXIT: "255", STUB_SSH_STDERR: stderr }, "key");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`n-1 (10.77.0.11:22): the SSH host key of 10.77.0.11 is not the pinned one`);
+    expect(run.stderr).toContain("offered SHA256:offeredOFFEREDoffered0000000000000000000000");
+    expect(run.stderr).toMatch(/pinned SHA256:[A-Za-z0-9+/]{43}/);
+    expect(sshArgs()).toHaveLength(1);
   });
 
   it("still skips a host that does not answer, after its tries", () => {
@@ -398,6 +710,26 @@ describe("local-ssh-run.sh (bare-metal reset on destroy)", () => {
     );
     expect(run.status).toBe(0);
     expect(run.stderr).toMatch(/skipped the reset of n-1: host unreachable/);
+  });
+
+  it("check mode runs nothing but `true`, and only warns when the host is unreachable", () => {
+    const run = box.run("local-ssh-run.sh", { ...env, KHA_SSH_MODE: "check", KHA_REMOTE_PROGRAM: "" }, "key");
+    expect(run.status).toBe(0);
+    expect(sshArgs()[0]).toMatch(/ root@10\.77\.0\.11 true$/);
+    const gone = box.run("local-ssh-run.sh", { ...env, KHA_SSH_MODE: "check", STUB_SSH_EXIT: "255" }, "key");
+    expect(gone.status).toBe(0);
+    expect(gone.stderr).toMatch(/could not check the host key of n-1/);
+  });
+
+  it("scan mode accepts a new key only, and fails when the host is unreachable", () => {
+    // (the real scan, a key recorded and printed, runs against a real sshd in test/engine/command.test.sh)
+    const run = box.run("local-ssh-run.sh", { ...env, KHA_SSH_MODE: "scan", KHA_HOST_KEY: "" }, "key");
+    expect(sshArgs()[0]).toContain("StrictHostKeyChecking=accept-new");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/recorded no host key/);
+    const gone = box.run("local-ssh-run.sh", { ...env, KHA_SSH_MODE: "scan", KHA_HOST_KEY: "", STUB_SSH_EXIT: "255" }, "key");
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toMatch(/unreachable: no host key to trust yet/);
   });
 });
 

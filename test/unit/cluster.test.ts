@@ -25,11 +25,17 @@ import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
 import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
+import { TEST_HOST_KEY } from "./hostKey";
 
 const KEY = pulumi.secret(`-----BEGIN OPENSSH PRIVATE KEY-----\n${KEY_MARKER}-ssh\n-----END OPENSSH PRIVATE KEY-----\n`);
 
+/** each host its own key, so a key reaching the wrong host's connection shows */
+function hostKeyOf(i: number): string {
+  return i === 1 ? TEST_HOST_KEY : `ssh-ed25519 ${Buffer.from(`host-key-of-node-${i}`).toString("base64")}`;
+}
+
 function host(i: number, roles: string[]) {
-  return { name: `node-${i}`, address: `10.77.0.${10 + i}`, roles };
+  return { name: `node-${i}`, address: `10.77.0.${10 + i}`, roles, hostKey: hostKeyOf(i) };
 }
 
 function stacked(workers = 2): Raw {
@@ -229,7 +235,8 @@ describe("secrets", () => {
       "/etc/kubernetes/pki/etcd/peer.key",
       "/etc/kubernetes/pki/etcd/healthcheck-client.key",
     ]);
-    expect(keyFiles("kubeadm-ha-workers-node-6-join")).toEqual(["/etc/kubeadm-ha/kubeadm-join.yaml"]);
+    // the discovery file carries the token as its credential (hardening.anonymousAuthHealthOnly)
+    expect(keyFiles("kubeadm-ha-workers-node-6-join")).toEqual(["/etc/kubeadm-ha/discovery.conf", "/etc/kubeadm-ha/kubeadm-join.yaml"]);
     expect(keyFiles("kubeadm-ha-cp-node-4-init")).toContain("/etc/kubernetes/pki/ca.key");
   });
 });
@@ -247,11 +254,15 @@ describe("kubeadm wiring", () => {
     const discovery = parse(bundleFile(step("kubeadm-ha-cp-node-2-join").inputs.stdin, "/etc/kubeadm-ha/discovery.conf")!);
     expect(discovery.clusters[0].cluster.server).toBe("https://10.77.0.11:6443");
     expect(Buffer.from(discovery.clusters[0].cluster["certificate-authority-data"], "base64").toString()).toContain("BEGIN CERTIFICATE");
-    expect(discovery.users).toEqual([{ name: "discovery", user: {} }]);
-    const workerJoin = parse(bundleFile(step("kubeadm-ha-workers-node-4-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
-    expect(workerJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("localhost:6443");
-    expect(workerJoin.discovery.bootstrapToken.caCertHashes).toEqual([FIXTURE_CA_HASH]);
-    expect(workerJoin.discovery.bootstrapToken.token).toBe(FAKE_TOKEN);
+    expect(discovery.users).toEqual([{ name: "discovery", user: { token: FAKE_TOKEN } }]);
+    // anonymous requests reach only health endpoints (hardening.anonymousAuthHealthOnly): workers
+    // discover through a file too, naming their own endpoint
+    const workerStdin = step("kubeadm-ha-workers-node-4-join").inputs.stdin;
+    const workerJoin = parse(bundleFile(workerStdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
+    expect(workerJoin.discovery).toEqual({ file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" }, tlsBootstrapToken: FAKE_TOKEN });
+    const workerDiscovery = parse(bundleFile(workerStdin, "/etc/kubeadm-ha/discovery.conf")!);
+    expect(workerDiscovery.clusters[0].cluster.server).toBe("https://localhost:6443");
+    expect(workerDiscovery.users[0].user.token).toBe(FAKE_TOKEN);
     expect(workerJoin.controlPlane).toBeUndefined();
     expect(workerJoin.nodeRegistration.kubeletExtraArgs).toEqual([
       { name: "node-ip", value: "10.77.0.14" },
@@ -274,8 +285,20 @@ describe("kubeadm wiring", () => {
     expect(cluster.apiserverProxy).toBeUndefined();
     expect(Object.keys(cluster.vip!.installs)).toEqual(["node-1", "node-2", "node-3"]);
     expect(bundleFile(step("kubeadm-ha-vip-node-1").inputs.stdin, "/etc/keepalived/keepalived.conf")).toContain("10.77.0.100/32");
-    const workerJoin = parse(bundleFile(step("kubeadm-ha-workers-node-4-join").inputs.stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
-    expect(workerJoin.discovery.bootstrapToken.apiServerEndpoint).toBe("10.77.0.100:6443");
+    const workerDiscovery = parse(bundleFile(step("kubeadm-ha-workers-node-4-join").inputs.stdin, "/etc/kubeadm-ha/discovery.conf")!);
+    expect(workerDiscovery.clusters[0].cluster.server).toBe("https://10.77.0.100:6443");
+  });
+
+  it("workers use token discovery pinned to the CA when anonymous auth is not restricted", async () => {
+    await build({ ...stacked(), hardening: { anonymousAuthHealthOnly: false } });
+    const stdin = step("kubeadm-ha-workers-node-4-join").inputs.stdin;
+    const workerJoin = parse(bundleFile(stdin, "/etc/kubeadm-ha/kubeadm-join.yaml")!);
+    expect(workerJoin.discovery.bootstrapToken).toEqual({
+      apiServerEndpoint: "localhost:6443",
+      token: FAKE_TOKEN,
+      caCertHashes: [FIXTURE_CA_HASH],
+    });
+    expect(bundleFile(stdin, "/etc/kubeadm-ha/discovery.conf")).toBeUndefined();
   });
 
   it("resets bare-metal hosts on destroy with local commands that cannot wedge", async () => {
@@ -293,6 +316,20 @@ describe("kubeadm wiring", () => {
     for (const r of resets) {
       expect(r.inputs.create).toBe("true");
       expect(r.inputs.delete).toBe('bash -c "$KHA_SSH_RUN"');
+    }
+  });
+
+  it("pins each node's own host key on every remote step and every reset", async () => {
+    for (const raw of [stacked(), external()]) {
+      const { config } = await build(raw);
+      const keyOf = new Map(config.hosts.map((h) => [h.address, h.hostKey]));
+      const remote = ofType("command:remote:Command");
+      expect(remote.length).toBeGreaterThan(10);
+      for (const c of remote) expect([c.name, c.inputs.connection.hostKey]).toEqual([c.name, keyOf.get(c.inputs.connection.host)]);
+      const resets = ofType("command:local:Command");
+      for (const r of resets)
+        expect([r.name, r.inputs.environment.KHA_HOST_KEY]).toEqual([r.name, keyOf.get(r.inputs.environment.KHA_HOST)]);
+      expect(new Set(remote.map((c) => c.inputs.connection.hostKey)).size).toBe(config.hosts.length);
     }
   });
 

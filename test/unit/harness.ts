@@ -27,6 +27,16 @@ export const recorded: Recorded[] = [];
 
 let counter = 0;
 
+/** the public key the mocked tls.PrivateKey `name` has (OpenSSH form) */
+export function madeHostKey(name: string): string {
+  return `ssh-ed25519 ${Buffer.from(`made-${name}`).toString("base64")}`;
+}
+
+/** the key a mocked trust-on-first-use scan `name` reports */
+export function scannedHostKey(name: string): string {
+  return `ssh-ed25519 ${Buffer.from(`scanned-${name}`).toString("base64")}`;
+}
+
 /** Fake cloud outputs, so addresses and ids flow like the real providers' would. */
 function fakeState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   counter += 1;
@@ -52,10 +62,13 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
         stderr: "",
       };
     case "command:local:Command":
-      return { ...inputs, stdout: "", stderr: "" };
+      // a trust-on-first-use scan prints the key the host showed
+      return { ...inputs, stdout: name.endsWith("-host-key") ? `${scannedHostKey(name)}\n` : "", stderr: "" };
     case "tls:index/privateKey:PrivateKey":
       return {
         ...inputs,
+        privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${KEY_MARKER}-${name}\n-----END OPENSSH PRIVATE KEY-----\n`,
+        publicKeyOpenssh: `${madeHostKey(name)}\n`,
         privateKeyPem: `-----BEGIN RSA PRIVATE KEY-----\n${KEY_MARKER}-${name}\n-----END RSA PRIVATE KEY-----\n`,
         publicKeyPem: `-----BEGIN PUBLIC KEY-----\npublic-${name}\n-----END PUBLIC KEY-----\n`,
       };

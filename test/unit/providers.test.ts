@@ -1,5 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ofType, recorded, resetRecorded, resolve, settle, setupMocks, isSecret } from "./harness";
+import {
+  madeHostKey,
+  ofType,
+  plain,
+  recorded,
+  resetRecorded,
+  resolve,
+  scannedHostKey,
+  settle,
+  setupMocks,
+  isSecret,
+  wasSecret,
+} from "./harness";
 
 setupMocks();
 
@@ -7,13 +19,16 @@ import { validateConfig } from "../../config/validate";
 import { Raw } from "../../config/reader";
 import { createInfrastructure } from "../../providers";
 import { firewallRules } from "../../providers/firewall";
+import { TEST_HOST_KEY } from "./hostKey";
 
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5 admin";
 const KEY = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----\n");
 
-async function build(raw: Raw) {
+const BASTION_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEJhc3Rpb24ta2V5LWZvci10ZXN0cy0wMDAwMDAwMDA";
+
+async function build(raw: Raw, readFile?: (path: string) => string | undefined) {
   resetRecorded();
-  const config = validateConfig(raw, { sshPrivateKey: true });
+  const config = validateConfig(raw, { sshPrivateKey: true, readFile });
   const infra = createInfrastructure("infra", config, KEY);
   await Promise.all(infra.nodes.map((n) => resolve(n.privateIp)));
   await settle();
@@ -22,15 +37,16 @@ async function build(raw: Raw) {
 
 describe("bare metal", () => {
   const hosts = [
-    { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"] },
-    { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"] },
-    { name: "cp-3", address: "10.77.0.13", roles: ["control-plane"], user: "admin", port: 2222 },
+    { name: "cp-1", address: "10.77.0.11", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+    { name: "cp-2", address: "10.77.0.12", roles: ["control-plane"], hostKey: TEST_HOST_KEY },
+    { name: "cp-3", address: "10.77.0.13", roles: ["control-plane"], user: "admin", port: 2222, hostKey: TEST_HOST_KEY },
     {
       name: "w-1",
       address: "198.51.100.4",
+      hostKey: TEST_HOST_KEY,
       privateIp: "10.77.0.14",
       roles: ["worker", "loadbalancer"],
-      bastion: { host: "198.51.100.1", user: "jump" },
+      bastion: { host: "198.51.100.1", user: "jump", hostKey: BASTION_KEY },
     },
   ];
 
@@ -59,6 +75,62 @@ describe("bare metal", () => {
     expect(proxy).toMatchObject({ host: "198.51.100.1", user: "jump", port: 22 });
     expect(await isSecret(w1.connection.privateKey!)).toBe(true);
   });
+
+  it("pins each host's key, and the bastion's, on every connection", async () => {
+    const cp2Key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGNwLTIta2V5LWZvci10ZXN0cy0wMDAwMDAwMDAwMDA";
+    const { infra } = await build({
+      provider: "baremetal",
+      hosts: hosts.map((h) => (h.name === "cp-2" ? { ...h, hostKey: `${cp2Key} root@cp-2` } : h)),
+    });
+    const keys = await Promise.all(infra.nodes.map((n) => resolve(n.connection.hostKey!)));
+    expect(keys).toEqual([TEST_HOST_KEY, cp2Key, TEST_HOST_KEY, TEST_HOST_KEY]);
+    expect((await resolve(infra.nodes[3].connection.proxy!)).hostKey).toBe(BASTION_KEY);
+  });
+
+  it("takes keys from ssh.knownHostsFile (plain or [host]:port names) when the hosts list none", async () => {
+    const bare = hosts.map(({ hostKey: _unused, ...h }) => h);
+    const other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG90aGVyLWtleS1mb3ItdGVzdHMtMDAwMDAwMDAwMDAw";
+    const knownHosts = [
+      `10.77.0.11,cp-1 ${TEST_HOST_KEY}`,
+      `10.77.0.12 ${other}`,
+      `[10.77.0.13]:2222 ${TEST_HOST_KEY} root@cp-3`,
+      `10.77.0.13 ${other}`, // the same address on port 22 is another host
+      `198.51.100.4 ${TEST_HOST_KEY}`,
+      `198.51.100.1 ${BASTION_KEY}`,
+    ].join("\n");
+    const { infra } = await build({ provider: "baremetal", hosts: bare, ssh: { knownHostsFile: "kh" } }, () => knownHosts);
+    const keys = await Promise.all(infra.nodes.map((n) => resolve(n.connection.hostKey!)));
+    expect(keys).toEqual([TEST_HOST_KEY, other, TEST_HOST_KEY, TEST_HOST_KEY]);
+    expect((await resolve(infra.nodes[3].connection.proxy!)).hostKey).toBe(BASTION_KEY);
+    expect(() =>
+      validateConfig({ provider: "baremetal", hosts: bare, ssh: { knownHostsFile: "kh" } }, { sshPrivateKey: true, readFile: () => "" }),
+    ).toThrow(/hosts\[0\]\.hostKey: no SSH host key for cp-1 \(10\.77\.0\.11:22\)/);
+  });
+
+  it("under ssh.trustOnFirstUse, scans a host without a key once (the bastion once) and pins what it saw", async () => {
+    const mixed = hosts.map((h, i) =>
+      i === 0 ? h : { ...h, hostKey: undefined, bastion: h.bastion && { ...h.bastion, hostKey: undefined } },
+    );
+    const { infra } = await build({ provider: "baremetal", hosts: mixed, ssh: { trustOnFirstUse: true } });
+    const scans = ofType("command:local:Command");
+    expect(scans.map((s) => s.name).sort()).toEqual(
+      ["infra-bastion-198-51-100-1-22-host-key", "infra-cp-2-host-key", "infra-cp-3-host-key", "infra-w-1-host-key"].sort(),
+    );
+    expect(await resolve(infra.nodes[0].connection.hostKey!)).toBe(TEST_HOST_KEY);
+    expect(await resolve(infra.nodes[1].connection.hostKey!)).toBe(scannedHostKey("infra-cp-2-host-key"));
+    expect((await resolve(infra.nodes[3].connection.proxy!)).hostKey).toBe(scannedHostKey("infra-bastion-198-51-100-1-22-host-key"));
+    const w1 = scans.find((s) => s.name === "infra-w-1-host-key")!;
+    expect(plain(w1.inputs.environment)).toMatchObject({
+      KHA_SSH_MODE: "scan",
+      KHA_HOST: "198.51.100.4",
+      KHA_BASTION: "jump@198.51.100.1:22",
+    });
+    // the scan of a host behind the bastion holds the bastion to what its own scan saw
+    expect(plain(w1.inputs.environment).KHA_BASTION_HOST_KEY).toBe(scannedHostKey("infra-bastion-198-51-100-1-22-host-key"));
+    // an update repeats the recorded key instead of trusting a new one
+    expect(w1.inputs.update).toContain("PULUMI_COMMAND_STDOUT");
+    expect(JSON.stringify(plain(w1.inputs.environment))).not.toContain("PRIVATE KEY");
+  });
 });
 
 describe("DigitalOcean", () => {
@@ -82,6 +154,21 @@ describe("DigitalOcean", () => {
     expect(infra.nodes[0].ready.length).toBeGreaterThan(1);
     expect(await resolve(infra.nodes[0].connection.host)).toMatch(/^203\.0\.113\./);
     expect(await resolve(infra.nodes[0].privateIp)).toMatch(/^10\.10\.0\./);
+  });
+
+  it("makes each droplet's host key, installs it through user data (a secret) and pins it", async () => {
+    const { infra } = await build({ ...base, controlPlaneCount: 3, workerCount: 2 });
+    expect(ofType("tls:index/privateKey:PrivateKey").filter((k) => k.inputs.algorithm === "ED25519")).toHaveLength(5);
+    for (const [i, droplet] of ofType("digitalocean:index/droplet:Droplet").entries()) {
+      const node = infra.nodes[i];
+      const made = madeHostKey(`infra-${node.name}-host-key`);
+      expect(await resolve(node.connection.hostKey!)).toBe(made);
+      const userData = plain(droplet.inputs.userData) as string;
+      expect(userData).toMatch(/^#cloud-config\n/);
+      expect(userData).toContain(`ed25519_public: ${made}`);
+      expect(userData).toContain("ssh_genkeytypes: []");
+      expect(wasSecret(droplet.raw.userData)).toBe(true);
+    }
   });
 
   it("opens only what the topology needs", async () => {
@@ -140,6 +227,25 @@ describe("AWS", () => {
     expect(await resolve(infra.nodes[0].connection.user)).toBe("ubuntu");
   });
 
+  it("makes each instance's host key, installs it through user data (IMDSv2, one hop) and pins it", async () => {
+    const { infra } = await build({
+      ...base,
+      controlPlaneCount: 1,
+      workerCount: 1,
+      bastion: { host: "203.0.113.9", hostKey: BASTION_KEY },
+    });
+    const instances = ofType("aws:ec2/instance:Instance");
+    for (const [i, instance] of instances.entries()) {
+      const made = madeHostKey(`infra-${infra.nodes[i].name}-host-key`);
+      expect(await resolve(infra.nodes[i].connection.hostKey!)).toBe(made);
+      expect(plain(instance.inputs.userData)).toContain(`ed25519_public: ${made}`);
+      expect(wasSecret(instance.raw.userData)).toBe(true);
+      expect(instance.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
+      // behind the bastion: the private address, the bastion's own key pinned
+      expect(await resolve(infra.nodes[i].connection.proxy!)).toMatchObject({ host: "203.0.113.9", hostKey: BASTION_KEY });
+    }
+  });
+
   it("puts each role's rules on its security group", async () => {
     await build({ ...base, controlPlaneCount: 3, workerCount: 2 });
     const groups = ofType("aws:ec2/securityGroup:SecurityGroup");
@@ -170,7 +276,7 @@ describe("AWS", () => {
 
 describe("firewall rules (pure)", () => {
   it("opens the pod CIDR for the bridge CNI and VXLAN for flannel", () => {
-    const hosts = [{ name: "cp-1", address: "10.77.0.11", roles: ["control-plane", "worker", "loadbalancer"] }];
+    const hosts = [{ name: "cp-1", address: "10.77.0.11", roles: ["control-plane", "worker", "loadbalancer"], hostKey: TEST_HOST_KEY }];
     const bridge = firewallRules(validateConfig({ provider: "baremetal", cni: "bridge", hosts }, { sshPrivateKey: true }), ["0.0.0.0/0"]);
     expect(bridge.filter((r) => r.description.startsWith("pod network")).map((r) => r.fromCidrs)).toEqual([
       ["10.244.0.0/16"],
