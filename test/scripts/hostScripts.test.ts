@@ -250,15 +250,22 @@ describe("kubeadm scripts", () => {
     expect(box.calls().filter((c) => c.startsWith("kubeadm init --config"))).toHaveLength(1);
   });
 
-  it("kubeadm-init.sh deletes kubeadm's unused 24-hour default bootstrap token, once", () => {
+  it("kubeadm-init.sh deletes kubeadm's unused 24-hour default bootstrap token after its init, once, and no other", () => {
     const first = box.run("kubeadm-init.sh");
     expect(first.status).toBe(0);
     expect(first.stdout).toContain("deleted kubeadm's default bootstrap token");
+    // (the list also shows a join token of ours: kept, its own step deletes it)
     expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toEqual([
-      expect.stringMatching(/^kubeadm token delete --kubeconfig .*admin\.conf k8sdef\.0123456789abcdef$/),
+      expect.stringMatching(/^kubeadm token delete --kubeconfig .*admin\.conf k8sdef$/),
     ]);
     expect(box.run("kubeadm-init.sh").stdout).not.toContain("deleted");
     expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toHaveLength(1);
+  });
+
+  it("kubeadm-init.sh leaves the tokens of a cluster it did not just initialise alone (an operator's own)", () => {
+    box.write("etc/kubernetes/admin.conf", "admin");
+    expect(box.run("kubeadm-init.sh").status).toBe(0);
+    expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toEqual([]);
   });
 
   it("kubeadm-join.sh joins once and always deletes the join config (it holds the token)", () => {
