@@ -33,7 +33,7 @@ describe("host keys", () => {
     expect(lookup("10.0.0.1", 2222)).toBe(b);
     expect(lookup("10.0.0.2", 22)).toBeUndefined();
     // ssh-keygen -H hashes every name, as HashKnownHosts does
-    execFileSync("ssh-keygen", ["-q", "-H", "-f", file]);
+    execFileSync("ssh-keygen", ["-q", "-H", "-f", file], { stdio: "ignore" });
     const hashed = fs.readFileSync(file, "utf8");
     expect(hashed).not.toContain("10.0.0.1");
     lookup = knownHostsLookup(hashed);

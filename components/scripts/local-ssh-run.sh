@@ -5,8 +5,9 @@
 #         reported and skipped, so `pulumi destroy` never wedges on a host that is gone; a host that
 #         answers but refuses the login or shows another host key is not gone: that fails, naming
 #         the host, so nothing is forgotten that still runs.
-#   check (before `pulumi up` changes anything) logs in and runs `true`: a changed host key fails
-#         with both fingerprints before any step sends key material; unreachable only warns.
+#   check (before `pulumi up` changes anything) verifies the host key and then offers no credential
+#         at all, so it never logs in (a bastion is logged in to, to reach the host): a changed key
+#         fails with both fingerprints before any step sends key material; unreachable only warns.
 #   scan  (ssh.trustOnFirstUse) logs in once, accepting the key the host shows, and prints it
 #         (`type base64`) for the program to pin from then on. A pinned bastion key still holds.
 # The private key arrives on stdin and only ever lives in a 0600 temporary file, next to a
@@ -56,6 +57,12 @@ common=(-i "$work/key" -o BatchMode=yes -o IdentitiesOnly=yes -o "StrictHostKeyC
   -o "UserKnownHostsFile=$work/known_hosts" -o GlobalKnownHostsFile=/dev/null -o HashKnownHosts=no
   -o LogLevel=ERROR -o "ConnectTimeout=$timeout")
 opts=("${common[@]}" -p "$port")
+if [[ "$mode" == check ]]; then
+  # the host key is verified before authentication: then refuse every method, and the host answers
+  # "Permission denied", which here means the key matched
+  opts+=(-o PubkeyAuthentication=no -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no
+    -o HostbasedAuthentication=no -o GSSAPIAuthentication=no)
+fi
 if [[ -n "${KHA_BASTION:-}" ]]; then
   jump_user="${KHA_BASTION%%@*}"
   jump_rest="${KHA_BASTION#*@}"
@@ -100,6 +107,9 @@ for ((attempt = 1; attempt <= tries; attempt++)); do
       "pinned $(fingerprints), offered ${offered:-a key of another type}. Nothing was sent to it." \
       "If the host was reinstalled, put its new key in config (hosts[].hostKey or ssh.knownHostsFile); otherwise find out who answers at that address." >&2
     exit 1
+  fi
+  if [[ "$mode" == check ]] && grep -Fq "$user@$KHA_HOST: Permission denied" "$work/stderr"; then
+    exit 0 # the pinned key matched; no login was attempted
   fi
   if grep -Eq "$refused" "$work/stderr"; then
     cat "$work/stderr" >&2

@@ -719,10 +719,14 @@ describe("local-ssh-run.sh (the program's own SSH: reset on destroy, host key ch
     expect(run.stderr).toMatch(/skipped the reset of n-1: host unreachable/);
   });
 
-  it("check mode runs nothing but `true`, and only warns when the host is unreachable", () => {
-    const run = box.run("local-ssh-run.sh", { ...env, KHA_SSH_MODE: "check", KHA_REMOTE_PROGRAM: "" }, "key");
+  it("check mode never logs in: the host's refusal after the key check is the pass; unreachable only warns", () => {
+    const denied = { STUB_SSH_EXIT: "255", STUB_SSH_STDERR: "root@10.77.0.11: Permission denied (publickey)." };
+    const run = box.run("local-ssh-run.sh", { ...env, KHA_SSH_MODE: "check", KHA_REMOTE_PROGRAM: "", ...denied }, "key");
     expect(run.status).toBe(0);
+    expect(sshArgs()[0]).toContain("PubkeyAuthentication=no");
     expect(sshArgs()[0]).toMatch(/ root@10\.77\.0\.11 true$/);
+    // the same refusal in run mode is a failure: there it means the login was refused
+    expect(box.run("local-ssh-run.sh", { ...env, ...denied }, "key").status).toBe(1);
     const gone = box.run("local-ssh-run.sh", { ...env, KHA_SSH_MODE: "check", STUB_SSH_EXIT: "255" }, "key");
     expect(gone.status).toBe(0);
     expect(gone.stderr).toMatch(/could not check the host key of n-1/);
