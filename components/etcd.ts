@@ -8,7 +8,7 @@ import type { ArtifactsConfig } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { artifactsDigest, copyArtifacts, localBinaries } from "./artifacts";
 import type { ClusterPki } from "./pki";
-import { clientEndpoints, EtcdMemberAddress, renderEtcdEnv, renderEtcdUnit } from "./render/etcd";
+import { clientEndpoints, EtcdMemberAddress, initialCluster, peerUrl, renderEtcdEnv, renderEtcdUnit } from "./render/etcd";
 import { runOnNode } from "./remote";
 import { HOST_PATHS } from "./hostLayout";
 import { nodeStep, type PerNodeArgs } from "./phase";
@@ -39,6 +39,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       .all(args.members.map((m) => pulumi.output(m.privateIp)))
       .apply((ips) => args.members.map((m, i) => ({ name: m.name, ip: ips[i] })));
     this.endpoints = addresses.apply(clientEndpoints);
+    const members = addresses.apply(initialCluster);
     const binaries = localBinaries(args.artifacts, ["etcd", "etcdctl"]);
 
     for (const member of args.members) {
@@ -54,11 +55,15 @@ export class EtcdCluster extends pulumi.ComponentResource {
           {
             node: member,
             script: "etcd-install.sh",
-            helpers: ["lib.sh"],
+            helpers: ["lib.sh", "etcd-member.sh"],
             env: {
               KHA_ETCD_VERSION: args.artifacts.etcdVersion,
               KHA_ETCD_URL: args.artifacts.source === "release" ? etcdReleaseUrl(args.artifacts) : "",
               KHA_ARTIFACTS_DIGEST: artifactsDigest(binaries),
+              KHA_ETCD_NAME: member.name,
+              KHA_ETCD_PEER_URL: pulumi.output(member.privateIp).apply(peerUrl),
+              // the configured members: how a member without data finds the running cluster
+              KHA_ETCD_INITIAL_CLUSTER: members,
             },
             files: [
               { path: HOST_PATHS.etcdUnitFile, content: renderEtcdUnit() },
@@ -85,7 +90,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         node: first,
         script: "etcd-health.sh",
         helpers: ["lib.sh"],
-        env: { KHA_ETCD_ENDPOINTS: this.endpoints.apply((e) => e.join(",")) },
+        env: { KHA_ETCD_ENDPOINTS: this.endpoints.apply((e) => e.join(",")), KHA_ETCD_MEMBERS: members },
         dependsOn: Object.values(this.installs),
       },
       parent,

@@ -39,6 +39,8 @@ export const HOST_PATHS = {
   kubeletDir: "/var/lib/kubelet",
   etcdDataDir: "/var/lib/etcd",
   etcdEnv: "/etc/etcd.env",
+  /** how this member first starts (a new cluster, or joining a running one): etcd-install.sh writes it */
+  etcdInitialEnv: "/etc/kubeadm-ha/etcd-initial.env",
   etcdUnitFile: "/etc/systemd/system/etcd.service",
   kubeletUnitFile: "/etc/systemd/system/kubelet.service",
   kubeletDropinDir: "/etc/systemd/system/kubelet.service.d",

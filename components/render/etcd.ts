@@ -37,8 +37,8 @@ export function renderEtcdEnv(args: { member: EtcdMemberAddress; members: EtcdMe
     ["ETCD_ADVERTISE_CLIENT_URLS", clientUrl(member.ip)],
     ["ETCD_LISTEN_PEER_URLS", peerUrl(member.ip)],
     ["ETCD_INITIAL_ADVERTISE_PEER_URLS", peerUrl(member.ip)],
-    ["ETCD_INITIAL_CLUSTER", initialCluster(args.members)],
-    ["ETCD_INITIAL_CLUSTER_STATE", "new"],
+    // ETCD_INITIAL_CLUSTER and _STATE are decided on the host (etcd-member.sh, etcd-initial.env):
+    // kept out of this file, so members added or removed by config restart no running member
     ["ETCD_INITIAL_CLUSTER_TOKEN", args.clusterToken],
     ["ETCD_LISTEN_METRICS_URLS", "http://127.0.0.1:2381"],
     ["ETCD_CLIENT_CERT_AUTH", "true"],
@@ -69,6 +69,8 @@ export function renderEtcdUnit(): string {
     "[Service]",
     "Type=notify",
     `EnvironmentFile=${HOST_PATHS.etcdEnv}`,
+    // how this member first started (written by etcd-install.sh); etcd ignores it once it has data
+    `EnvironmentFile=-${HOST_PATHS.etcdInitialEnv}`,
     `ExecStart=${HOST_PATHS.binDir}/etcd`,
     "Restart=always",
     "RestartSec=5s",

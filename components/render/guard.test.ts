@@ -46,6 +46,6 @@ describe("every renderer of a format without quoting refuses a hostile value", (
 
   it("and renders valid values as before", () => {
     expect(renderProxyUnit("docker.io/library/nginx:1.29@sha256:" + "b".repeat(64))).toContain(" docker.io/library/nginx:1.29@sha256:");
-    expect(renderEtcdEnv({ member, members: [member], clusterToken: "lab" })).toContain("ETCD_INITIAL_CLUSTER=m-1=https://10.0.0.1:2380\n");
+    expect(renderEtcdEnv({ member, members: [member], clusterToken: "lab" })).toContain("ETCD_LISTEN_PEER_URLS=https://10.0.0.1:2380\n");
   });
 });

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Installs and starts etcd as a host service. The unit, /etc/etcd.env and the member's
 # certificates were already written by put-files. Keeps /var/lib/etcd across re-runs; restarts
-# etcd only when its binary, environment, unit or certificates changed.
+# etcd only when its binary, environment, unit or certificates changed. A member without data
+# decides how it first starts from what the running cluster says (etcd-member.sh): it bootstraps a
+# new cluster with the other configured members, or joins the running one as a learner and is
+# promoted before this step succeeds.
 #
 # Environment: KHA_ETCD_VERSION (e.g. 3.5.21), KHA_ETCD_URL (release tarball URL; empty when
-# air-gapped and the binaries were copied to /opt/kubeadm-ha/artifacts/bin), KHA_ROOT (tests).
+# air-gapped and the binaries were copied to /opt/kubeadm-ha/artifacts/bin), KHA_ETCD_NAME,
+# KHA_ETCD_PEER_URL, KHA_ETCD_INITIAL_CLUSTER (see etcd-member.sh), KHA_ROOT (tests).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=etcd-member.sh
+source "$(dirname "$0")/etcd-member.sh"
 
-: "${KHA_ETCD_VERSION:?}"
+: "${KHA_ETCD_VERSION:?}" "${KHA_ETCD_NAME:?}" "${KHA_ETCD_PEER_URL:?}" "${KHA_ETCD_INITIAL_CLUSTER:?}"
 bin="$KHA_BIN_DIR"
 
 if [[ ! -s "$KHA_ARTIFACTS_DIR/bin/etcd" || ! -s "$KHA_ARTIFACTS_DIR/bin/etcdctl" ]]; then
@@ -32,9 +38,15 @@ install_file "$KHA_ARTIFACTS_DIR/bin/etcdctl" "$bin/etcdctl" 0755
 
 install -d -m 0700 "$KHA_ETCD_DATA_DIR"
 pki="$KHA_ETCD_PKI_DIR"
-for f in ca.crt server.crt server.key peer.crt peer.key; do
+for f in ca.crt server.crt server.key peer.crt peer.key healthcheck-client.crt healthcheck-client.key; do
   [[ -s "$pki/$f" ]] || die "missing $pki/$f (the PKI step did not deliver it)"
 done
+
+LEARNER_ID=""
+if [[ ! -d "$KHA_ETCD_DATA_DIR/member" ]]; then
+  install -d -m 0755 "$KHA_STATE_DIR"
+  decide_initial_state
+fi
 
 systemctl daemon-reload
 systemctl enable etcd.service >/dev/null 2>&1
@@ -47,3 +59,4 @@ else
   systemctl start --no-block etcd.service
   log "etcd unchanged"
 fi
+if [[ -n "$LEARNER_ID" ]]; then promote_learner "$LEARNER_ID"; fi

@@ -9,7 +9,7 @@ if systemctl list-unit-files etcd.service >/dev/null 2>&1; then
   systemctl disable --now etcd.service >/dev/null 2>&1 || true
 fi
 rm -rf "$KHA_ETCD_DATA_DIR" "$KHA_ETCD_PKI_DIR"
-rm -f "$KHA_ETCD_UNIT_FILE" "$KHA_ETCD_ENV" \
+rm -f "$KHA_ETCD_UNIT_FILE" "$KHA_ETCD_ENV" "$KHA_ETCD_INITIAL_ENV" \
   "$KHA_BIN_DIR/etcd" "$KHA_BIN_DIR/etcdctl" "$KHA_STATE_DIR/etcd.sum"
 systemctl daemon-reload || true
 log "etcd removed"

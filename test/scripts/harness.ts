@@ -32,11 +32,8 @@ const STUBS: Record<string, string> = {
   ].join("\n"),
   ip: 'case "$*" in "route show proto 177") printf "%s" "${STUB_ROUTES:-}";; esac',
   ctr: 'case "$*" in *"images ls -q"*) printf "%s\\n" ${STUB_IMAGES:-};; esac',
-  etcdctl: [
-    'n=$(cat "$STUB_DIR/etcdctl.count" 2>/dev/null || echo 0); echo $((n+1)) > "$STUB_DIR/etcdctl.count"',
-    'if [ "$n" -lt "${STUB_ETCDCTL_FAILS:-0}" ]; then echo "unhealthy" >&2; exit 1; fi',
-    'echo "https://10.0.0.1:2379 is healthy"',
-  ].join("\n"),
+  // a fake etcd cluster (stubs/etcdctl.sh says how it behaves)
+  etcdctl: fs.readFileSync(path.join(__dirname, "stubs", "etcdctl.sh"), "utf8"),
   kubeadm: [
     'case "$1 $2" in',
     '  "init --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo admin > "$KHA_ROOT/etc/kubernetes/admin.conf";;',

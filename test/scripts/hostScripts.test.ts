@@ -140,24 +140,38 @@ describe("node-install.sh", () => {
 });
 
 describe("etcd scripts", () => {
+  // e-2 of three configured members
+  const CONFIGURED = "e-1=https://10.0.0.1:2380,e-2=https://10.0.0.2:2380,e-3=https://10.0.0.3:2380";
+  const MEMBER = {
+    KHA_ETCD_VERSION: "3.5.21",
+    KHA_ETCD_NAME: "e-2",
+    KHA_ETCD_PEER_URL: "https://10.0.0.2:2380",
+    KHA_ETCD_INITIAL_CLUSTER: CONFIGURED,
+  };
+  const members = (...lines: string[]) => fs.writeFileSync(path.join(box.stubDir, "etcd-members"), lines.map((l) => `${l}\n`).join(""));
+  const started = (id: string, name: string, ip: string) => `${id}, started, ${name}, https://${ip}:2380, https://${ip}:2379, false`;
+  const memberCalls = () => box.calls().filter((c) => / member (add|remove|promote) /.test(c));
   beforeEach(() => {
     box.write("opt/kubeadm-ha/artifacts/bin/etcd", "etcd-binary", 0o755);
     box.write("opt/kubeadm-ha/artifacts/bin/etcdctl", "etcdctl-binary", 0o755);
-    for (const f of ["ca.crt", "server.crt", "server.key", "peer.crt", "peer.key"]) box.write(`etc/kubernetes/pki/etcd/${f}`, f);
+    for (const f of ["ca.crt", "server.crt", "server.key", "peer.crt", "peer.key", "healthcheck-client.crt", "healthcheck-client.key"])
+      box.write(`etc/kubernetes/pki/etcd/${f}`, f);
     box.write("etc/etcd.env", "ETCD_NAME=e-1\n");
     box.write("etc/systemd/system/etcd.service", "[Service]\n");
   });
 
   it("etcd-install.sh starts etcd once, keeps the data dir, restarts only on change", () => {
     box.write("var/lib/etcd/member/keep", "data");
-    expect(box.run("etcd-install.sh", { KHA_ETCD_VERSION: "3.5.21" }).status).toBe(0);
+    expect(box.run("etcd-install.sh", MEMBER).status).toBe(0);
+    // a member with data asks the cluster nothing: its initial settings are history
+    expect(box.calls().filter((c) => c.startsWith("etcdctl"))).toEqual([]);
     expect(box.read("usr/local/bin/etcd")).toBe("etcd-binary");
     expect(restarts("etcd.service")).toHaveLength(1);
-    const second = box.run("etcd-install.sh", { KHA_ETCD_VERSION: "3.5.21" });
+    const second = box.run("etcd-install.sh", MEMBER);
     expect(second.stdout).toContain("etcd unchanged");
     expect(restarts("etcd.service")).toHaveLength(1);
     box.write("etc/etcd.env", "ETCD_NAME=e-1\nETCD_SNAPSHOT_COUNT=5\n");
-    box.run("etcd-install.sh", { KHA_ETCD_VERSION: "3.5.21" });
+    box.run("etcd-install.sh", MEMBER);
     expect(restarts("etcd.service")).toHaveLength(2);
     expect(box.read("var/lib/etcd/member/keep")).toBe("data");
   });
@@ -174,7 +188,7 @@ describe("etcd scripts", () => {
       .digest("hex");
     for (const b of ["etcd", "etcdctl"]) fs.rmSync(path.join(box.root, `opt/kubeadm-ha/artifacts/bin/${b}`));
     const env = {
-      KHA_ETCD_VERSION: "3.5.21",
+      ...MEMBER,
       KHA_ETCD_URL: "https://releases.example/v3.5.21/etcd-v3.5.21-linux-amd64.tar.gz",
       STUB_WWW: www,
     };
@@ -194,14 +208,16 @@ describe("etcd scripts", () => {
 
   it("etcd-install.sh names a missing certificate", () => {
     fs.rmSync(path.join(box.root, "etc/kubernetes/pki/etcd/peer.key"));
-    const run = box.run("etcd-install.sh", { KHA_ETCD_VERSION: "3.5.21" });
+    const run = box.run("etcd-install.sh", MEMBER);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/missing .*etcd\/peer.key/);
   });
 
   it("etcd-health.sh waits for health within its bound, then gives up with a clear message", () => {
+    members(started("a1", "e-1", "10.0.0.1"));
     const ok = box.run("etcd-health.sh", {
       KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379",
+      KHA_ETCD_MEMBERS: "e-1=https://10.0.0.1:2380",
       STUB_ETCDCTL_FAILS: "2",
       KHA_TRIES: "5",
       KHA_DELAY: "0",
@@ -211,6 +227,7 @@ describe("etcd scripts", () => {
     fs.rmSync(path.join(box.stubDir, "etcdctl.count"));
     const bad = box.run("etcd-health.sh", {
       KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379",
+      KHA_ETCD_MEMBERS: "e-1=https://10.0.0.1:2380",
       STUB_ETCDCTL_FAILS: "100",
       KHA_TRIES: "3",
       KHA_DELAY: "0",
@@ -219,8 +236,113 @@ describe("etcd scripts", () => {
     expect(bad.stderr).toMatch(/timed out waiting for every etcd member healthy \(https:\/\/10.0.0.1:2379\) \(3 x 0s\)/);
   });
 
+  it("etcd-install.sh: nobody answers, so the configured members bootstrap a new cluster together", () => {
+    expect(box.run("etcd-install.sh", { ...MEMBER, STUB_ETCD_DOWN: "1" }).status).toBe(0);
+    expect(box.read("etc/kubeadm-ha/etcd-initial.env")).toBe(`ETCD_INITIAL_CLUSTER_STATE=new\nETCD_INITIAL_CLUSTER=${CONFIGURED}\n`);
+    expect(memberCalls()).toEqual([]);
+  });
+
+  it("etcd-install.sh: a running cluster without this member gets it as a learner, then promotes it", () => {
+    members(started("a1", "e-1", "10.0.0.1"));
+    box.write("learner-busy-marker", "");
+    fs.writeFileSync(path.join(box.stubDir, "learner-busy"), ""); // another new member is catching up first
+    const run = box.run("etcd-install.sh", { ...MEMBER, KHA_ETCD_JOIN_DELAY: "0" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("another member is joining");
+    expect(box.read("etc/kubeadm-ha/etcd-initial.env")).toBe(
+      "ETCD_INITIAL_CLUSTER_STATE=existing\nETCD_INITIAL_CLUSTER=e-1=https://10.0.0.1:2380,e-2=https://10.0.0.2:2380\n",
+    );
+    expect(memberCalls().map((c) => c.replace(/ --[^ ]*/g, ""))).toEqual([
+      "etcdctl member add e-2",
+      "etcdctl member add e-2",
+      "etcdctl member promote f00d",
+    ]);
+    expect(box.calls().find((c) => c.includes("member add"))).toContain("--learner");
+    // asked only the other members, never itself
+    expect(box.calls().find((c) => c.includes("member list"))).toContain("--endpoints=https://10.0.0.1:2379,https://10.0.0.3:2379 ");
+    expect(fs.readFileSync(path.join(box.stubDir, "etcd-members"), "utf8")).toContain("f00d, started, promoted, https://10.0.0.2:2380");
+  });
+
+  it("etcd-install.sh: a host whose member lost its data is replaced (remove, then add), never bootstrapped anew", () => {
+    members(started("a1", "e-1", "10.0.0.1"), started("b2", "e-2", "10.0.0.2"), started("c3", "e-3", "10.0.0.3"));
+    expect(box.run("etcd-install.sh", MEMBER).status).toBe(0);
+    expect(memberCalls().map((c) => c.replace(/ --[^ ]*/g, ""))).toEqual([
+      "etcdctl member remove b2",
+      "etcdctl member add e-2",
+      "etcdctl member promote f00d",
+    ]);
+    expect(box.read("etc/kubeadm-ha/etcd-initial.env")).toMatch(/^ETCD_INITIAL_CLUSTER_STATE=existing\n/);
+  });
+
+  it("etcd-install.sh: listed but never started (a bootstrap that raced ahead) joins as listed", () => {
+    members(started("a1", "e-1", "10.0.0.1"), "b2, unstarted, , https://10.0.0.2:2380, , false", started("c3", "e-3", "10.0.0.3"));
+    expect(box.run("etcd-install.sh", MEMBER).status).toBe(0);
+    expect(memberCalls()).toEqual([]);
+    expect(box.read("etc/kubeadm-ha/etcd-initial.env")).toBe(
+      "ETCD_INITIAL_CLUSTER_STATE=existing\nETCD_INITIAL_CLUSTER=e-1=https://10.0.0.1:2380,e-2=https://10.0.0.2:2380,e-3=https://10.0.0.3:2380\n",
+    );
+  });
+
+  it("etcd-health.sh removes a member the config dropped while quorum holds, then checks the list", () => {
+    members(started("a1", "e-1", "10.0.0.1"), started("b2", "e-2", "10.0.0.2"), started("c3", "e-3", "10.0.0.3"));
+    const env = {
+      KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379,https://10.0.0.2:2379",
+      KHA_ETCD_MEMBERS: "e-1=https://10.0.0.1:2380,e-2=https://10.0.0.2:2380",
+    };
+    const run = box.run("etcd-health.sh", { ...env, KHA_TRIES: "1", KHA_DELAY: "0" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("removing etcd member e-3 (https://10.0.0.3:2380): the config no longer lists it");
+    expect(memberCalls().map((c) => c.replace(/ --[^ ]*/g, ""))).toEqual(["etcdctl member remove c3"]);
+    expect(run.stdout).toContain("one cluster (111), members as configured");
+  });
+
+  it("etcd-health.sh refuses a removal below quorum, two cluster IDs, and a member list unlike the config", () => {
+    members(started("a1", "e-1", "10.0.0.1"), started("b2", "e-2", "10.0.0.2"), started("c3", "e-3", "10.0.0.3"));
+    const one = {
+      KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379",
+      KHA_ETCD_MEMBERS: "e-1=https://10.0.0.1:2380",
+      KHA_TRIES: "1",
+      KHA_DELAY: "0",
+    };
+    // 3 -> 1 with e-3 down: removing the healthy e-2 first would leave e-1 and a dead e-3, no quorum
+    const below = box.run("etcd-health.sh", { ...one, STUB_ETCD_UNHEALTHY: "https://10.0.0.3:2379" });
+    expect(below.status).not.toBe(0);
+    expect(below.stderr).toMatch(
+      /not removing etcd member e-2 \(https:\/\/10\.0\.0\.2:2380\): 1 of the 2 members left answer, below quorum/,
+    );
+    expect(memberCalls()).toEqual([]);
+    // with every member answering, 3 -> 1 goes one member at a time
+    expect(box.run("etcd-health.sh", one).status).toBe(0);
+    expect(memberCalls().map((c) => c.replace(/ --[^ ]*/g, ""))).toEqual(["etcdctl member remove b2", "etcdctl member remove c3"]);
+    members(started("a1", "e-1", "10.0.0.1"), started("b2", "e-2", "10.0.0.2"), started("c3", "e-3", "10.0.0.3"));
+    const twoClusters = box.run("etcd-health.sh", {
+      KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379",
+      KHA_ETCD_MEMBERS: CONFIGURED,
+      STUB_ETCD_OTHER_CLUSTER: "1",
+      KHA_TRIES: "1",
+      KHA_DELAY: "0",
+    });
+    expect(twoClusters.status).not.toBe(0);
+    expect(twoClusters.stderr).toMatch(/different cluster IDs/);
+    members(
+      started("a1", "e-1", "10.0.0.1"),
+      "f00d, started, e-2, https://10.0.0.2:2380, https://10.0.0.2:2379, true",
+      started("c3", "e-3", "10.0.0.3"),
+    );
+    const learner = box.run("etcd-health.sh", {
+      KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379",
+      KHA_ETCD_MEMBERS: CONFIGURED,
+      KHA_TRIES: "1",
+      KHA_DELAY: "0",
+    });
+    expect(learner.status).not.toBe(0);
+    expect(learner.stderr).toMatch(/still a learner/);
+  });
+
   it("etcd-reset.sh removes unit, data, certificates and binaries, and can run twice", () => {
-    box.run("etcd-install.sh", { KHA_ETCD_VERSION: "3.5.21" });
+    box.run("etcd-install.sh", MEMBER);
     for (let i = 0; i < 2; i++) expect(box.run("etcd-reset.sh").status).toBe(0);
     for (const gone of [
       "var/lib/etcd",

@@ -95,9 +95,12 @@ describe("etcd placement", () => {
     expect(await resolve(cluster.etcdEndpoints)).toEqual(["https://10.77.0.11:2379", "https://10.77.0.12:2379", "https://10.77.0.13:2379"]);
     const env = bundleFile(step("kubeadm-ha-etcd-node-2-install").inputs.stdin, "/etc/etcd.env")!;
     expect(env).toContain("ETCD_NAME=node-2");
-    expect(env).toContain(
-      "ETCD_INITIAL_CLUSTER=node-1=https://10.77.0.11:2380,node-2=https://10.77.0.12:2380,node-3=https://10.77.0.13:2380",
+    // how a member first starts is decided on the host from the configured members (etcd-member.sh)
+    expect(env).not.toContain("ETCD_INITIAL_CLUSTER=");
+    expect(step("kubeadm-ha-etcd-node-2-install").inputs.stdin).toContain(
+      "KHA_ETCD_INITIAL_CLUSTER='node-1=https://10.77.0.11:2380,node-2=https://10.77.0.12:2380,node-3=https://10.77.0.13:2380'",
     );
+    expect(step("kubeadm-ha-etcd-health").inputs.stdin).toContain("KHA_ETCD_MEMBERS='node-1=https://10.77.0.11:2380,");
     expect(env).toContain("ETCD_CLIENT_CERT_AUTH=true");
     expect(env).toContain("ETCD_PEER_CLIENT_CERT_AUTH=true");
   });

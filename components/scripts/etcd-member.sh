@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# How an etcd member first starts, decided on the host when it has no data yet (sourced by
+# etcd-install.sh; never run on its own). The cluster, not the stack config, says what exists:
+#   - another member answers with a member list (a cluster with quorum runs): this member joins it.
+#     If the list holds this member's peer URL as a started member, the host lost its data (wiped,
+#     replaced): that member is removed first. Unless the list holds it still unstarted, it is added
+#     as a learner (`member add --learner`), started with initial-cluster-state=existing, and promoted
+#     once it caught up; one learner at a time, so a second new member waits its turn (bounded).
+#   - nobody answers: the configured members bootstrap a new cluster together (state new).
+# So a member added by config never forms a second, empty cluster, and no step creates a new
+# cluster over a running one.
+#
+# Environment: KHA_ETCD_NAME, KHA_ETCD_PEER_URL, KHA_ETCD_INITIAL_CLUSTER (name=peerURL,... of the
+# configured members), KHA_ETCD_JOIN_TRIES (90), KHA_ETCD_JOIN_DELAY (2 s).
+# shellcheck shell=bash
+
+# etcdctl against the other configured members, with the member's own client certificate
+etcd_others() {
+  local endpoints
+  endpoints=$(tr ',' '\n' <<<"$KHA_ETCD_INITIAL_CLUSTER" | cut -d= -f2- | grep -vxF "$KHA_ETCD_PEER_URL" |
+    sed 's#:2380$#:2379#' | paste -sd, -)
+  [[ -n "$endpoints" ]] || return 1
+  ETCDCTL_API=3 etcdctl --endpoints="$endpoints" --cacert="$KHA_ETCD_PKI_DIR/ca.crt" \
+    --cert="$KHA_ETCD_PKI_DIR/healthcheck-client.crt" --key="$KHA_ETCD_PKI_DIR/healthcheck-client.key" \
+    --command-timeout=5s "$@"
+}
+
+# initial_cluster_of MEMBER-LIST: name=peerURL of every member, as etcd wants it to join: this
+# member under its own name, others unstarted under none (what `etcdctl member add` prints too)
+initial_cluster_of() {
+  local id name peers _ out=()
+  # "id, started|unstarted, name, peerURLs, clientURLs, isLearner"; an unstarted member has no name
+  while IFS=', ' read -r id _ name peers _; do
+    [[ -n "$id" ]] || continue
+    if [[ "$peers" == "$KHA_ETCD_PEER_URL" ]]; then name=$KHA_ETCD_NAME; fi
+    out+=("$name=$peers")
+  done <<<"$1"
+  (IFS=,; echo "${out[*]}")
+}
+
+# member_line MEMBER-LIST: the list's line for this member's peer URL, if any
+member_line() { grep -F ", $KHA_ETCD_PEER_URL," <<<"$1" || true; }
+
+# decide_initial_state: writes KHA_ETCD_INITIAL_ENV; sets LEARNER_ID when a learner must be promoted
+decide_initial_state() {
+  LEARNER_ID=""
+  local members line id status initial added try
+  if ! members=$(etcd_others member list 2>/dev/null); then
+    log "no other member answers: bootstrapping a new cluster with $KHA_ETCD_INITIAL_CLUSTER"
+    write_initial_env new "$KHA_ETCD_INITIAL_CLUSTER"
+    return 0
+  fi
+  line=$(member_line "$members")
+  if [[ -n "$line" ]]; then
+    IFS=', ' read -r id status _ <<<"$line"
+    if [[ "$status" == started ]]; then
+      log "the cluster lists this host ($KHA_ETCD_PEER_URL) as a started member, but its data is gone: replacing member $id"
+      etcd_others member remove "$id" >/dev/null
+      line=""
+    else
+      log "the running cluster lists this member already (not started yet): joining it"
+      write_initial_env existing "$(initial_cluster_of "$members")"
+      [[ "$line" != *", true" ]] || LEARNER_ID=$id
+      return 0
+    fi
+  fi
+  for ((try = 1; try <= ${KHA_ETCD_JOIN_TRIES:-90}; try++)); do
+    if added=$(etcd_others member add "$KHA_ETCD_NAME" --peer-urls="$KHA_ETCD_PEER_URL" --learner 2>"$KHA_STATE_DIR/etcd-add.err"); then
+      LEARNER_ID=$(grep -Eo 'Member [0-9a-f]+ added' <<<"$added" | awk '{print $2}')
+      initial=$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$added")
+      [[ -n "$LEARNER_ID" && -n "$initial" ]] || die "etcdctl member add printed no member id or initial cluster"
+      log "added as learner $LEARNER_ID to the running cluster"
+      write_initial_env existing "$initial"
+      return 0
+    fi
+    # etcd takes one learner at a time: another new member is catching up
+    grep -q "too many learner members" "$KHA_STATE_DIR/etcd-add.err" ||
+      die "etcdctl member add failed: $(cat "$KHA_STATE_DIR/etcd-add.err")"
+    log "another member is joining (a learner catching up); waiting ($try)"
+    sleep "${KHA_ETCD_JOIN_DELAY:-2}"
+  done
+  die "gave up waiting for the other new member to finish joining"
+}
+
+write_initial_env() {
+  install -d -m 0755 "$(dirname "$KHA_ETCD_INITIAL_ENV")"
+  printf 'ETCD_INITIAL_CLUSTER_STATE=%s\nETCD_INITIAL_CLUSTER=%s\n' "$1" "$2" >"$KHA_ETCD_INITIAL_ENV.kha-new"
+  mv -f "$KHA_ETCD_INITIAL_ENV.kha-new" "$KHA_ETCD_INITIAL_ENV"
+}
+
+# promote_learner ID: a learner becomes a voting member once it caught up with the leader (bounded)
+promote_learner() {
+  local try
+  for ((try = 1; try <= ${KHA_ETCD_JOIN_TRIES:-90}; try++)); do
+    if etcd_others member promote "$1" >/dev/null 2>&1; then
+      log "promoted to a voting member"
+      return 0
+    fi
+    sleep "${KHA_ETCD_JOIN_DELAY:-2}"
+  done
+  die "learner $1 did not catch up with the leader in time; the next run retries (etcdctl member list shows it)"
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Issue 15 drill: etcd membership follows the config on a running cluster, one member at a time.
+# External etcd on dedicated hosts, 1 -> 3 -> 5 -> 3 members by editing hosts[]; after every `pulumi
+# up`: one cluster ID (the first one), the member list equals the config, all voting, and a kubectl
+# write succeeds. A ConfigMap written at the start is read back at the end; the removed members'
+# hosts are reset. Prints the time of every step.
+set -euo pipefail
+# shellcheck source=test/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+e2e_require_engine
+ART="$REPO/dev/lab/.work/artifacts"
+if [[ -f "$REPO/dev/lab/artifacts/build.sh" ]]; then timed "artifacts (build or reuse)" bash "$REPO/dev/lab/artifacts/build.sh" >/dev/null; fi
+KUBECTL="$ART/bin/kubectl"
+WORK="$(mktemp -d)"
+chmod 700 "$WORK"
+cleanup() {
+  local status=$?
+  if [[ -n "${E2E_STACK:-}" ]]; then
+    pl destroy --yes --skip-preview >/dev/null 2>&1 || true
+    e2e_stack_rm
+  fi
+  rm -rf "$WORK"
+  bash "$LAB" down >/dev/null 2>&1 || true
+  exit $status
+}
+trap cleanup EXIT
+
+timed "lab boot (6 hosts)" bash "$LAB" up 6 >/dev/null
+k() { "$LAB" exec "$KUBECTL" --kubeconfig "$WORK/admin.conf" --request-timeout=10s "$@"; }
+STACK_FILE="$E2E_DIR/stacks/e2e-membership.yaml"
+
+# with_etcd N...: the stack with etcd on kha-node-N... (kha-node-1 stays the control plane)
+with_etcd() {
+  local salt i
+  salt=$(grep '^encryptionsalt:' "$REPO/Pulumi.$E2E_STACK.yaml" 2>/dev/null || true)
+  grep -v 'roles: \[etcd\]' "$STACK_FILE" > "$WORK/stack.yaml"
+  # each goes right after kha-node-1: the last one first, so the list ends up in ascending order
+  for ((i = $#; i >= 1; i--)); do
+    sed -i "s#^    - { name: kha-node-1, .*#&\n    - { name: kha-node-${!i}, address: 10.77.0.1${!i}, roles: [etcd] }#" "$WORK/stack.yaml"
+  done
+  cp "$WORK/stack.yaml" "$REPO/Pulumi.$E2E_STACK.yaml"
+  if [[ -n "$salt" ]]; then echo "$salt" >> "$REPO/Pulumi.$E2E_STACK.yaml"; fi
+}
+
+# etcd as the control plane sees it: the apiserver's own client certificate, from kha-node-1
+etcd_on_cp() {
+  on_host kha-node-1 "ETCDCTL_API=3 etcdctl --endpoints=$1 --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+    --cert=/etc/kubernetes/pki/apiserver-etcd-client.crt --key=/etc/kubernetes/pki/apiserver-etcd-client.key --command-timeout=5s ${*:2}"
+}
+cluster_ids() { etcd_on_cp "$1" endpoint status --write-out=json | grep -Eo '"cluster_id":[0-9]+' | cut -d: -f2 | sort -u | paste -sd' ' -; }
+voting_names() { etcd_on_cp "$1" member list | awk -F', ' '$6 == "false" && $2 == "started" {print $3}' | sort | paste -sd' ' -; }
+
+# (create or update: a retried write whose first try went through still succeeds)
+write_configmap() { k create configmap "write-$1" --from-literal=step="$1" --dry-run=client -o yaml | k apply -f - >/dev/null; }
+
+first_id=""
+# step LABEL N...: up with etcd on kha-node-N..., then judge it from outside
+step() {
+  local label=$1 start=$SECONDS eps names ids i
+  shift
+  with_etcd "$@"
+  timed "$label: pulumi up" pl up --yes --skip-preview > "$E2E_STATE/membership-$label.log" 2>&1 ||
+    { tail -60 "$E2E_STATE/membership-$label.log"; exit 1; }
+  E2E_TIMINGS+=("etcd $label: $((SECONDS - start)) s")
+  eps=$(for i in "$@"; do printf 'https://10.77.0.1%s:2379,' "$i"; done)
+  eps=${eps%,}
+  names=$(for i in "$@"; do echo "kha-node-$i"; done | sort | paste -sd' ' -)
+  ids=$(cluster_ids "$eps")
+  [[ -n "$first_id" ]] || first_id=$ids
+  check "$label: one cluster ID on every member, the first one ($ids)" test "$ids" = "$first_id"
+  check "$label: the voting members are exactly the configured ones ($names)" test "$(voting_names "$eps")" = "$names"
+  # (the control plane's apiserver restarts with the new member list: a write may wait for it)
+  check "$label: kubectl writes succeed (bounded 60 s)" wait_until "a write" 20 3 write_configmap "$label"
+}
+
+e2e_stack e2e-membership
+step "1-member" 2
+(cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
+k create configmap drill-start --from-literal=written=at-the-start >/dev/null
+check "the control plane that is also a worker runs workloads (no NoSchedule taint)" \
+  bash -c "! '$LAB' exec '$KUBECTL' --kubeconfig '$WORK/admin.conf' get node kha-node-1 -o jsonpath='{.spec.taints}' | grep -q NoSchedule"
+step "3-members" 2 3 4
+step "5-members" 2 3 4 5 6
+step "back-to-3" 2 3 4
+for i in 5 6; do
+  check "kha-node-$i was removed from etcd and reset" on_host "kha-node-$i" '[ ! -e /var/lib/etcd ] && ! systemctl is-active -q etcd'
+done
+check "the ConfigMap written at the start reads back" test "$(k get configmap drill-start -o jsonpath='{.data.written}')" = at-the-start
+
+timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/membership-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/membership-destroy.log"; exit 1; }
+e2e_stack_rm
+E2E_STACK=""
+e2e_finish
