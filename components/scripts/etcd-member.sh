@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How an etcd member first starts, decided on the host when it has no data yet (sourced by
 # etcd-install.sh; never run on its own). The cluster, not the stack config, says what exists:
-#   - another member answers with a member list (a cluster with quorum runs): this member joins it.
+#   - another member answers healthy (a cluster with quorum runs): this member joins it.
 #     If the list holds this member's peer URL as a started member, the host lost its data (wiped,
 #     replaced): that member is removed first. Unless the list holds it still unstarted, it is added
 #     as a learner (`member add --learner`), started with initial-cluster-state=existing, and promoted
@@ -14,15 +14,33 @@
 # configured members), KHA_ETCD_JOIN_TRIES (90), KHA_ETCD_JOIN_DELAY (2 s).
 # shellcheck shell=bash
 
-# etcdctl against the other configured members, with the member's own client certificate
-etcd_others() {
-  local endpoints
-  endpoints=$(tr ',' '\n' <<<"$KHA_ETCD_INITIAL_CLUSTER" | cut -d= -f2- | grep -vxF "$KHA_ETCD_PEER_URL" |
-    sed 's#:2380$#:2379#' | paste -sd, -)
-  [[ -n "$endpoints" ]] || return 1
-  ETCDCTL_API=3 etcdctl --endpoints="$endpoints" --cacert="$KHA_ETCD_PKI_DIR/ca.crt" \
+# the other configured members' client URLs, one per line
+other_endpoints() {
+  tr ',' '\n' <<<"$KHA_ETCD_INITIAL_CLUSTER" | cut -d= -f2- | grep -vxF "$KHA_ETCD_PEER_URL" | sed 's#:2380$#:2379#' || true
+}
+
+# etcdctl_at ENDPOINTS ARGS...: with the member's own client certificate
+etcdctl_at() {
+  ETCDCTL_API=3 etcdctl --endpoints="$1" --cacert="$KHA_ETCD_PKI_DIR/ca.crt" \
     --cert="$KHA_ETCD_PKI_DIR/healthcheck-client.crt" --key="$KHA_ETCD_PKI_DIR/healthcheck-client.key" \
-    --command-timeout=5s "$@"
+    --command-timeout=5s "${@:2}"
+}
+
+# etcd_others ARGS...: against every other configured member
+etcd_others() { etcdctl_at "$(other_endpoints | paste -sd, -)" "$@"; }
+
+# a running cluster is one with quorum: `endpoint health` reads through raft, so a member that is
+# up but still waiting for its peers (a bootstrap in progress) does not count. Prints the endpoint.
+healthy_other() {
+  local endpoint
+  while read -r endpoint; do
+    [[ -n "$endpoint" ]] || continue
+    if etcdctl_at "$endpoint" endpoint health >/dev/null 2>&1; then
+      echo "$endpoint"
+      return 0
+    fi
+  done < <(other_endpoints)
+  return 1
 }
 
 # initial_cluster_of MEMBER-LIST: name=peerURL of every member, as etcd wants it to join: this
@@ -44,9 +62,9 @@ member_line() { grep -F ", $KHA_ETCD_PEER_URL," <<<"$1" || true; }
 # decide_initial_state: writes KHA_ETCD_INITIAL_ENV; sets LEARNER_ID when a learner must be promoted
 decide_initial_state() {
   LEARNER_ID=""
-  local members line id status initial added try
-  if ! members=$(etcd_others member list 2>/dev/null); then
-    log "no other member answers: bootstrapping a new cluster with $KHA_ETCD_INITIAL_CLUSTER"
+  local members line id status initial added try running
+  if ! running=$(healthy_other) || ! members=$(etcdctl_at "$running" member list 2>/dev/null); then
+    log "no other member serves a cluster with quorum: bootstrapping a new cluster with $KHA_ETCD_INITIAL_CLUSTER"
     write_initial_env new "$KHA_ETCD_INITIAL_CLUSTER"
     return 0
   fi

@@ -260,8 +260,16 @@ describe("etcd scripts", () => {
     ]);
     expect(box.calls().find((c) => c.includes("member add"))).toContain("--learner");
     // asked only the other members, never itself
-    expect(box.calls().find((c) => c.includes("member list"))).toContain("--endpoints=https://10.0.0.1:2379,https://10.0.0.3:2379 ");
+    expect(box.calls().filter((c) => c.startsWith("etcdctl") && c.includes("10.0.0.2:2379"))).toEqual([]);
+    expect(box.calls().find((c) => c.includes("member list"))).toContain("--endpoints=https://10.0.0.1:2379 ");
     expect(fs.readFileSync(path.join(box.stubDir, "etcd-members"), "utf8")).toContain("f00d, started, promoted, https://10.0.0.2:2380");
+  });
+
+  it("etcd-install.sh: members that answer without quorum (a bootstrap under way) are no running cluster", () => {
+    members("a1, unstarted, , https://10.0.0.1:2380, , false", "b2, unstarted, , https://10.0.0.2:2380, , false");
+    expect(box.run("etcd-install.sh", { ...MEMBER, STUB_ETCD_NO_QUORUM: "1" }).status).toBe(0);
+    expect(box.read("etc/kubeadm-ha/etcd-initial.env")).toBe(`ETCD_INITIAL_CLUSTER_STATE=new\nETCD_INITIAL_CLUSTER=${CONFIGURED}\n`);
+    expect(memberCalls()).toEqual([]);
   });
 
   it("etcd-install.sh: a host whose member lost its data is replaced (remove, then add), never bootstrapped anew", () => {

@@ -3,7 +3,8 @@
 # `member list` lines live in $STUB_DIR/etcd-members. STUB_ETCD_DOWN=1: nobody answers.
 # STUB_ETCDCTL_FAILS=N: the first N `endpoint health` calls fail. $STUB_DIR/learner-busy: the next
 # `member add` is refused once (another learner). STUB_ETCD_OTHER_CLUSTER: a second cluster ID.
-# STUB_ETCD_UNHEALTHY=URL: `endpoint health` of that one endpoint fails.
+# STUB_ETCD_UNHEALTHY=URL: `endpoint health` of that one endpoint fails. STUB_ETCD_NO_QUORUM=1:
+# every `endpoint health` fails (members up, no leader), `member list` still answers.
 m="$STUB_DIR/etcd-members"
 args=()
 peer_url=""
@@ -20,6 +21,10 @@ if [[ "${STUB_ETCD_DOWN:-}" == 1 ]]; then
 fi
 case "${args[0]} ${args[1]}" in
   "endpoint health")
+    if [[ "${STUB_ETCD_NO_QUORUM:-}" == 1 ]]; then
+      echo "etcdserver: no leader" >&2
+      exit 1
+    fi
     if [[ -n "${STUB_ETCD_UNHEALTHY:-}" && " $* " == *" --endpoints=$STUB_ETCD_UNHEALTHY "* ]]; then
       echo "$STUB_ETCD_UNHEALTHY is unhealthy" >&2
       exit 1
