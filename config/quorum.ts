@@ -6,7 +6,7 @@
 // nothing and fail if either goes, worse than 1. We refuse even sizes and cap at 7, etcd's advice.
 
 import type { Reader } from "./reader";
-import type { EtcdTopology, HostSpec } from "./types";
+import type { EtcdTopology } from "./types";
 
 export const MAX_ETCD_MEMBERS = 7;
 
@@ -48,26 +48,4 @@ export function checkQuorum(r: Reader, etcdCount: number, controlPlaneCount: num
   } else if (etcdCount > MAX_ETCD_MEMBERS) {
     r.fail(key, `${etcdCount} etcd members slow every write; etcd recommends at most ${MAX_ETCD_MEMBERS}`, "use 3, 5 or 7 members");
   }
-}
-
-/** Bare metal: the etcd role must sit where the topology says. */
-export function checkTopology(r: Reader, hosts: HostSpec[], topology: EtcdTopology): void {
-  hosts.forEach((host, i) => {
-    const etcd = host.roles.includes("etcd");
-    const controlPlane = host.roles.includes("control-plane");
-    if (topology === "stacked" && etcd && !controlPlane) {
-      r.fail(
-        `hosts[${i}].roles`,
-        `host ${host.name} has the etcd role without control-plane, but etcdTopology is stacked`,
-        "set etcdTopology: external for dedicated etcd hosts, or make the host a control plane",
-      );
-    }
-    if (topology === "external" && etcd && controlPlane) {
-      r.fail(
-        `hosts[${i}].roles`,
-        `host ${host.name} is both control plane and etcd member, but etcdTopology is external`,
-        "move etcd to dedicated hosts, or set etcdTopology: stacked",
-      );
-    }
-  });
 }

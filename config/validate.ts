@@ -4,7 +4,7 @@
 
 import { CLUSTER_SPEC_KEYS, readClusterSpec } from "./clusterSpec";
 import { ConfigError, Raw, Reader } from "./reader";
-import { checkQuorum, checkTopology } from "./quorum";
+import { checkQuorum } from "./quorum";
 import { ClusterConfig, ETCD_TOPOLOGIES, PROVIDERS } from "./types";
 import { readAws, readDigitalOcean } from "./validators/clouds";
 import { pinHostKeys, readCounts, readEndpoint, readHosts, readSsh, SecretPresence } from "./validators/hosts";
@@ -43,7 +43,8 @@ export function validateConfig(raw: Raw, secrets: SecretPresence): ClusterConfig
 
   const counts = readCounts(r, raw, provider, etcdTopology, hosts);
   checkQuorum(r, counts.etcdCount, counts.controlPlaneCount, etcdTopology);
-  if (provider === "baremetal") checkTopology(r, hosts, etcdTopology);
+  // bare metal: any host may carry any mix of roles (etcdTopology: stacked only adds etcd to every
+  // control plane); what etcd needs is an odd member count, which checkQuorum holds it to
 
   const digitalocean = provider === "digitalocean" ? readDigitalOcean(r, raw.digitalocean) : undefined;
   const aws = provider === "aws" ? readAws(r, raw.aws) : undefined;
