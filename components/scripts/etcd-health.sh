@@ -45,7 +45,11 @@ while IFS=', ' read -r id _ name peers _; do
     die "not removing etcd member ${name:-$id} ($peers): $healthy_after of the $members_after members left answer, below quorum; bring them back first"
   fi
   log "removing etcd member ${name:-$id} ($peers): the config no longer lists it"
-  etcdctl_tls member remove "$id" >/dev/null
+  # (strict reconfiguration refuses while the leader has not heard from a quorum for a few seconds,
+  # e.g. right after the member before this one: wait, bounded)
+  # (a try that timed out here may have gone through there: gone from the list is done)
+  remove_member() { etcdctl_tls member remove "$1" >/dev/null 2>&1 || ! etcdctl_tls member list | grep -q "^$1, "; }
+  wait_for "etcd to accept the removal of ${name:-$id}" "${KHA_TRIES:-90}" "${KHA_DELAY:-2}" remove_member "$id"
 done < <(etcdctl_tls member list)
 
 # one cluster, exactly the configured members, all voting

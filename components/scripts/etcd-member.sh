@@ -14,6 +14,9 @@
 # configured members), KHA_ETCD_JOIN_TRIES (90), KHA_ETCD_JOIN_DELAY (2 s).
 # shellcheck shell=bash
 
+# what etcd answers to a membership change while another one settles: worth waiting for
+ETCD_RECONFIG_BUSY='too many learner members|unhealthy cluster|not enough started members|request timed out|leader changed'
+
 # the other configured members' client URLs, one per line
 other_endpoints() {
   tr ',' '\n' <<<"$KHA_ETCD_INITIAL_CLUSTER" | cut -d= -f2- | grep -vxF "$KHA_ETCD_PEER_URL" | sed 's#:2380$#:2379#' || true
@@ -91,10 +94,11 @@ decide_initial_state() {
       write_initial_env existing "$initial"
       return 0
     fi
-    # etcd takes one learner at a time: another new member is catching up
-    grep -q "too many learner members" "$KHA_STATE_DIR/etcd-add.err" ||
+    # etcd takes one learner at a time, and (strict reconfiguration) only while the leader has heard
+    # from every voting member for a few seconds: both pass once the member before this one is in
+    grep -Eq "$ETCD_RECONFIG_BUSY" "$KHA_STATE_DIR/etcd-add.err" ||
       die "etcdctl member add failed: $(cat "$KHA_STATE_DIR/etcd-add.err")"
-    log "another member is joining (a learner catching up); waiting ($try)"
+    log "the cluster is taking another member in ($(grep -Eo "$ETCD_RECONFIG_BUSY" "$KHA_STATE_DIR/etcd-add.err" | head -n1)); waiting ($try)"
     sleep "${KHA_ETCD_JOIN_DELAY:-2}"
   done
   die "gave up waiting for the other new member to finish joining"

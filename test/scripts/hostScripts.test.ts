@@ -249,7 +249,7 @@ describe("etcd scripts", () => {
     const run = box.run("etcd-install.sh", { ...MEMBER, KHA_ETCD_JOIN_DELAY: "0" });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("another member is joining");
+    expect(run.stdout).toContain("the cluster is taking another member in (too many learner members)");
     expect(box.read("etc/kubeadm-ha/etcd-initial.env")).toBe(
       "ETCD_INITIAL_CLUSTER_STATE=existing\nETCD_INITIAL_CLUSTER=e-1=https://10.0.0.1:2380,e-2=https://10.0.0.2:2380\n",
     );
