@@ -87,9 +87,10 @@ decide_initial_state() {
   fi
   for ((try = 1; try <= ${KHA_ETCD_JOIN_TRIES:-90}; try++)); do
     if added=$(etcd_others member add "$KHA_ETCD_NAME" --peer-urls="$KHA_ETCD_PEER_URL" --learner 2>"$KHA_STATE_DIR/etcd-add.err"); then
-      LEARNER_ID=$(grep -Eo 'Member [0-9a-f]+ added' <<<"$added" | awk '{print $2}')
+      # ("Member %16x added": an id with leading zeros is padded with spaces)
+      LEARNER_ID=$(grep -Eo 'Member +[0-9a-f]+ added' <<<"$added" | awk '{print $2}' || true)
       initial=$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$added")
-      [[ -n "$LEARNER_ID" && -n "$initial" ]] || die "etcdctl member add printed no member id or initial cluster"
+      [[ -n "$LEARNER_ID" && -n "$initial" ]] || die "etcdctl member add printed no member id or initial cluster: $added"
       log "added as learner $LEARNER_ID to the running cluster"
       write_initial_env existing "$initial"
       return 0

@@ -49,9 +49,10 @@ case "${args[0]} ${args[1]}" in
       echo "etcdserver: too many learner members in cluster" >&2
       exit 1
     fi
+    # (etcdctl prints the id with %16x: short ids come padded with spaces)
     echo "f00d, unstarted, , $peer_url, , true" >>"$m"
     initial=$(awk -F', ' -v n="${args[2]}" -v u="$peer_url" '{ printf "%s%s=%s", (NR > 1 ? "," : ""), ($4 == u ? n : $3), $4 }' "$m")
-    printf 'Member f00d added to cluster 111\n\nETCD_NAME="%s"\nETCD_INITIAL_CLUSTER="%s"\nETCD_INITIAL_CLUSTER_STATE="existing"\n' "${args[2]}" "$initial"
+    printf 'Member             f00d added to cluster 111\n\nETCD_NAME="%s"\nETCD_INITIAL_CLUSTER="%s"\nETCD_INITIAL_CLUSTER_STATE="existing"\n' "${args[2]}" "$initial"
     ;;
   "member remove")
     grep -v "^${args[2]}, " "$m" >"$m.new" || true
