@@ -62,12 +62,11 @@ write_configmap() { k create configmap "write-$1" --from-literal=step="$1" --dry
 first_id=""
 # step LABEL N...: up with etcd on kha-node-N..., then judge it from outside
 step() {
-  local label=$1 start=$SECONDS eps names ids i
+  local label=$1 eps names ids i
   shift
   with_etcd "$@"
   timed "$label: pulumi up" pl up --yes --skip-preview > "$E2E_STATE/membership-$label.log" 2>&1 ||
     { tail -60 "$E2E_STATE/membership-$label.log"; exit 1; }
-  E2E_TIMINGS+=("etcd $label: $((SECONDS - start)) s")
   (cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
   eps=$(for i in 1 "$@"; do printf 'https://10.77.0.1%s:2379,' "$i"; done)
   eps=${eps%,}
