@@ -1,12 +1,14 @@
 // Workers: every worker joins in parallel through its own local apiserver proxy (or the VIP /
 // external endpoint), each with a token made for it alone. Adding a worker adds that worker's
-// resources only: nothing of any other node changes.
+// resources only: nothing of any other node changes. A worker that leaves (removed from the
+// config) is drained and its Node deleted, from the first control plane, before its host is reset.
 
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { joinNode } from "./join";
 import { nodeStep, type PerNodeArgs } from "./phase";
+import { resetOnDestroy } from "./remote";
 
 export interface WorkersArgs extends PerNodeArgs {
   workers: ClusterNode[];
@@ -26,6 +28,8 @@ export interface WorkersArgs extends PerNodeArgs {
 
 export class Workers extends pulumi.ComponentResource {
   readonly joins: Record<string, command.remote.Command> = {};
+  /** per worker: drains it and deletes its Node when it leaves (a local command, so a cluster that is gone never wedges destroy) */
+  readonly leaves: Record<string, command.local.Command> = {};
 
   constructor(name: string, args: WorkersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:workers:Workers", name, {}, opts);
@@ -47,6 +51,12 @@ export class Workers extends pulumi.ComponentResource {
           parent,
         ),
       ).join;
+      // created after the join, so destroyed before it (and before the reset that wipes the host)
+      this.leaves[node.name] = resetOnDestroy(
+        `${name}-${node.name}-leave`,
+        { node: args.tokenNode, script: "node-leave.sh", env: { KHA_LEAVING: node.name }, dependsOn: [this.joins[node.name]] },
+        parent,
+      );
     }
     this.registerOutputs({});
   }

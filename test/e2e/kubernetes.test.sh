@@ -15,6 +15,8 @@
 #      run), `pulumi up` returns with the DaemonSet rolled out (upstream's await), the route works
 #   9. a host key changed behind the program's back: `pulumi up` stops before any change, naming
 #      the host and both fingerprints; the new key pinned in config lets it through
+#  10. a worker removed by config: only its resources deleted, drained and its Node deleted
+#      before its host is reset, the workloads carry on
 #   7. `pulumi destroy` resets every host
 #   then the external-etcd variant (3 etcd + 2 control planes + 1 worker): up, Ready, and destroy
 #   with every host stopped (the cluster gone) still completes.
@@ -272,9 +274,31 @@ timed "pulumi up with the new key pinned in config" pl up --yes --skip-preview >
 check "kha-node-5 still Ready" node_ready kha-node-5
 bash "$LAB" known-hosts # the lab's own ssh (host checks below) trusts the new key too
 
+# ---- 10. a worker removed by config ----------------------------------------------------------------
+# kha-node-6 leaves the config: the preview deletes only its resources; the up drains it and deletes
+# its Node (from the first control plane) before its host is reset, and the workloads carry on.
+k patch deployment echo --type=merge -p '{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"kha-node-6"}}}}}' >/dev/null
+check "echo runs on kha-node-6 first" k rollout status deployment/echo --timeout=180s
+k patch deployment echo --type=json -p '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]' >/dev/null
+k rollout status deployment/echo --timeout=180s >/dev/null || true
+(cd "$REPO" && pulumi config rm --path 'kubeadm-ha:hosts[5]' --stack "$E2E_STACK")
+pl preview --json > "$WORK/remove-worker.json" 2>/dev/null || true
+removed=$(node -e '
+  const plan = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const steps = (plan.steps || []).filter((s) => s.op !== "same" && !s.urn.includes("pulumi:pulumi:Stack"));
+  console.log(steps.map((s) => s.op + " " + s.urn.split("::").pop()).join("\n"));' "$WORK/remove-worker.json")
+check "the plan deletes kha-node-6's resources" grep -q "^delete .*kha-node-6" <<< "$removed"
+check "and changes nothing else" bash -c "! grep -v 'kha-node-6' <<< \"\$1\" | grep -q ." _ "$removed"
+timed "pulumi up without kha-node-6" pl up --yes --skip-preview > "$E2E_STATE/k8s-remove.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-remove.log"; exit 1; }
+check "the up drained kha-node-6 before its reset" grep -q "drained kha-node-6" "$E2E_STATE/k8s-remove.log"
+node_gone() { ! k get node kha-node-6 >/dev/null 2>&1; }
+check "the Node kha-node-6 is gone" node_gone
+check "kha-node-6's host is reset" host_reset kha-node-6
+check "echo is available on the nodes left" k rollout status deployment/echo --timeout=180s
+
 # ---- 7. destroy resets every host -------------------------------------------------------------------
 timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-destroy.log"; exit 1; }
-for i in 1 2 3 4 5 6; do check "kha-node-$i reset" host_reset "kha-node-$i"; done
+for i in 1 2 3 4 5; do check "kha-node-$i reset" host_reset "kha-node-$i"; done
 e2e_stack_rm
 E2E_STACK=""
 

@@ -43,7 +43,13 @@ const STUBS: Record<string, string> = {
     '  "token delete") case "${*: -1}" in abcdef) touch "$STUB_DIR/join-token-deleted";; *) touch "$STUB_DIR/default-token-deleted";; esac;;',
     "esac",
   ].join("\n"),
-  kubectl: 'case "$*" in *"get nodes"*) printf "%b" "${STUB_NODES:-}";; esac',
+  kubectl: [
+    'case "$*" in',
+    '  *"get nodes"*) printf "%b" "${STUB_NODES:-}";;',
+    '  *"get --raw /readyz"*) exit "${STUB_KUBECTL_API_EXIT:-0}";;',
+    '  *" drain "*) exit "${STUB_KUBECTL_DRAIN_EXIT:-0}";;',
+    "esac",
+  ].join("\n"),
   ssh: 'cat > "$STUB_DIR/ssh.stdin"; if [ -n "${STUB_SSH_STDERR:-}" ]; then echo "$STUB_SSH_STDERR" >&2; fi; exit "${STUB_SSH_EXIT:-0}"',
 };
 

@@ -442,6 +442,27 @@ describe("kubeadm scripts", () => {
     expect(box.run("kubeadm-token-delete.sh", { KHA_FOR: "w-1", KHA_TOKEN_ID: "x;id" }).status).toBe(2);
   });
 
+  it("node-leave.sh cordons, drains (bounded) and deletes a leaving worker's Node; skips when the API is gone", () => {
+    box.write("etc/kubernetes/admin.conf", "admin");
+    const run = box.run("node-leave.sh", { KHA_LEAVING: "w-1", KHA_DRAIN_TIMEOUT: "30s" });
+    expect(run.status).toBe(0);
+    const kubectl = box.calls().filter((c) => c.startsWith("kubectl") && !c.includes("/readyz") && !c.includes("get node "));
+    expect(kubectl.map((c) => c.replace(/--kubeconfig \S+ --request-timeout=10s /, ""))).toEqual([
+      "kubectl cordon w-1",
+      "kubectl drain w-1 --ignore-daemonsets --delete-emptydir-data --timeout=30s",
+      "kubectl delete node w-1 --wait=false",
+    ]);
+    // a drain that cannot finish (a PodDisruptionBudget) still ends, deleting the Node
+    const stuck = box.run("node-leave.sh", { KHA_LEAVING: "w-1", STUB_KUBECTL_DRAIN_EXIT: "1" });
+    expect(stuck.status).toBe(0);
+    expect(stuck.stdout).toContain("did not finish within 120s");
+    expect(box.calls().filter((c) => c.includes("delete node w-1"))).toHaveLength(2);
+    const gone = box.run("node-leave.sh", { KHA_LEAVING: "w-1", STUB_KUBECTL_API_EXIT: "1" });
+    expect(gone.status).toBe(0);
+    expect(gone.stdout).toContain("the API does not answer");
+    expect(box.calls().filter((c) => c.includes("delete node w-1"))).toHaveLength(2);
+  });
+
   it("kubeadm-reset.sh removes kubeadm's and kubeadm-ha's state and can run twice", () => {
     box.write("etc/kubernetes/kubelet.conf", "x");
     box.write("var/lib/kubelet/config.yaml", "x");

@@ -322,6 +322,17 @@ describe("kubeadm wiring", () => {
     }
   });
 
+  it("drains a leaving worker from the first control plane before the worker's own reset", async () => {
+    await build(stacked());
+    for (const worker of ["node-4", "node-5"]) {
+      const leave = step(`kubeadm-ha-workers-${worker}-leave`);
+      expect(leave.type).toBe("command:local:Command");
+      expect(leave.inputs.delete).toBe('bash -c "$KHA_SSH_RUN"');
+      expect(leave.inputs.environment).toMatchObject({ KHA_HOST: "10.77.0.11", KHA_NODE: "node-1" });
+      expect(leave.inputs.environment.KHA_REMOTE_PROGRAM).toContain(`KHA_LEAVING='${worker}'`);
+    }
+  });
+
   it("pins each node's own host key on every remote step and every reset", async () => {
     for (const raw of [stacked(), external()]) {
       const { config } = await build(raw);
