@@ -72,6 +72,11 @@ export function runOnNode(name: string, args: StepArgs, opts: pulumi.CustomResou
   );
 }
 
+/** local-ssh-run.sh's KHA_BASTION: user@host:port, or empty without a bastion. */
+export function bastionArg(bastion: { user?: string; host: string; port?: number } | undefined): string {
+  return bastion ? `${bastion.user ?? "root"}@${bastion.host}:${bastion.port ?? 22}` : "";
+}
+
 export interface ResetArgs {
   node: ClusterNode;
   script: string;
@@ -101,7 +106,7 @@ export function resetOnDestroy(name: string, args: ResetArgs, opts: pulumi.Custo
         KHA_PORT: pulumi.output(c.port ?? 22).apply(String),
         KHA_USER: pulumi.output(c.user ?? "root"),
         KHA_HOST_KEY: pulumi.output(c.hostKey ?? ""),
-        KHA_BASTION: proxy.apply((p) => (p ? `${p.user ?? "root"}@${p.host}:${p.port ?? 22}` : "")),
+        KHA_BASTION: proxy.apply((p) => bastionArg(p)),
         KHA_BASTION_HOST_KEY: proxy.apply((p) => p?.hostKey ?? ""),
         KHA_REMOTE_SHELL: shellFor(c.user),
         KHA_REMOTE_PROGRAM: stepProgram(title, { script: args.script, helpers: ["lib.sh"], env: args.env }),

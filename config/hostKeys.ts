@@ -12,13 +12,8 @@ export function normalizeHostKey(text: string): string | undefined {
 }
 
 /** How known_hosts names a host: the bare name on port 22, `[host]:port` elsewhere. */
-export function knownHostsName(host: string, port: number): string {
+function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
-}
-
-/** One line of a known_hosts file pinning `key` for host:port. */
-export function knownHostsLine(host: string, port: number, key: string): string {
-  return `${knownHostsName(host, port)} ${key}`;
 }
 
 interface Entry {

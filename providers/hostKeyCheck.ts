@@ -7,6 +7,7 @@
 import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, HostSpec } from "../config/types";
+import { bastionArg } from "../components/remote";
 import { readScript } from "../components/scripts";
 
 export interface HostKeyProblem {
@@ -28,7 +29,7 @@ function checkOne(host: HostSpec, privateKey: string): HostKeyProblem | undefine
       KHA_PORT: String(host.port),
       KHA_USER: host.user,
       KHA_HOST_KEY: host.hostKey ?? "",
-      KHA_BASTION: bastion ? `${bastion.user}@${bastion.host}:${bastion.port}` : "",
+      KHA_BASTION: bastionArg(bastion),
       KHA_BASTION_HOST_KEY: bastion?.hostKey ?? "",
       KHA_SSH_TRIES: "1",
       KHA_SSH_TIMEOUT: "5",

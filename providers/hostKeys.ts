@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as tls from "@pulumi/tls";
 import type { SshEndpoint } from "../config/types";
+import { bastionArg } from "../components/remote";
 import { readScript } from "../components/scripts";
 
 export interface ScanArgs {
@@ -46,7 +47,7 @@ export function pinnedHostKey(name: string, args: ScanArgs, parent: pulumi.Resou
         KHA_HOST: endpoint.host,
         KHA_PORT: String(endpoint.port),
         KHA_USER: endpoint.user,
-        KHA_BASTION: args.bastion ? `${args.bastion.user}@${args.bastion.host}:${args.bastion.port}` : "",
+        KHA_BASTION: bastionArg(args.bastion),
         KHA_BASTION_HOST_KEY: args.bastion?.hostKey ?? "",
       },
       stdin: pulumi.secret(args.privateKey),

@@ -1,4 +1,5 @@
 import { parse } from "yaml";
+import { clusterSpec } from "../../config/clusterSpec";
 import type { HardeningConfig } from "../../config/types";
 import {
   renderAuditPolicy,
@@ -147,15 +148,8 @@ describe("anonymous authentication limited to health endpoints", () => {
 });
 
 describe("the kubelet serving-certificate approver's files", () => {
-  const on: HardeningConfig = {
-    kubeletServingCerts: true,
-    secretsEncryption: true,
-    auditLog: true,
-    anonymousAuthHealthOnly: true,
-    auditLogMaxAgeDays: 7,
-    auditLogMaxBackups: 5,
-    auditLogMaxSizeMb: 100,
-  };
+  // what a stack gets without asking: every security default on
+  const on: HardeningConfig = clusterSpec().hardening;
 
   it("hardening.env says whether the approver runs", () => {
     expect(renderHardeningEnv(on)).toContain("\nKHA_KUBELET_SERVING_CERTS=true\n");

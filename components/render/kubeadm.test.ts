@@ -1,4 +1,5 @@
 import { parseAllDocuments, parse } from "yaml";
+import { clusterSpec } from "../../config/clusterSpec";
 import type { ApiEndpointConfig, HardeningConfig } from "../../config/types";
 import {
   ClusterSettings,
@@ -10,15 +11,8 @@ import {
 } from "./kubeadm";
 
 const proxy: ApiEndpointConfig = { mode: "nginx-proxy", port: 6443, vipImplementation: "keepalived", vipInterface: "eth0" };
-const HARDENED: HardeningConfig = {
-  kubeletServingCerts: true,
-  secretsEncryption: true,
-  auditLog: true,
-  anonymousAuthHealthOnly: true,
-  auditLogMaxAgeDays: 7,
-  auditLogMaxBackups: 5,
-  auditLogMaxSizeMb: 100,
-};
+/** what a stack gets without asking: every security default on */
+const HARDENED: HardeningConfig = clusterSpec().hardening;
 const SOFT: HardeningConfig = {
   ...HARDENED,
   kubeletServingCerts: false,

@@ -26,26 +26,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 e2e_require_engine
-ART="$REPO/dev/lab/.work/artifacts"
-if [[ -f "$REPO/dev/lab/artifacts/build.sh" ]]; then timed "artifacts (build or reuse)" bash "$REPO/dev/lab/artifacts/build.sh" >/dev/null; fi
-[[ -x "$ART/bin/kubeadm" && -x "$ART/bin/kubectl" ]] || { say "FAIL: no Kubernetes artifacts in $ART (dev/lab/artifacts/build.sh)"; exit 1; }
-KUBECTL="$ART/bin/kubectl"
-WORK="$(mktemp -d)"
-chmod 700 "$WORK"
+e2e_kubernetes
 
-cleanup() {
-  local status=$?
-  if [[ -n "${E2E_STACK:-}" ]]; then
-    pl destroy --yes --skip-preview >/dev/null 2>&1 || true
-    e2e_stack_rm
-  fi
-  rm -rf "$WORK"
-  bash "$LAB" down >/dev/null 2>&1 || true
-  exit $status
-}
-trap cleanup EXIT
-
-k() { "$LAB" exec "$KUBECTL" --kubeconfig "$WORK/admin.conf" --request-timeout=10s "$@"; }
 # kubectl on the worker kha-node-5, through its own nginx proxy (localhost:6443)
 kw() { on_host kha-node-5 kubectl --kubeconfig /root/admin-proxy.conf --request-timeout=5s "$@"; }
 
@@ -64,7 +46,6 @@ nodes_ready() {
   ready=$(k get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
   [[ "$ready" -eq "$want" ]]
 }
-node_ready() { k get node "$1" --no-headers 2>/dev/null | awk '{print $2}' | grep -qx Ready; }
 system_pods_running() {
   local out
   out=$(k get pods -n kube-system --no-headers 2>/dev/null) || return 1

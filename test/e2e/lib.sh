@@ -121,3 +121,32 @@ wait_until() {
   say "gave up waiting for $what"
   return 1
 }
+
+# e2e_kubernetes: what every Kubernetes drill starts with: the lab's Kubernetes artifacts (built
+# or reused, then required), KUBECTL, a private WORK directory (the admin kubeconfig goes to
+# $WORK/admin.conf), and an exit trap that destroys the current stack, removes WORK and takes the
+# lab down.
+e2e_kubernetes() {
+  ART="$REPO/dev/lab/.work/artifacts"
+  if [[ -f "$REPO/dev/lab/artifacts/build.sh" ]]; then timed "artifacts (build or reuse)" bash "$REPO/dev/lab/artifacts/build.sh" >/dev/null; fi
+  [[ -x "$ART/bin/kubeadm" && -x "$ART/bin/kubectl" ]] || { say "FAIL: no Kubernetes artifacts in $ART (dev/lab/artifacts/build.sh)"; exit 1; }
+  KUBECTL="$ART/bin/kubectl"
+  WORK="$(mktemp -d)"
+  chmod 700 "$WORK"
+  trap e2e_kubernetes_cleanup EXIT
+}
+
+e2e_kubernetes_cleanup() {
+  local status=$?
+  if [[ -n "${E2E_STACK:-}" ]]; then
+    pl destroy --yes --skip-preview >/dev/null 2>&1 || true
+    e2e_stack_rm
+  fi
+  rm -rf "$WORK"
+  bash "$LAB" down >/dev/null 2>&1 || true
+  exit $status
+}
+
+# kubectl from inside the lab with the stack's admin kubeconfig
+k() { "$LAB" exec "$KUBECTL" --kubeconfig "$WORK/admin.conf" --request-timeout=10s "$@"; }
+node_ready() { k get node "$1" --no-headers 2>/dev/null | awk '{print $2}' | grep -qx Ready; }

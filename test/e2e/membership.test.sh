@@ -11,25 +11,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 e2e_require_engine
-ART="$REPO/dev/lab/.work/artifacts"
-if [[ -f "$REPO/dev/lab/artifacts/build.sh" ]]; then timed "artifacts (build or reuse)" bash "$REPO/dev/lab/artifacts/build.sh" >/dev/null; fi
-KUBECTL="$ART/bin/kubectl"
-WORK="$(mktemp -d)"
-chmod 700 "$WORK"
-cleanup() {
-  local status=$?
-  if [[ -n "${E2E_STACK:-}" ]]; then
-    pl destroy --yes --skip-preview >/dev/null 2>&1 || true
-    e2e_stack_rm
-  fi
-  rm -rf "$WORK"
-  bash "$LAB" down >/dev/null 2>&1 || true
-  exit $status
-}
-trap cleanup EXIT
+e2e_kubernetes
 
 timed "lab boot (5 hosts)" bash "$LAB" up 5 >/dev/null
-k() { "$LAB" exec "$KUBECTL" --kubeconfig "$WORK/admin.conf" --request-timeout=10s "$@"; }
 STACK_FILE="$E2E_DIR/stacks/e2e-membership.yaml"
 
 # with_etcd N...: the stack with etcd on kha-node-1 and kha-node-N... (kha-node-2 is also a worker)
@@ -83,7 +67,6 @@ e2e_stack e2e-membership
 step "1-member"
 k create configmap drill-start --from-literal=written=at-the-start >/dev/null
 step "3-members" 2 3
-node_ready() { k get node "$1" --no-headers 2>/dev/null | awk '{print $2}' | grep -qx Ready; }
 check "kha-node-2, a worker that is also an etcd member, is Ready (bounded 3 min)" wait_until "kha-node-2 Ready" 60 3 node_ready kha-node-2
 no_noschedule() { ! k get node kha-node-1 -o jsonpath='{.spec.taints}' | grep -q NoSchedule; }
 check "kha-node-1, control plane and etcd member, carries no NoSchedule taint" no_noschedule
