@@ -1,15 +1,17 @@
 // ControlPlane: certificates placed under /etc/kubernetes/pki on every control plane, `kubeadm
-// init` on the first, `kubeadm join --control-plane` on the others one after another (no
-// upload-certs secret: a control plane added months later joins the same way), leader election
-// for controller-manager and scheduler, and the admin kubeconfig as a secret output.
+// init` on the first (once per cluster: see kubeadm-init.sh), `kubeadm join --control-plane` on
+// the others one after another (no upload-certs secret: a control plane added months later joins
+// the same way), leader election for controller-manager and scheduler, and the admin kubeconfig as
+// a secret output. A control plane removed from the config is drained and its Node deleted before
+// its host is reset; its etcd member (if it has one) left the cluster earlier, in the etcd phase.
 
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { joinNode } from "./join";
 import type { ClusterPki } from "./pki";
-import { HostFile, runOnNode } from "./remote";
-import { ClusterSettings, renderInitConfig } from "./render/kubeadm";
+import { HostFile, leaveStep, runOnNode } from "./remote";
+import { ClusterSettings, renderInitConfig, renderJoinConfig } from "./render/kubeadm";
 import { renderKubeconfig } from "./render/kubeconfig";
 import {
   renderAuditPolicy,
@@ -72,6 +74,8 @@ export function adminServer(settings: ControlPlaneArgs["settings"], first: Clust
 export class ControlPlane extends pulumi.ComponentResource {
   readonly init: command.remote.Command;
   readonly joins: Record<string, command.remote.Command> = {};
+  /** per control plane: drains it and deletes its Node when it leaves (see leaveStep) */
+  readonly leaves: Record<string, command.local.Command> = {};
   /** the last control-plane step: the whole control plane is up after it */
   readonly ready: command.remote.Command;
   readonly first: ClusterNode;
@@ -119,13 +123,43 @@ export class ControlPlane extends pulumi.ComponentResource {
         ...hardeningFiles(settings, pki.secretsEncryptionKey),
       ];
     };
+    // `kubeadm init` once per cluster, ever: a first control plane that lost its state joins the
+    // running cluster instead (kubeadm-init.sh asks etcd), with this configuration and through one
+    // of the other control planes
+    const rejoinConfig = pulumi.output(first.privateIp).apply((ip) =>
+      renderJoinConfig(
+        {
+          discoveryEndpoint: "",
+          token: "",
+          caCertHash: "",
+          ignorePreflightErrors: settings.ignorePreflightErrors,
+          controlPlane: { advertiseAddress: ip, bindPort: settings.endpoint.port },
+        },
+        { name: first.name, ip, roles: first.roles },
+      ),
+    );
+    const otherApiservers = pulumi
+      .all(others.map((n) => pulumi.output(n.privateIp)))
+      .apply((ips) => ips.map((ip) => `${ip}:${settings.endpoint.port}`).join(" "));
     this.init = nodeStep(`${name}-${first.name}`, first, "kubeadm-reset.sh", args, this, (dependsOn) =>
       runOnNode(
         `${name}-${first.name}-init`,
-        { node: first, script: "kubeadm-init.sh", helpers: ["lib.sh"], files: files(first), dependsOn },
+        {
+          node: first,
+          script: "kubeadm-init.sh",
+          helpers: ["lib.sh"],
+          env: {
+            KHA_NODE_NAME: first.name,
+            KHA_ETCD_ENDPOINTS: pulumi.output(args.etcdEndpoints).apply((e) => e.join(",")),
+            KHA_OTHER_APISERVERS: otherApiservers,
+          },
+          files: [...files(first), { path: HOST_PATHS.kubeadmRejoinConfig, content: rejoinConfig }],
+          dependsOn,
+        },
         parent,
       ),
     );
+    this.leaves[first.name] = leaveStep(`${name}-${first.name}-leave`, first, first, [this.init], parent);
 
     const discovery = pulumi.interpolate`${first.privateIp}:${settings.endpoint.port}`;
     let previous: command.remote.Command = this.init;
@@ -150,6 +184,8 @@ export class ControlPlane extends pulumi.ComponentResource {
         ),
       );
       this.joins[node.name] = join;
+      // (it depends on the join, which depends on the first's init: deleted before either host's reset)
+      this.leaves[node.name] = leaveStep(`${name}-${node.name}-leave`, node, first, [join], parent);
       previous = join;
     }
     this.ready = previous;

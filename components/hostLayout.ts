@@ -17,6 +17,10 @@ export const HOST_PATHS = {
   kubeadmConfig: "/etc/kubeadm-ha/kubeadm.yaml",
   kubeadmJoinConfig: "/etc/kubeadm-ha/kubeadm-join.yaml",
   discoveryConf: "/etc/kubeadm-ha/discovery.conf",
+  /** the first control plane's join configuration, used instead of `kubeadm init` when the cluster exists (no token in it) */
+  kubeadmRejoinConfig: "/etc/kubeadm-ha/kubeadm-rejoin.yaml",
+  /** this host started `kubeadm init` (kubeadm-init.sh): its own init may be finished over existing data */
+  initStartedMark: "/var/lib/kubeadm-ha/init-started",
   cniManifestFile: "/etc/kubeadm-ha/cni-manifest.yaml",
   podNetworkRbac: "/etc/kubeadm-ha/pod-network-rbac.yaml",
   proxyConfigDir: "/etc/kubeadm-ha/apiserver-proxy",

@@ -118,3 +118,19 @@ export function resetOnDestroy(name: string, args: ResetArgs, opts: pulumi.Custo
     { ...opts, dependsOn: [...args.node.ready, ...(args.dependsOn ?? [])] },
   );
 }
+
+/**
+ * A Kubernetes node leaving the cluster (removed from the config, or `pulumi destroy`): on delete,
+ * node-leave.sh on `via` (a control plane) cordons and drains the node (bounded) and deletes its
+ * Node, before the node's own reset, which depends on what `dependsOn` names. A local command like
+ * the resets, so a cluster that is already gone never wedges destroy.
+ */
+export function leaveStep(
+  name: string,
+  node: ClusterNode,
+  via: ClusterNode,
+  dependsOn: pulumi.Input<pulumi.Resource>[],
+  opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+  return resetOnDestroy(name, { node: via, script: "node-leave.sh", env: { KHA_LEAVING: node.name }, dependsOn }, opts);
+}

@@ -8,7 +8,7 @@ import type * as command from "@pulumi/command";
 import type { ClusterNode } from "../providers/node";
 import { joinNode } from "./join";
 import { nodeStep, type PerNodeArgs } from "./phase";
-import { resetOnDestroy } from "./remote";
+import { leaveStep } from "./remote";
 
 export interface WorkersArgs extends PerNodeArgs {
   workers: ClusterNode[];
@@ -52,11 +52,7 @@ export class Workers extends pulumi.ComponentResource {
         ),
       ).join;
       // created after the join, so destroyed before it (and before the reset that wipes the host)
-      this.leaves[node.name] = resetOnDestroy(
-        `${name}-${node.name}-leave`,
-        { node: args.tokenNode, script: "node-leave.sh", env: { KHA_LEAVING: node.name }, dependsOn: [this.joins[node.name]] },
-        parent,
-      );
+      this.leaves[node.name] = leaveStep(`${name}-${node.name}-leave`, node, args.tokenNode, [this.joins[node.name]], parent);
     }
     this.registerOutputs({});
   }

@@ -193,7 +193,8 @@ export function usesFileDiscovery(join: JoinSettings): boolean {
  */
 export function renderJoinConfig(join: JoinSettings, node: NodeSettings): string {
   const discovery = usesFileDiscovery(join)
-    ? { file: { kubeConfigPath: HOST_PATHS.discoveryConf }, tlsBootstrapToken: join.token }
+    ? // (without a token here, the discovery file's own credential is the bootstrap token: the rejoin)
+      { file: { kubeConfigPath: HOST_PATHS.discoveryConf }, ...(join.token ? { tlsBootstrapToken: join.token } : {}) }
     : {
         bootstrapToken: { apiServerEndpoint: join.discoveryEndpoint, token: join.token, caCertHashes: [join.caCertHash] },
         tlsBootstrapToken: join.token,

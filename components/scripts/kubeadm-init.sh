@@ -8,8 +8,17 @@
 # tracked like the certificates, so turning one on or off converges too. Installs or removes the
 # kubelet serving-certificate approver, and approves this node's own request at once.
 #
-# Environment: KHA_ROOT (tests), KHA_APPROVE_TRIES (30).
-# Files: /etc/kubeadm-ha/kubeadm.yaml and hardening.env, the PKI, the security defaults' files.
+# `kubeadm init` runs once per cluster, ever. A host without admin.conf first asks etcd whether a
+# cluster exists (kube-system is stored): then this host was wiped or replaced, and it joins the
+# running cluster as a control plane instead (kubeadm-rejoin.yaml), through another control plane's
+# apiserver, with a token it makes itself (it holds the CA). etcd holding a cluster that no other
+# apiserver serves is refused: `kubeadm init` over it would overwrite the cluster's own objects.
+#
+# Environment: KHA_NODE_NAME, KHA_ETCD_ENDPOINTS (comma-separated https URLs), KHA_OTHER_APISERVERS
+# (host:port of the other control planes, space-separated), KHA_ROOT (tests), KHA_APPROVE_TRIES (30),
+# KHA_NODE_GONE_TRIES (45: how long a rejoin waits for the old Node to go NotReady, 2 s each).
+# Files: /etc/kubeadm-ha/kubeadm.yaml, kubeadm-rejoin.yaml and hardening.env, the PKI, the security
+# defaults' files.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -19,6 +28,86 @@ kubeconfig="$KHA_ADMIN_CONF"
 default_token_mark="$KHA_STATE_DIR/default-token-to-delete"
 tracked=("$config" "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key "$KHA_PKI_DIR"/sa.pub
   "$KHA_ENCRYPTION_CONFIG" "$KHA_AUDIT_POLICY" "$KHA_AUTHENTICATION_CONFIG")
+
+# etcd_holds_cluster: whether etcd stores a Kubernetes cluster (its kube-system namespace), asked
+# through etcd's HTTP gateway with the apiserver's own client certificate. Dies when no endpoint answers.
+etcd_holds_cluster() {
+  local endpoint answer key
+  : "${KHA_ETCD_ENDPOINTS:?}"
+  key=$(printf '%s' /registry/namespaces/kube-system | base64 -w0)
+  for endpoint in ${KHA_ETCD_ENDPOINTS//,/ }; do
+    answer=$(curl -fsS --max-time 5 --cacert "$KHA_ETCD_PKI_DIR/ca.crt" --cert "$KHA_PKI_DIR/apiserver-etcd-client.crt" \
+      --key "$KHA_PKI_DIR/apiserver-etcd-client.key" -X POST -d "{\"key\":\"$key\",\"count_only\":true}" \
+      "$endpoint/v3/kv/range" 2>/dev/null) || continue
+    # ({"header":{...},"count":"1"}; a count of 0 is left out)
+    [[ "$answer" =~ \"count\":\"[1-9] ]]
+    return
+  done
+  die "no etcd endpoint answers ($KHA_ETCD_ENDPOINTS): cannot tell whether a cluster exists, so neither init nor join"
+}
+
+# node_ready NAME KUBECONFIG: the Node exists and reports Ready
+node_ready() {
+  [[ "$(kubectl --kubeconfig "$2" --request-timeout=10s get node "$1" \
+    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
+}
+node_not_ready() { ! node_ready "$@"; }
+
+# rejoin: this host lost its state (wiped, replaced) while the cluster runs on: `kubeadm join
+# --control-plane` through another control plane, with a bootstrap token made with an admin
+# credential signed here by the cluster CA (ClusterPki placed it), deleted once joined.
+rejoin() {
+  : "${KHA_NODE_NAME:?}"
+  local work server="" endpoint cluster token
+  work=$(mktemp -d)
+  # shellcheck disable=SC2064 # (expanded now: the paths are fixed)
+  trap "rm -rf '$work' '$KHA_DISCOVERY_CONF'" EXIT
+  log "etcd already holds this cluster: joining it as a control plane instead of kubeadm init"
+  kubeadm init phase kubeconfig admin --config "$config" --kubeconfig-dir "$work" >/dev/null
+  for endpoint in ${KHA_OTHER_APISERVERS:-}; do
+    if kubectl --kubeconfig "$work/admin.conf" --server "https://$endpoint" --request-timeout=5s get --raw /readyz >/dev/null 2>&1; then
+      server=$endpoint
+      break
+    fi
+  done
+  [[ -n "$server" ]] || die "etcd holds this cluster but no other control plane's apiserver answers (${KHA_OTHER_APISERVERS:-none configured}): this host cannot join it, and kubeadm init would overwrite it. Bring another control plane back first"
+  cluster=$(kubectl --kubeconfig "$work/admin.conf" config view -o 'jsonpath={.clusters[0].name}')
+  kubectl --kubeconfig "$work/admin.conf" config set-cluster "$cluster" --server "https://$server" >/dev/null
+  # the old Node of this name: kubeadm refuses a join over a Ready one; a NotReady one is deleted
+  # (its pods went with the host), a Ready one means another machine runs under this name
+  if kubectl --kubeconfig "$work/admin.conf" --request-timeout=10s get node "$KHA_NODE_NAME" >/dev/null 2>&1; then
+    wait_for "the Node $KHA_NODE_NAME of the lost host to go NotReady (is another machine running under this name?)" \
+      "${KHA_NODE_GONE_TRIES:-45}" 2 node_not_ready "$KHA_NODE_NAME" "$work/admin.conf"
+    kubectl --kubeconfig "$work/admin.conf" --request-timeout=10s delete node "$KHA_NODE_NAME" >/dev/null
+    log "deleted the NotReady Node $KHA_NODE_NAME left by the lost host"
+  fi
+  token=$(kubeadm token create --kubeconfig "$work/admin.conf" --ttl 15m --description "kubeadm-ha join of $KHA_NODE_NAME")
+  # the discovery kubeconfig: that apiserver, the CA, the token as its only credential (mode 0600)
+  (
+    umask 077
+    cat >"$KHA_DISCOVERY_CONF" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: kubernetes
+    cluster:
+      server: https://$server
+      certificate-authority-data: $(base64 -w0 <"$KHA_PKI_DIR/ca.crt")
+contexts:
+  - name: discovery
+    context: { cluster: kubernetes, user: discovery }
+current-context: discovery
+users:
+  - name: discovery
+    user:
+      token: $token
+EOF
+  )
+  kubeadm join --config "$KHA_KUBEADM_REJOIN_CONFIG"
+  kubeadm token delete --kubeconfig "$kubeconfig" "${token%%.*}" >/dev/null ||
+    log "WARNING: could not delete the join token ${token%%.*}; it expires within 15 minutes"
+  log "rejoined the running cluster through $server"
+}
 
 if [[ -f "$kubeconfig" ]]; then
   if config_changed kubeadm-control-plane "${tracked[@]}"; then
@@ -30,11 +119,16 @@ if [[ -f "$kubeconfig" ]]; then
     log "already initialised, nothing changed"
   fi
   if hardening_on KHA_KUBELET_SERVING_CERTS; then kubelet_serving_converge true; else kubelet_serving_converge false; fi
+elif etcd_holds_cluster && [[ ! -e "$KHA_INIT_STARTED_MARK" ]]; then
+  rejoin
+  config_changed kubeadm-control-plane "${tracked[@]}" || true
 else
+  # (a cluster in etcd and the mark: this host's own init was interrupted; it is finished, not made anew)
   log "kubeadm init"
   mkdir -p "$KHA_STATE_DIR"
-  touch "$default_token_mark"
+  touch "$KHA_INIT_STARTED_MARK" "$default_token_mark"
   kubeadm init --config "$config" --skip-token-print
+  rm -f "$KHA_INIT_STARTED_MARK"
   config_changed kubeadm-control-plane "${tracked[@]}" || true
 fi
 

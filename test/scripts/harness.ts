@@ -25,6 +25,8 @@ const STUBS: Record<string, string> = {
   // healthz answers; other URLs are served from $STUB_WWW by their last path element, as curl -f does
   curl: [
     'case "$*" in *healthz*) exit 0;; esac',
+    // etcd's HTTP gateway (kubeadm-init.sh asks whether a cluster exists): an empty etcd unless told
+    `case "$*" in *"/v3/kv/range"*) [ -z "\${STUB_ETCD_DOWN:-}" ] || exit 7; empty='{"header":{}}'; printf '%s' "\${STUB_ETCD_RANGE:-$empty}"; exit 0;; esac`,
     'out=""; url=""; while [ $# -gt 0 ]; do case "$1" in -o) out=$2; shift;; -*) ;; *) url=$1;; esac; shift; done',
     'src="${STUB_WWW:-/nonexistent}/${url##*/}"',
     '[ -f "$src" ] || exit 22',
@@ -37,7 +39,7 @@ const STUBS: Record<string, string> = {
   kubeadm: [
     'case "$1 $2" in',
     '  "init --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo admin > "$KHA_ROOT/etc/kubernetes/admin.conf";;',
-    '  "join --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo kubelet > "$KHA_ROOT/etc/kubernetes/kubelet.conf"; grep -q token "$3" || exit 3;;',
+    '  "join --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo kubelet > "$KHA_ROOT/etc/kubernetes/kubelet.conf"; grep -q token "$3" "$KHA_ROOT/etc/kubeadm-ha/discovery.conf" 2>/dev/null || exit 3;;',
     '  "token create") echo "abcdef.0123456789abcdef";;',
     '  "token list") echo "TOKEN   TTL   EXPIRES   USAGES   DESCRIPTION   EXTRA GROUPS"; [ -f "$STUB_DIR/default-token-deleted" ] || echo "k8sdef.0123456789abcdef   23h   2026-12-02T04:00:00Z   authentication,signing   <none>   system:bootstrappers:kubeadm:default-node-token"; [ -f "$STUB_DIR/join-token-deleted" ] || echo "abcdef.0123456789abcdef   29m   2026-12-01T08:00:00Z   authentication,signing   kubeadm-ha join of w-1   system:bootstrappers:kubeadm:default-node-token";;',
     '  "token delete") case "${*: -1}" in abcdef) touch "$STUB_DIR/join-token-deleted";; *) touch "$STUB_DIR/default-token-deleted";; esac;;',
@@ -47,6 +49,8 @@ const STUBS: Record<string, string> = {
     'case "$*" in',
     '  *"get nodes"*) printf "%b" "${STUB_NODES:-}";;',
     '  *"get --raw /readyz"*) exit "${STUB_KUBECTL_API_EXIT:-0}";;',
+    // a Node exists unless STUB_NODE_ABSENT; its Ready condition is STUB_NODE_READY (False)
+    '  *"get node "*) [ -z "${STUB_NODE_ABSENT:-}" ] || exit 1; case "$*" in *jsonpath*) printf %s "${STUB_NODE_READY:-False}";; esac;;',
     '  *" drain "*) exit "${STUB_KUBECTL_DRAIN_EXIT:-0}";;',
     "esac",
   ].join("\n"),

@@ -15,6 +15,13 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
+// what the control-plane phase gives kubeadm-init.sh: the etcd to ask, the other control planes
+const INIT_ENV = {
+  KHA_NODE_NAME: "cp-1",
+  KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379",
+  KHA_OTHER_APISERVERS: "10.0.0.2:6443 10.0.0.3:6443",
+};
+
 const restarts = (service: string) =>
   box.calls().filter((c) => c === `systemctl restart --no-block ${service}` || c === `systemctl restart ${service}`);
 
@@ -371,30 +378,96 @@ describe("kubeadm scripts", () => {
   });
 
   it("kubeadm-init.sh initialises once and regenerates manifests only when settings change", () => {
-    expect(box.run("kubeadm-init.sh").status).toBe(0);
+    expect(box.run("kubeadm-init.sh", INIT_ENV).status).toBe(0);
     expect(box.calls().filter((c) => c.startsWith("kubeadm init --config"))).toHaveLength(1);
-    expect(box.run("kubeadm-init.sh").stdout).toContain("already initialised, nothing changed");
+    expect(box.run("kubeadm-init.sh", INIT_ENV).stdout).toContain("already initialised, nothing changed");
     box.write("etc/kubeadm-ha/kubeadm.yaml", "kind: InitConfiguration\n# changed\n");
-    box.run("kubeadm-init.sh");
+    box.run("kubeadm-init.sh", INIT_ENV);
     expect(box.calls().filter((c) => c.startsWith("kubeadm init phase control-plane all"))).toHaveLength(1);
     expect(box.calls().filter((c) => c.startsWith("kubeadm init --config"))).toHaveLength(1);
   });
 
   it("kubeadm-init.sh deletes kubeadm's unused 24-hour default bootstrap token after its init, once, and no other", () => {
-    const first = box.run("kubeadm-init.sh");
+    const first = box.run("kubeadm-init.sh", INIT_ENV);
     expect(first.status).toBe(0);
     expect(first.stdout).toContain("deleted kubeadm's default bootstrap token");
     // (the list also shows a join token of ours: kept, its own step deletes it)
     expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toEqual([
       expect.stringMatching(/^kubeadm token delete --kubeconfig .*admin\.conf k8sdef$/),
     ]);
-    expect(box.run("kubeadm-init.sh").stdout).not.toContain("deleted");
+    expect(box.run("kubeadm-init.sh", INIT_ENV).stdout).not.toContain("deleted");
     expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toHaveLength(1);
+  });
+
+  describe("kubeadm-init.sh runs kubeadm init once per cluster, ever", () => {
+    const IN_ETCD = { ...INIT_ENV, STUB_ETCD_RANGE: '{"header":{"cluster_id":"1"},"count":"1"}' };
+    beforeEach(() => box.write("etc/kubeadm-ha/kubeadm-rejoin.yaml", "kind: JoinConfiguration\n"));
+
+    it("asks etcd, with the apiserver's client certificate, whether the cluster exists; an empty etcd gets kubeadm init", () => {
+      expect(box.run("kubeadm-init.sh", INIT_ENV).status).toBe(0);
+      const ask = box.calls().find((c) => c.includes("/v3/kv/range"));
+      expect(ask).toContain("https://10.0.0.1:2379/v3/kv/range");
+      expect(ask).toContain("apiserver-etcd-client.crt");
+      expect(ask).toContain(Buffer.from("/registry/namespaces/kube-system").toString("base64"));
+      expect(box.calls().filter((c) => c.startsWith("kubeadm init --config"))).toHaveLength(1);
+      expect(box.exists("var/lib/kubeadm-ha/init-started")).toBe(false);
+    });
+
+    it("a host that lost its state while etcd holds the cluster rejoins through another control plane, never inits", () => {
+      const run = box.run("kubeadm-init.sh", { ...IN_ETCD, STUB_NODE_READY: "False" });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain("etcd already holds this cluster: joining it as a control plane instead of kubeadm init");
+      const calls = box.calls();
+      expect(calls.filter((c) => c.startsWith("kubeadm init --config"))).toEqual([]);
+      expect(calls).toContainEqual(
+        expect.stringMatching(/^kubeadm init phase kubeconfig admin --config \S+kubeadm\.yaml --kubeconfig-dir /),
+      );
+      // the first other apiserver that answers (the stub answers every one)
+      expect(calls).toContainEqual(expect.stringMatching(/--server https:\/\/10\.0\.0\.2:6443 .*get --raw \/readyz/));
+      expect(calls).toContainEqual(expect.stringMatching(/delete node cp-1$/));
+      expect(calls).toContainEqual(expect.stringMatching(/^kubeadm token create .*--ttl 15m --description kubeadm-ha join of cp-1$/));
+      expect(calls).toContainEqual(expect.stringMatching(/^kubeadm join --config \S+kubeadm-rejoin\.yaml$/));
+      expect(calls).toContainEqual(expect.stringMatching(/^kubeadm token delete --kubeconfig \S+admin\.conf abcdef$/));
+      // the discovery file held the token: gone, and the token was never printed
+      expect(box.exists("etc/kubeadm-ha/discovery.conf")).toBe(false);
+      expect(run.stdout + run.stderr).not.toContain("0123456789abcdef");
+      // a second run is an initialised control plane
+      box.write("etc/kubernetes/admin.conf", "admin");
+      expect(box.run("kubeadm-init.sh", IN_ETCD).stdout).toContain("already initialised");
+    });
+
+    it("refuses to join over a Node of its name that is still Ready (another machine under this name)", () => {
+      const run = box.run("kubeadm-init.sh", { ...IN_ETCD, STUB_NODE_READY: "True", KHA_NODE_GONE_TRIES: "1" });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/the Node cp-1 of the lost host to go NotReady \(is another machine running under this name\?\)/);
+      expect(box.calls().filter((c) => c.startsWith("kubeadm join") || c.startsWith("kubeadm init --config"))).toEqual([]);
+    });
+
+    it("refuses when etcd holds the cluster but no other apiserver answers: init would overwrite it", () => {
+      const run = box.run("kubeadm-init.sh", { ...IN_ETCD, STUB_KUBECTL_API_EXIT: "1" });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain("no other control plane's apiserver answers (10.0.0.2:6443 10.0.0.3:6443)");
+      expect(box.calls().filter((c) => c.startsWith("kubeadm join") || c.startsWith("kubeadm init --config"))).toEqual([]);
+    });
+
+    it("refuses when no etcd endpoint answers: it cannot tell", () => {
+      const run = box.run("kubeadm-init.sh", { ...INIT_ENV, STUB_ETCD_DOWN: "1" });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain("no etcd endpoint answers (https://10.0.0.1:2379)");
+      expect(box.calls().filter((c) => c.startsWith("kubeadm"))).toEqual([]);
+    });
+
+    it("finishes its own interrupted init (the mark it leaves until kubeadm init succeeded)", () => {
+      box.write("var/lib/kubeadm-ha/init-started", "");
+      expect(box.run("kubeadm-init.sh", IN_ETCD).status).toBe(0);
+      expect(box.calls().filter((c) => c.startsWith("kubeadm init --config"))).toHaveLength(1);
+      expect(box.exists("var/lib/kubeadm-ha/init-started")).toBe(false);
+    });
   });
 
   it("kubeadm-init.sh leaves the tokens of a cluster it did not just initialise alone (an operator's own)", () => {
     box.write("etc/kubernetes/admin.conf", "admin");
-    expect(box.run("kubeadm-init.sh").status).toBe(0);
+    expect(box.run("kubeadm-init.sh", INIT_ENV).status).toBe(0);
     expect(box.calls().filter((c) => c.startsWith("kubeadm token delete"))).toEqual([]);
   });
 
@@ -654,7 +727,7 @@ describe("kubelet serving certificates: the approver and its install", () => {
     box.write("etc/kubeadm-ha/hardening.env", "KHA_KUBELET_SERVING_CERTS=true\n");
     serve([kubelet("cp-1", "DNS:cp-1,IP:10.77.0.11")], { "cp-1": ["10.77.0.11", "cp-1"] });
     fs.rmSync(path.join(box.root, ADMIN)); // kubeadm init writes it
-    const run = box.run("kubeadm-init.sh", { KHA_APPROVE_TRIES: "1" });
+    const run = box.run("kubeadm-init.sh", { ...INIT_ENV, KHA_APPROVE_TRIES: "1" });
     expect(run.status).toBe(0);
     expect(approved()).toEqual(["csr-cp-1"]);
     expect(box.calls()).toContain("systemctl enable --now kubeadm-ha-kubelet-csr-approver.timer");
@@ -669,7 +742,7 @@ describe("kubeadm scripts and the security defaults' files", () => {
   });
 
   it("kubeadm-init.sh regenerates the manifests when the encryption config, audit policy or authentication config change", () => {
-    expect(box.run("kubeadm-init.sh").status).toBe(0);
+    expect(box.run("kubeadm-init.sh", INIT_ENV).status).toBe(0);
     const regenerations = () => box.calls().filter((c) => c.startsWith("kubeadm init phase control-plane all"));
     for (const [file, content] of [
       ["etc/kubernetes/encryption/config.yaml", "providers: [identity, aescbc]\n"],
@@ -678,7 +751,7 @@ describe("kubeadm scripts and the security defaults' files", () => {
     ]) {
       const before = regenerations().length;
       box.write(file, content);
-      expect(box.run("kubeadm-init.sh").status).toBe(0);
+      expect(box.run("kubeadm-init.sh", INIT_ENV).status).toBe(0);
       expect(regenerations()).toHaveLength(before + 1);
     }
     expect(box.calls()).toContain(

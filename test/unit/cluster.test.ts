@@ -333,6 +333,29 @@ describe("kubeadm wiring", () => {
     }
   });
 
+  it("drains a leaving control plane (the first one too) from the first control plane before its reset", async () => {
+    await build(stacked());
+    for (const cp of ["node-1", "node-2", "node-3"]) {
+      const leave = step(`kubeadm-ha-cp-${cp}-leave`);
+      expect(leave.inputs.delete).toBe('bash -c "$KHA_SSH_RUN"');
+      expect(leave.inputs.environment).toMatchObject({ KHA_HOST: "10.77.0.11", KHA_NODE: "node-1" });
+      expect(leave.inputs.environment.KHA_REMOTE_PROGRAM).toContain(`KHA_LEAVING='${cp}'`);
+    }
+  });
+
+  it("the first control plane's init step can only join a cluster etcd already holds: its rejoin configuration, no token", async () => {
+    await build(stacked());
+    const stdin = step("kubeadm-ha-cp-node-1-init").inputs.stdin;
+    expect(stdin).toContain("KHA_NODE_NAME='node-1'");
+    expect(stdin).toContain("KHA_OTHER_APISERVERS='10.77.0.12:6443 10.77.0.13:6443'");
+    expect(stdin).toContain("KHA_ETCD_ENDPOINTS='https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379'");
+    const rejoin = parse(bundleFile(stdin, "/etc/kubeadm-ha/kubeadm-rejoin.yaml")!);
+    expect(rejoin.kind).toBe("JoinConfiguration");
+    expect(rejoin.discovery).toEqual({ file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" } });
+    expect(rejoin.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: "10.77.0.11", bindPort: 6443 } });
+    expect(rejoin.nodeRegistration.name).toBe("node-1");
+  });
+
   it("pins each node's own host key on every remote step and every reset", async () => {
     for (const raw of [stacked(), external()]) {
       const { config } = await build(raw);
