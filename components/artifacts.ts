@@ -89,6 +89,9 @@ export function copyArtifacts(
           connection: node.connection,
           source: new pulumi.asset.FileAsset(item.source),
           remotePath: `${HOST_PATHS.artifactsDir}/${item.target}`,
+          // A copy runs again only when its file changed, not when the connection did. A host given
+          // back reinstalled (a new host key) or a replaced VM (a new address) has none of it: copy anew.
+          triggers: [node.connection.host, node.connection.hostKey ?? ""],
         },
         opts,
       ),

@@ -67,7 +67,8 @@ run_stage providers run_each dev/engine/tls-provider/test.sh
 run_stage engine run_each test/engine/smoke.test.sh test/engine/tls-roundtrip.test.sh test/engine/dev-preview.test.sh \
   test/engine/command.test.sh test/engine/kubernetes.test.sh
 run_stage lab run_each test/lab/lab.test.sh test/lab/artifacts.test.sh
-run_stage e2e run_each test/e2e/etcd.test.sh test/e2e/kubernetes.test.sh test/e2e/membership.test.sh
+run_stage e2e run_each test/e2e/etcd.test.sh test/e2e/kubernetes.test.sh test/e2e/membership.test.sh \
+  test/e2e/controlplanes.test.sh
 
 echo
 if ((failed > 0)); then echo "failed stages: ${failures[*]}"; fi

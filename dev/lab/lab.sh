@@ -15,6 +15,7 @@ usage: dev/lab/lab.sh COMMAND [ARGS]
   ssh HOST [CMD...]      SSH to a host (name, index or IP) from inside the namespace
   stop-host HOST         power a host off (its disk is kept)
   start-host HOST        boot a stopped host again
+  wipe-host HOST         power a host off, give it a fresh disk (a new host key), boot it: a reinstall
   known-hosts            rewrite the lab's known_hosts from the hosts' current keys
   down                   stop every host, unmount, delete the namespace (host disks are kept)
   purge                  down, then delete the host disks and the lab SSH key
@@ -463,6 +464,27 @@ cmd_start_host() {
   wait_hosts "$t0" "$idx" || die "$name did not come up"
 }
 
+# A reinstalled machine under the same name and address (the e2e drill of a lost control plane):
+# nothing of kubeadm-ha, etcd or Kubernetes left on it, and a new SSH host key, which known_hosts
+# follows (a reinstall's new key is what an operator pins).
+cmd_wipe_host() {
+  [[ $# -eq 1 ]] || die "usage: lab.sh wipe-host HOST"
+  local name idx d t0
+  name="$(resolve_host "$1")"
+  idx="$(host_index "$name")"
+  d="$(host_dir "$name")"
+  [[ -d "$d/upper" ]] || die "$name has never been up; use 'lab.sh up'"
+  netns_exists || die "the lab is down; use 'lab.sh up'"
+  refuse_foreign_lab
+  stop_host "$name"
+  rm -rf "$d/upper" "$d/work" "$d/containerd"
+  t0=$(now_ms)
+  start_host "$idx" "$(host_count "$idx")"
+  write_known_hosts
+  wait_hosts "$t0" "$idx" || die "$name did not come up"
+  log "$name wiped: a fresh disk and a new host key"
+}
+
 # After a host's key changed on purpose (the e2e host-key drill): the lab's own ssh trusts it again.
 cmd_known_hosts() {
   need_root
@@ -554,7 +576,7 @@ main() {
   local cmd="${1:-}"
   [[ $# -gt 0 ]] && shift
   case "$cmd" in
-    up | down | purge | stop-host | start-host) need_root; lab_lock ;;
+    up | down | purge | stop-host | start-host | wipe-host) need_root; lab_lock ;;
   esac
   case "$cmd" in
     rootfs) cmd_rootfs "$@" ;;
@@ -564,6 +586,7 @@ main() {
     ssh) cmd_ssh "$@" ;;
     stop-host) cmd_stop_host "$@" ;;
     start-host) cmd_start_host "$@" ;;
+    wipe-host) cmd_wipe_host "$@" ;;
     known-hosts) cmd_known_hosts "$@" ;;
     down) cmd_down "$@" ;;
     purge) cmd_purge "$@" ;;

@@ -1,6 +1,9 @@
 // The composed cluster under mocks: placement of etcd, certificates, secrets, kubeadm wiring,
 // and the O(1) scale step.
 
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import {
   FAKE_TOKEN,
@@ -354,6 +357,21 @@ describe("kubeadm wiring", () => {
     expect(rejoin.discovery).toEqual({ file: { kubeConfigPath: "/etc/kubeadm-ha/discovery.conf" } });
     expect(rejoin.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: "10.77.0.11", bindPort: 6443 } });
     expect(rejoin.nodeRegistration.name).toBe("node-1");
+  });
+
+  it("copies air-gapped artifacts anew to a host given back reinstalled (new host key) or at a new address", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-artifacts-"));
+    fs.mkdirSync(path.join(dir, "bin"));
+    for (const bin of ["etcd", "etcdctl", "kubeadm", "kubelet", "kubectl"]) fs.writeFileSync(path.join(dir, "bin", bin), bin);
+    try {
+      const { config } = await build({ ...stacked(), artifacts: { source: "local", dir } });
+      const copies = ofType("command:remote:CopyToRemote");
+      expect(copies.length).toBe(3 * 2 + 5 * 3); // etcd's 2 binaries on 3 members, Kubernetes' 3 on 5 nodes
+      const keyOf = new Map(config.hosts.map((h) => [h.address, h.hostKey]));
+      for (const c of copies) expect(c.inputs.triggers).toEqual([c.inputs.connection.host, keyOf.get(c.inputs.connection.host)]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("pins each node's own host key on every remote step and every reset", async () => {
