@@ -131,6 +131,14 @@ export interface DigitalOceanConfig {
   adminCidrs: string[];
 }
 
+/** `machines` (clouds): see config/validators/machines.ts */
+export interface MachinesConfig {
+  /** control-plane and etcd VMs carry Pulumi's protect */
+  protect: boolean;
+  /** the VMs let go of on purpose: they take the current image and key, unprotected */
+  rebuild: string[];
+}
+
 export interface AwsConfig {
   region: string;
   instanceType: string;
@@ -197,6 +205,7 @@ export interface ClusterConfig extends Omit<ClusterSpec, "resetOnDestroy"> {
   ssh: SshConfig;
   digitalocean?: DigitalOceanConfig;
   aws?: AwsConfig;
+  machines: MachinesConfig;
 }
 
 /** One planned machine: what a provider must create (clouds) or reach (bare metal). */

@@ -117,6 +117,21 @@ describe("valid configs", () => {
   });
 });
 
+describe("machines (cloud VM guards)", () => {
+  it("protects by default and rebuilds nothing", () => {
+    expect(validateConfig(cloud("aws"), KEY).machines).toEqual({ protect: true, rebuild: [] });
+  });
+
+  it("rebuilds one control plane, or any number of workers, at a time", () => {
+    const one = validateConfig(
+      cloud("aws", { workerCount: 3, machines: { rebuild: ["kubeadm-ha-cp-2", "kubeadm-ha-worker-1", "kubeadm-ha-worker-3"] } }),
+      KEY,
+    );
+    expect(one.machines.rebuild).toEqual(["kubeadm-ha-cp-2", "kubeadm-ha-worker-1", "kubeadm-ha-worker-3"]);
+    expect(validateConfig(cloud("digitalocean", { machines: { protect: false } }), KEY).machines.protect).toBe(false);
+  });
+});
+
 // Each bad config must be refused with an issue on the named key whose text explains it.
 const BAD: [string, Raw, string, RegExp][] = [
   ["unknown provider", bareMetal({ provider: "gcp" }), "provider", /'gcp' is not supported/],
@@ -134,6 +149,25 @@ const BAD: [string, Raw, string, RegExp][] = [
   ["0 control planes", cloud("aws", { controlPlaneCount: 0 }), "controlPlaneCount", /at least one control plane/],
   ["external topology without etcd nodes", bareMetal({ etcdTopology: "external" }), "etcdCount", /dedicated etcd nodes/],
   ["stacked etcdCount differing from control planes", cloud("aws", { etcdCount: 5 }), "etcdCount", /must equal controlPlaneCount/],
+  ["machines on bare metal", bareMetal({ machines: { protect: false } }), "machines", /guards cloud VMs/],
+  [
+    "rebuilding a VM that does not exist",
+    cloud("aws", { machines: { rebuild: ["kubeadm-ha-cp-9"] } }),
+    "machines.rebuild[0]",
+    /no VM is named/,
+  ],
+  [
+    "rebuilding two control planes at once",
+    cloud("aws", { machines: { rebuild: ["kubeadm-ha-cp-1", "kubeadm-ha-cp-2"] } }),
+    "machines.rebuild",
+    /kubeadm-ha-cp-1 and kubeadm-ha-cp-2 are control-plane or etcd VMs/,
+  ],
+  [
+    "rebuilding the only etcd member",
+    cloud("digitalocean", { controlPlaneCount: 1, machines: { rebuild: ["kubeadm-ha-cp-1"] } }),
+    "machines.rebuild",
+    /the only etcd VM: its replacement has nothing to rejoin/,
+  ],
   ["overlapping pod/service CIDRs", bareMetal({ podCidr: "10.96.0.0/16" }), "serviceCidr", /overlaps podCidr/],
   ["invalid pod CIDR", bareMetal({ podCidr: "10.244.0.0/33" }), "podCidr", /not an IPv4 CIDR/],
   ["CIDR with host bits", bareMetal({ serviceCidr: "10.96.0.1/12" }), "serviceCidr", /network address/],

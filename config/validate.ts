@@ -7,6 +7,7 @@ import { ConfigError, Raw, Reader } from "./reader";
 import { checkQuorum } from "./quorum";
 import { ClusterConfig, ETCD_TOPOLOGIES, PROVIDERS } from "./types";
 import { readAws, readDigitalOcean } from "./validators/clouds";
+import { checkRebuild, readMachines } from "./validators/machines";
 import { pinHostKeys, readCounts, readEndpoint, readHosts, readSsh, SecretPresence } from "./validators/hosts";
 
 export type { SecretPresence } from "./validators/hosts";
@@ -23,6 +24,7 @@ export const TOP_LEVEL_KEYS = [
   "ssh",
   "digitalocean",
   "aws",
+  "machines",
   ...CLUSTER_SPEC_KEYS,
 ] as const;
 
@@ -69,7 +71,9 @@ export function validateConfig(raw: Raw, secrets: SecretPresence): ClusterConfig
     ssh,
     digitalocean,
     aws,
+    machines: readMachines(r, raw.machines, provider),
   };
+  checkRebuild(r, config);
   if (r.issues.length > 0) throw new ConfigError(r.issues);
   return config;
 }

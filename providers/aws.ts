@@ -5,6 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { machineOptions } from "./machines";
 import { planNodes } from "../config/plan";
 import { subnet, parseCidr } from "../config/cidr";
 import type { ClusterConfig } from "../config/types";
@@ -108,7 +109,8 @@ export class AwsInfrastructure extends pulumi.ComponentResource {
           metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" },
           tags: tags({ Name: plan.name, "kubeadm-ha/roles": plan.roles.join(".") }),
         },
-        opt,
+        // a newer AMI from the lookup or a rotated key pair never replaces a VM (machines.rebuild does)
+        { ...opt, ...machineOptions(plan, config.machines, ["ami", "keyName"]) },
       );
       return {
         name: plan.name,

@@ -3,6 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
+import { machineOptions } from "./machines";
 import { planNodes } from "../config/plan";
 import type { ClusterConfig } from "../config/types";
 import { firewallRules, Target } from "./firewall";
@@ -52,7 +53,8 @@ export class DigitalOceanInfrastructure extends pulumi.ComponentResource {
           // the host key the program made and pins: no first connection is trusted blindly
           userData: cloudInitHostKeys(hostKey),
         },
-        parent,
+        // a new image or a rotated SSH key never replaces a droplet (machines.rebuild does)
+        { ...parent, ...machineOptions(plan, config.machines, ["image", "sshKeys"]) },
       );
       return { plan, droplet, hostKey };
     });

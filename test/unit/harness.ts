@@ -107,7 +107,18 @@ export function setupMocks(stack = "test"): void {
     stack,
     false,
   );
+  // The mocks' newResource sees no resource options: read protect and ignoreChanges off the
+  // registration request the mock monitor receives.
+  const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => {
+    registeredOptions.set(req.getName(), { protect: Boolean(req.getProtect()), ignoreChanges: req.getIgnorechangesList() });
+    return register(req, callback);
+  };
 }
+
+/** per resource name: the options the engine would get */
+export const registeredOptions = new Map<string, { protect: boolean; ignoreChanges: string[] }>();
 
 export function resetRecorded(): void {
   recorded.length = 0;

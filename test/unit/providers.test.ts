@@ -4,6 +4,7 @@ import {
   ofType,
   plain,
   recorded,
+  registeredOptions,
   resetRecorded,
   resolve,
   scannedHostKey,
@@ -171,6 +172,26 @@ describe("DigitalOcean", () => {
     }
   });
 
+  it("keeps every droplet's image and SSH keys, protects control planes and etcd; rebuild lets go of the one named", async () => {
+    await build({
+      ...base,
+      etcdTopology: "external",
+      controlPlaneCount: 1,
+      etcdCount: 3,
+      workerCount: 1,
+      machines: { rebuild: ["kubeadm-ha-etcd-3"] },
+    });
+    const names = ofType("digitalocean:index/droplet:Droplet").map((d) => d.name);
+    expect(names).toHaveLength(5);
+    for (const name of names) {
+      const rebuilt = name.endsWith("etcd-3");
+      expect([name, registeredOptions.get(name)]).toEqual([
+        name,
+        { ignoreChanges: rebuilt ? [] : ["image", "sshKeys"], protect: !rebuilt && !name.includes("worker") },
+      ]);
+    }
+  });
+
   it("opens only what the topology needs", async () => {
     await build({ ...base, controlPlaneCount: 3, workerCount: 2 });
     const fws = ofType("digitalocean:index/firewall:Firewall");
@@ -266,6 +287,20 @@ describe("AWS", () => {
     const instances = ofType("aws:ec2/instance:Instance");
     const worker1 = instances.find((i) => i.inputs.tags.Name === "kubeadm-ha-worker-1")!;
     expect(worker1.inputs.vpcSecurityGroupIds).toHaveLength(3); // all + worker + loadbalancer
+  });
+
+  it("keeps every instance's AMI and key pair, protects control planes; rebuild lets go of the one named", async () => {
+    await build({ ...base, controlPlaneCount: 3, workerCount: 1 });
+    const names = ofType("aws:ec2/instance:Instance")
+      .map((i) => i.name)
+      .sort();
+    expect(names).toEqual(["infra-kubeadm-ha-cp-1", "infra-kubeadm-ha-cp-2", "infra-kubeadm-ha-cp-3", "infra-kubeadm-ha-worker-1"]);
+    for (const name of names) {
+      expect(registeredOptions.get(name)).toEqual({ ignoreChanges: ["ami", "keyName"], protect: !name.includes("worker") });
+    }
+    await build({ ...base, controlPlaneCount: 3, workerCount: 1, machines: { rebuild: ["kubeadm-ha-cp-2"] } });
+    expect(registeredOptions.get("infra-kubeadm-ha-cp-2")).toEqual({ ignoreChanges: [], protect: false });
+    expect(registeredOptions.get("infra-kubeadm-ha-cp-1")).toEqual({ ignoreChanges: ["ami", "keyName"], protect: true });
   });
 
   it("uses an explicit AMI when configured", async () => {
