@@ -25,6 +25,8 @@ export const HOST_PATHS = {
   podNetworkRbac: "/etc/kubeadm-ha/pod-network-rbac.yaml",
   proxyConfigDir: "/etc/kubeadm-ha/apiserver-proxy",
   kubernetesDir: "/etc/kubernetes",
+  /** the kubelet's static pods (kubeadm writes them) */
+  manifestsDir: "/etc/kubernetes/manifests",
   pkiDir: "/etc/kubernetes/pki",
   etcdPkiDir: "/etc/kubernetes/pki/etcd",
   /** apiserver configs of the security defaults (render/hardening.ts), one directory each: each is

@@ -110,11 +110,12 @@ EOF
 }
 
 if [[ -f "$kubeconfig" ]]; then
-  if config_changed kubeadm-control-plane "${tracked[@]}"; then
+  if config_pending kubeadm-control-plane "${tracked[@]}"; then
     log "settings or certificates changed: regenerating control-plane manifests"
-    kubeadm init phase control-plane all --config "$config"
+    regenerate_control_plane "$config"
     # kubeadm's and the kubelet's cluster-wide config: nodes joining later read both
     kubeadm init phase upload-config all --config "$config" --kubeconfig "$kubeconfig"
+    config_record kubeadm-control-plane "${tracked[@]}"
   else
     log "already initialised, nothing changed"
   fi

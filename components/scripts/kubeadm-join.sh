@@ -24,9 +24,10 @@ tracked=("$config" "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key "$KHA_PKI_DIR"/sa.p
   "$KHA_ENCRYPTION_CONFIG" "$KHA_AUDIT_POLICY" "$KHA_AUTHENTICATION_CONFIG")
 
 if [[ -f "$KHA_KUBELET_CONF" ]]; then
-  if [[ "$control_plane" == true ]] && config_changed kubeadm-control-plane "${tracked[@]}"; then
+  if [[ "$control_plane" == true ]] && config_pending kubeadm-control-plane "${tracked[@]}"; then
     log "settings or certificates changed: regenerating control-plane manifests"
-    kubeadm init phase control-plane all --config "$config"
+    regenerate_control_plane "$config"
+    config_record kubeadm-control-plane "${tracked[@]}"
   else
     log "already joined"
   fi

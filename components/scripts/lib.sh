@@ -48,17 +48,26 @@ fetch() {
 # config_changed NAME FILE...: true when the files' checksum differs from the one recorded
 # under NAME; records the new one. Lets scripts restart services only on real changes.
 config_changed() {
+  config_pending "$@" || return 1
+  config_record "$@"
+}
+
+# config_pending NAME FILE...: true when the files' checksum differs from the one recorded under
+# NAME, recording nothing; config_record NAME FILE... records it once the change was applied, so
+# an apply that failed is tried again by the next run.
+config_pending() {
   local name=$1
   shift
-  local sum
-  sum=$(cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1)
-  install -d -m 0755 "$KHA_STATE_DIR"
-  if [[ -f "$KHA_STATE_DIR/$name.sum" && "$(cat "$KHA_STATE_DIR/$name.sum")" == "$sum" ]]; then
-    return 1
-  fi
-  echo "$sum" > "$KHA_STATE_DIR/$name.sum"
-  return 0
+  [[ ! -f "$KHA_STATE_DIR/$name.sum" || "$(cat "$KHA_STATE_DIR/$name.sum")" != "$(files_sum "$@")" ]]
 }
+config_record() {
+  local name=$1
+  shift
+  install -d -m 0755 "$KHA_STATE_DIR"
+  files_sum "$@" > "$KHA_STATE_DIR/$name.sum"
+}
+# (a file that does not exist, like an optional config, counts as empty)
+files_sum() { { cat "$@" 2>/dev/null || true; } | sha256sum | cut -d' ' -f1; }
 
 # hardening_on NAME: true when hardening.env (render/hardening.ts) sets NAME=true. Read, never
 # sourced; a missing file means off.
@@ -89,4 +98,37 @@ wait_for() {
     sleep "$delay"
   done
   die "timed out waiting for $what ($tries x ${delay}s)"
+}
+
+# regenerate_control_plane CONFIG: kubeadm rewrites this control plane's static pod manifests from
+# CONFIG; when the apiserver's changed, waits (bounded) until the kubelet runs a new apiserver
+# process and it answers ready. The control-plane steps run one node after another, so without
+# this wait the next node's apiserver could restart before this one is back.
+regenerate_control_plane() {
+  local manifest="$KHA_MANIFESTS_DIR/kube-apiserver.yaml" before_sum before_id
+  before_sum=$(sha256sum "$manifest" 2>/dev/null || true)
+  before_id=$(apiserver_pid)
+  kubeadm init phase control-plane all --config "$1"
+  [[ "$(sha256sum "$manifest" 2>/dev/null || true)" != "$before_sum" ]] || return 0
+  wait_for "the kubelet to restart the apiserver with its new manifest, ready" "${KHA_APISERVER_RESTART_TRIES:-90}" 2 \
+    apiserver_restarted "$before_id"
+  log "the apiserver restarted with its new manifest and is ready"
+}
+
+# the running kube-apiserver's process id (empty when none runs): a restarted apiserver has another.
+# (KHA_PROC: tests give a directory of their own instead of /proc)
+apiserver_pid() {
+  local proc procs="${KHA_PROC:-/proc}"
+  for proc in "$procs"/[0-9]*; do
+    if [[ "$(cat "$proc/comm" 2>/dev/null)" == kube-apiserver ]]; then
+      echo "${proc#"$procs"/}"
+      return 0
+    fi
+  done
+}
+
+apiserver_restarted() {
+  local now
+  now=$(apiserver_pid)
+  [[ -n "$now" && "$now" != "$1" ]] && kubectl --kubeconfig "$KHA_ADMIN_CONF" --request-timeout=5s get --raw /readyz >/dev/null 2>&1
 }

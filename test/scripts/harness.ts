@@ -40,6 +40,8 @@ const STUBS: Record<string, string> = {
     'case "$1 $2" in',
     '  "init --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo admin > "$KHA_ROOT/etc/kubernetes/admin.conf";;',
     '  "join --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo kubelet > "$KHA_ROOT/etc/kubernetes/kubelet.conf"; grep -q token "$3" "$KHA_ROOT/etc/kubeadm-ha/discovery.conf" 2>/dev/null || exit 3;;',
+    // a new manifest each time, for which the kubelet runs a new apiserver process (unless STUB_APISERVER_RESTARTS=0)
+    '  "init phase") if [ "$3" = control-plane ]; then mkdir -p "$KHA_ROOT/etc/kubernetes/manifests" && date +%s%N > "$KHA_ROOT/etc/kubernetes/manifests/kube-apiserver.yaml"; if [ "${STUB_APISERVER_RESTARTS:-1}" = 1 ]; then rm -rf "$KHA_PROC"/*; mkdir -p "$KHA_PROC/$RANDOM$RANDOM" && echo kube-apiserver > "$(ls -d "$KHA_PROC"/*)/comm"; fi; fi;;',
     '  "token create") echo "abcdef.0123456789abcdef";;',
     '  "token list") echo "TOKEN   TTL   EXPIRES   USAGES   DESCRIPTION   EXTRA GROUPS"; [ -f "$STUB_DIR/default-token-deleted" ] || echo "k8sdef.0123456789abcdef   23h   2026-12-02T04:00:00Z   authentication,signing   <none>   system:bootstrappers:kubeadm:default-node-token"; [ -f "$STUB_DIR/join-token-deleted" ] || echo "abcdef.0123456789abcdef   29m   2026-12-01T08:00:00Z   authentication,signing   kubeadm-ha join of w-1   system:bootstrappers:kubeadm:default-node-token";;',
     '  "token delete") case "${*: -1}" in abcdef) touch "$STUB_DIR/join-token-deleted";; *) touch "$STUB_DIR/default-token-deleted";; esac;;',
@@ -74,6 +76,8 @@ export function sandbox(): Sandbox {
   const stubDir = path.join(base, "stubs");
   fs.mkdirSync(root);
   fs.mkdirSync(stubDir);
+  const procDir = path.join(base, "proc");
+  fs.mkdirSync(procDir);
   for (const [name, body] of Object.entries(STUBS)) {
     fs.writeFileSync(path.join(stubDir, name), `#!/usr/bin/env bash\necho "${name} $*" >> "$STUB_DIR/calls"\n${body}\n`, { mode: 0o755 });
   }
@@ -85,7 +89,8 @@ export function sandbox(): Sandbox {
         input: stdin,
         encoding: "utf8",
         timeout: 30000,
-        env: { PATH: `${stubDir}:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: base, KHA_ROOT: root, STUB_DIR: stubDir, ...env },
+        // (KHA_PROC: the scripts look for processes there, never at this machine's own)
+        env: { PATH: `${stubDir}:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: base, KHA_ROOT: root, STUB_DIR: stubDir, KHA_PROC: procDir, ...env },
       });
       return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
     },

@@ -465,6 +465,21 @@ describe("kubeadm scripts", () => {
     });
   });
 
+  it("a control plane whose apiserver manifest changed waits for the new apiserver before the next node's turn", () => {
+    box.write("etc/kubernetes/kubelet.conf", "kubelet");
+    box.write("etc/kubernetes/admin.conf", "admin");
+    box.write("proc/4242/comm", "kube-apiserver\n");
+    const env = { KHA_CONTROL_PLANE: "true", KHA_APISERVER_RESTART_TRIES: "1" };
+    // the kubelet never restarts it: the step fails, saying what it waited for
+    const stuck = box.run("kubeadm-join.sh", { ...env, STUB_APISERVER_RESTARTS: "0" });
+    expect(stuck.status).not.toBe(0);
+    expect(stuck.stderr).toContain("timed out waiting for the kubelet to restart the apiserver with its new manifest, ready");
+    // (a failed apply is tried again: its settings are not recorded as applied)
+    const restarted = box.run("kubeadm-join.sh", env);
+    expect(restarted.status).toBe(0);
+    expect(restarted.stdout).toContain("the apiserver restarted with its new manifest and is ready");
+  });
+
   it("kubeadm-init.sh leaves the tokens of a cluster it did not just initialise alone (an operator's own)", () => {
     box.write("etc/kubernetes/admin.conf", "admin");
     expect(box.run("kubeadm-init.sh", INIT_ENV).status).toBe(0);
