@@ -36,6 +36,7 @@ healthy_except() {
 }
 
 # members the config dropped ("id, status, name, peerURLs, clientURLs, isLearner"), one at a time
+removed=0
 while IFS=', ' read -r id _ name peers _; do
   [[ -n "$id" ]] || continue
   grep -qxF "$peers" <<<"$configured_peers" && continue
@@ -50,10 +51,19 @@ while IFS=', ' read -r id _ name peers _; do
   # (a try that timed out here may have gone through there: gone from the list is done)
   remove_member() { etcdctl_tls member remove "$1" >/dev/null 2>&1 || ! etcdctl_tls member list | grep -q "^$1, "; }
   wait_for "etcd to accept the removal of ${name:-$id}" "${KHA_TRIES:-90}" "${KHA_DELAY:-2}" remove_member "$id"
+  removed=$((removed + 1))
 done < <(etcdctl_tls member list)
 
+# a member removed may have been the leader: the others elect a new one first (bounded)
+if ((removed > 0)); then
+  wait_for "every etcd member healthy after the removal" "${KHA_TRIES:-90}" "${KHA_DELAY:-2}" all_healthy
+fi
+
 # one cluster, exactly the configured members, all voting
-ids=$(etcdctl_tls endpoint status --write-out=json | grep -Eo '"cluster_id":[0-9]+' | sort -u)
+status_json() { etcdctl_tls endpoint status --write-out=json 2>/dev/null; }
+status_answers() { status_json >/dev/null; }
+wait_for "every etcd member's status" "${KHA_TRIES:-90}" "${KHA_DELAY:-2}" status_answers
+ids=$(status_json | grep -Eo '"cluster_id":[0-9]+' | sort -u)
 [[ $(grep -c . <<<"$ids") == 1 ]] || die "the endpoints report different cluster IDs ($(paste -sd' ' <<<"$ids")): members of two clusters"
 list=$(etcdctl_tls member list)
 actual_peers=$(awk -F', ' '{print $4}' <<<"$list" | sort)

@@ -36,7 +36,8 @@ etcd_on() {
   on_host "$1" "ETCDCTL_API=3 etcdctl --endpoints=$2 --cacert=/etc/kubernetes/pki/etcd/ca.crt \
     --cert=/etc/kubernetes/pki/apiserver-etcd-client.crt --key=/etc/kubernetes/pki/apiserver-etcd-client.key --command-timeout=5s ${*:3}"
 }
-write_configmap() { kw create configmap "write-$1" --from-literal=step="$1" --dry-run=client -o yaml | kw apply -f - >/dev/null; }
+# (create or update: a retried write whose first try went through still succeeds)
+write_configmap() { kw create configmap "write-${1// /-}" --from-literal=step="${1// /-}" --dry-run=client -o yaml | kw apply -f - >/dev/null; }
 node_gone() { ! kw get node "$1" >/dev/null 2>&1; }
 host_reset() {
   on_host "$1" '[ ! -e /etc/kubernetes/kubelet.conf ] && [ ! -e /etc/kubernetes/manifests ] && ! systemctl is-active -q kubelet && ! systemctl is-active -q etcd && [ ! -e /var/lib/etcd ]'

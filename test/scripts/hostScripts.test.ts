@@ -311,6 +311,10 @@ describe("etcd scripts", () => {
     expect(run.stdout).toContain("removing etcd member e-3 (https://10.0.0.3:2380): the config no longer lists it");
     expect(memberCalls().map((c) => c.replace(/ --[^ ]*/g, ""))).toEqual(["etcdctl member remove c3"]);
     expect(run.stdout).toContain("one cluster (111), members as configured");
+    // (the member removed may have led: the others' health is awaited again before the checks)
+    const calls = box.calls().map((c) => c.replace(/ --[^ ]*/g, ""));
+    const removal = calls.indexOf("etcdctl member remove c3");
+    expect(calls.slice(removal).filter((c) => c === "etcdctl endpoint health")).toHaveLength(1);
   });
 
   it("etcd-health.sh refuses a removal below quorum, two cluster IDs, and a member list unlike the config", () => {
