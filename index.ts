@@ -19,6 +19,7 @@ if (lb) loadBalancerDnsRecords({ config, nodes: lb.nodes, name: `${config.cluste
 export const kubeconfig = cluster.kubeconfig;
 export const apiServer = cluster.apiServer;
 export const etcdEndpoints = cluster.etcdEndpoints;
+export const etcdInitialCluster = cluster.etcdInitialCluster;
 export const nodes = cluster.nodeSummary;
 export const etcdCaCert = cluster.pki.etcdCa.certPem;
 export const etcdHealthcheckClientCert = cluster.pki.etcdHealthcheckClient.certPem;

@@ -58,6 +58,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly apiServer?: pulumi.Output<string>;
   /** https://<ip>:2379 of every etcd member; empty when stopped before etcd */
   readonly etcdEndpoints: pulumi.Output<string[]>;
+  /** name=https://<ip>:2380,... of every etcd member (etcd-restore.sh's KHA_ETCD_INITIAL_CLUSTER) */
+  readonly etcdInitialCluster: pulumi.Output<string>;
   readonly nodeSummary: pulumi.Output<NodeSummary[]>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -100,6 +102,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.kubeconfig = this.controlPlane?.kubeconfig;
     this.apiServer = this.controlPlane?.server;
     this.etcdEndpoints = this.etcd?.endpoints ?? pulumi.output([]);
+    this.etcdInitialCluster = this.etcd?.initialCluster ?? pulumi.output("");
     this.nodeSummary = pulumi
       .all(nodes.map((n) => pulumi.output(n.privateIp)))
       .apply((ips) => nodes.map((n, i) => ({ name: n.name, roles: [...n.roles], privateIp: ips[i] })));
@@ -107,6 +110,7 @@ export class Cluster extends pulumi.ComponentResource {
       kubeconfig: this.kubeconfig,
       apiServer: this.apiServer,
       etcdEndpoints: this.etcdEndpoints,
+      etcdInitialCluster: this.etcdInitialCluster,
       nodes: this.nodeSummary,
     });
   }

@@ -1,10 +1,11 @@
 // EtcdCluster: etcd as a host systemd service on every node with the etcd role (stacked = the
 // control planes, external = dedicated nodes), mutual TLS for clients and peers, then a health
-// gate that waits for every member before anything depends on etcd.
+// gate that waits for every member before anything depends on etcd. Before any member step, a
+// snapshot of the running cluster whenever something that risks its data changes.
 
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
-import type { ArtifactsConfig } from "../config/types";
+import type { ArtifactsConfig, EtcdSnapshotsConfig } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { artifactsDigest, copyArtifacts, localBinaries } from "./artifacts";
 import type { ClusterPki } from "./pki";
@@ -18,6 +19,10 @@ export interface EtcdClusterArgs extends PerNodeArgs {
   pki: ClusterPki;
   clusterToken: pulumi.Input<string>;
   artifacts: ArtifactsConfig;
+  /** default: keep 5, no label */
+  snapshots?: EtcdSnapshotsConfig;
+  /** a new Kubernetes version is a risky change too: the snapshot step runs before it */
+  kubernetesVersion?: pulumi.Input<string>;
 }
 
 export function etcdReleaseUrl(artifacts: ArtifactsConfig): string {
@@ -28,8 +33,12 @@ export function etcdReleaseUrl(artifacts: ArtifactsConfig): string {
 export class EtcdCluster extends pulumi.ComponentResource {
   readonly installs: Record<string, command.remote.Command> = {};
   readonly healthGate: command.remote.Command;
+  /** etcd-snapshot.sh on the first member, before every member step */
+  readonly snapshot: command.remote.Command;
   /** https://<ip>:2379 for every member */
   readonly endpoints: pulumi.Output<string[]>;
+  /** name=https://<ip>:2380,... of every member: what etcd-restore.sh needs */
+  readonly initialCluster: pulumi.Output<string>;
 
   constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:etcd:EtcdCluster", name, {}, opts);
@@ -40,7 +49,38 @@ export class EtcdCluster extends pulumi.ComponentResource {
       .apply((ips) => args.members.map((m, i) => ({ name: m.name, ip: ips[i] })));
     this.endpoints = addresses.apply(clientEndpoints);
     const members = addresses.apply(initialCluster);
+    this.initialCluster = members;
     const binaries = localBinaries(args.artifacts, ["etcd", "etcdctl"]);
+    const first = args.members[0];
+    const endpointList = this.endpoints.apply((e) => e.join(","));
+
+    // Its inputs are what a risky change changes (the members, the versions) and the on-demand
+    // label: any of them changed re-runs it, and every member step waits for it. On day 1 nothing
+    // answers yet and it only says so. The client certificate travels with it: the first member
+    // may be new, without the files its install step will bring.
+    this.snapshot = runOnNode(
+      `${name}-snapshot`,
+      {
+        node: first,
+        script: "etcd-snapshot.sh",
+        helpers: ["lib.sh"],
+        env: {
+          KHA_ETCD_ENDPOINTS: endpointList,
+          KHA_SNAPSHOT_LABEL: args.snapshots?.take || "before-change",
+          KHA_SNAPSHOT_KEEP: String(args.snapshots?.keep ?? 5),
+          KHA_ETCD_MEMBERS: members,
+          KHA_ETCD_VERSION: args.artifacts.etcdVersion,
+          KHA_KUBERNETES_VERSION: args.kubernetesVersion ?? "",
+        },
+        files: [
+          { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: args.pki.etcdCa.certPem },
+          { path: `${HOST_PATHS.etcdPkiDir}/healthcheck-client.crt`, content: args.pki.etcdHealthcheckClient.certPem },
+          { path: `${HOST_PATHS.etcdPkiDir}/healthcheck-client.key`, content: args.pki.etcdHealthcheckClient.keyPem, mode: "0600" },
+        ],
+        dependsOn: args.after?.[first.name] ?? [],
+      },
+      parent,
+    );
 
     for (const member of args.members) {
       const certs = args.pki.etcdMembers[member.name];
@@ -48,7 +88,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
       const env = pulumi
         .all([addresses, args.clusterToken])
         .apply(([all, token]) => renderEtcdEnv({ member: all.find((a) => a.name === member.name)!, members: all, clusterToken: token }));
-      this.installs[member.name] = nodeStep(`${name}-${member.name}`, member, "etcd-reset.sh", args, this, (dependsOn) => {
+      const afterSnapshot = { ...args, after: { [member.name]: [...(args.after?.[member.name] ?? []), this.snapshot] } };
+      this.installs[member.name] = nodeStep(`${name}-${member.name}`, member, "etcd-reset.sh", afterSnapshot, this, (dependsOn) => {
         const copies = copyArtifacts(`${name}-${member.name}`, member, binaries, { parent: this, dependsOn });
         return runOnNode(
           `${name}-${member.name}-install`,
@@ -83,18 +124,17 @@ export class EtcdCluster extends pulumi.ComponentResource {
       });
     }
 
-    const first = args.members[0];
     this.healthGate = runOnNode(
       `${name}-health`,
       {
         node: first,
         script: "etcd-health.sh",
         helpers: ["lib.sh"],
-        env: { KHA_ETCD_ENDPOINTS: this.endpoints.apply((e) => e.join(",")), KHA_ETCD_MEMBERS: members },
+        env: { KHA_ETCD_ENDPOINTS: endpointList, KHA_ETCD_MEMBERS: members },
         dependsOn: Object.values(this.installs),
       },
       parent,
     );
-    this.registerOutputs({ endpoints: this.endpoints });
+    this.registerOutputs({ endpoints: this.endpoints, initialCluster: this.initialCluster });
   }
 }

@@ -21,6 +21,10 @@ export const HOST_PATHS = {
   kubeadmRejoinConfig: "/etc/kubeadm-ha/kubeadm-rejoin.yaml",
   /** this host started `kubeadm init` (kubeadm-init.sh): its own init may be finished over existing data */
   initStartedMark: "/var/lib/kubeadm-ha/init-started",
+  /** this host started `kubeadm join` (kubeadm-join.sh, or a rejoin): until it succeeded, the next run resets and joins again */
+  joinStartedMark: "/var/lib/kubeadm-ha/join-started",
+  /** held by every step for its whole run (render/program.ts): two runs never act on one host at once */
+  hostLock: "/run/kubeadm-ha.lock",
   cniManifestFile: "/etc/kubeadm-ha/cni-manifest.yaml",
   podNetworkRbac: "/etc/kubeadm-ha/pod-network-rbac.yaml",
   proxyConfigDir: "/etc/kubeadm-ha/apiserver-proxy",
@@ -44,6 +48,8 @@ export const HOST_PATHS = {
   kubeletConf: "/etc/kubernetes/kubelet.conf",
   kubeletDir: "/var/lib/kubelet",
   etcdDataDir: "/var/lib/etcd",
+  /** etcd snapshots (etcd-snapshot.sh), each with its sha256 beside it */
+  etcdSnapshotsDir: "/var/lib/kubeadm-ha/etcd-snapshots",
   etcdEnv: "/etc/etcd.env",
   /** how this member first starts (a new cluster, or joining a running one): etcd-install.sh writes it */
   etcdInitialEnv: "/etc/kubeadm-ha/etcd-initial.env",

@@ -77,7 +77,11 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
       node: args.node,
       script: "kubeadm-join.sh",
       helpers: ["lib.sh"],
-      env: { KHA_CONTROL_PLANE: String(Boolean(args.controlPlane)), KHA_KUBELET_SERVING_CERTS: String(args.kubeletServingCerts) },
+      env: {
+        KHA_NODE_NAME: args.node.name,
+        KHA_CONTROL_PLANE: String(Boolean(args.controlPlane)),
+        KHA_KUBELET_SERVING_CERTS: String(args.kubeletServingCerts),
+      },
       files: [...(args.files ?? []), ...discoveryFile, { path: HOST_PATHS.kubeadmJoinConfig, content: rendered.joinConfig, mode: "0600" }],
       dependsOn: [...args.dependsOn, token],
     },

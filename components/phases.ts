@@ -67,6 +67,8 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           pki: part(ctx, "pki"),
           clusterToken: ctx.spec.clusterName,
           artifacts: ctx.spec.artifacts,
+          snapshots: ctx.spec.etcdSnapshots,
+          kubernetesVersion: ctx.spec.kubernetesVersion,
           ...ctx.perNode(ctx.nodes.etcdMembers),
         },
         { parent: ctx.parent },

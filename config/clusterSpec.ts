@@ -5,7 +5,7 @@
 import { PHASES } from "../components/phases";
 import { ConfigError, Raw, Reader } from "./reader";
 import { CNIS, ClusterConfig, ClusterSpec, HostSpec, ProviderName } from "./types";
-import { readArtifacts, readKubernetesVersion, readLeaderElection, readPki, readPreflight } from "./validators/cluster";
+import { readArtifacts, readEtcdSnapshots, readKubernetesVersion, readLeaderElection, readPki, readPreflight } from "./validators/cluster";
 import { readHardening } from "./validators/hardening";
 import type { Counts } from "./validators/hosts";
 import { checkNetworks, readApiEndpoint } from "./validators/network";
@@ -29,6 +29,7 @@ export const CLUSTER_SPEC_KEYS = [
   "serviceLoadBalancer",
   "leaderElection",
   "pki",
+  "etcdSnapshots",
   "hardening",
   "ignorePreflightErrors",
   "stopAfter",
@@ -66,6 +67,7 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
     serviceLoadBalancer: readServiceLoadBalancer(r, raw.serviceLoadBalancer, provider, hosts, counts.workerCount),
     leaderElection: readLeaderElection(r, raw.leaderElection),
     pki: readPki(r, raw.pki),
+    etcdSnapshots: readEtcdSnapshots(r, raw.etcdSnapshots),
     hardening: readHardening(r, raw.hardening, kubernetesVersion),
     ignorePreflightErrors: readPreflight(r, raw.ignorePreflightErrors),
     stopAfter: r.oneOf(raw.stopAfter, "stopAfter", PHASES, "service-load-balancer"),
@@ -100,6 +102,7 @@ export function clusterSpecOf(config: ClusterConfig): ClusterSpec {
     serviceLoadBalancer: config.serviceLoadBalancer,
     leaderElection: config.leaderElection,
     pki: config.pki,
+    etcdSnapshots: config.etcdSnapshots,
     hardening: config.hardening,
     ignorePreflightErrors: config.ignorePreflightErrors,
     stopAfter: config.stopAfter,

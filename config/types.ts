@@ -99,6 +99,14 @@ export interface ServiceLoadBalancerConfig {
   dnsName?: string;
 }
 
+/** etcd snapshots on the first etcd member's host (README, "etcd snapshots and restore") */
+export interface EtcdSnapshotsConfig {
+  /** how many snapshots stay on the host; the oldest go first */
+  keep: number;
+  /** any label: a changed value takes a snapshot on the next `pulumi up` (on demand) */
+  take: string;
+}
+
 export interface PkiConfig {
   validityHours: number;
   earlyRenewalHours: number;
@@ -183,6 +191,7 @@ export interface ClusterSpec {
   serviceLoadBalancer: ServiceLoadBalancerConfig;
   leaderElection: LeaderElectionConfig;
   pki: PkiConfig;
+  etcdSnapshots: EtcdSnapshotsConfig;
   hardening: HardeningConfig;
   /** kubeadm preflight checks to ignore (SystemVerification by default: many hosts lack kernel config) */
   ignorePreflightErrors: string[];

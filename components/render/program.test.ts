@@ -1,8 +1,8 @@
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderBundle, renderStepProgram, shellQuote } from "./program";
+import { LOCK_WAIT_SECONDS, renderBundle, renderStepProgram, shellQuote } from "./program";
 
 describe("step programs", () => {
   it("quotes anything for the shell", () => {
@@ -38,6 +38,11 @@ describe("step programs", () => {
   });
 });
 
+/** A program's absolute host paths moved under a test directory. */
+function rebase(program: string, dir: string): string {
+  return program.replace(/\/opt\/kubeadm-ha/g, `${dir}/opt/kubeadm-ha`).replace(/\/run\/kubeadm-ha\.lock/g, `${dir}/host.lock`);
+}
+
 describe("step programs run for real", () => {
   it("install put-files atomically and run each step with its files in place, many at once", () => {
     // the program's absolute paths are rebased onto a temporary directory for the test
@@ -53,7 +58,7 @@ describe("step programs run for real", () => {
           run: `/opt/kubeadm-ha/scripts/step${i}.sh`,
           env: {},
         });
-        fs.writeFileSync(path.join(dir, `p${i}`), program.replace(/\/opt\/kubeadm-ha/g, `${dir}/opt/kubeadm-ha`));
+        fs.writeFileSync(path.join(dir, `p${i}`), rebase(program, dir));
       }
       const runAll = Array.from({ length: count }, (_, i) => `bash -s < ${dir}/p${i} > ${dir}/log${i} 2>&1 &`).join("\n");
       execFileSync("bash", ["-c", `${runAll}\nwait`], { encoding: "utf8" });
@@ -61,6 +66,41 @@ describe("step programs run for real", () => {
         expect(fs.readFileSync(path.join(dir, `out${i}`), "utf8")).toBe(`ran-${i}\n`);
       }
       expect(fs.readdirSync(path.join(dir, "opt/kubeadm-ha/scripts")).filter((f) => f.startsWith(".put-files"))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("take the host lock: a step waits for one still running (say, left by a killed run), and gives up after its bound", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-lock-"));
+    const putFiles = fs.readFileSync(path.join(__dirname, "..", "scripts", "put-files.sh"), "utf8");
+    const step = (name: string, body: string) => {
+      const program = renderStepProgram({
+        title: name,
+        putFilesScript: putFiles,
+        files: [{ path: `/opt/kubeadm-ha/scripts/${name}.sh`, content: body, mode: "0755" }],
+        run: `/opt/kubeadm-ha/scripts/${name}.sh`,
+        env: {},
+      });
+      fs.writeFileSync(path.join(dir, name), rebase(program, dir));
+    };
+    try {
+      step("slow", `echo slow-start >> ${dir}/order; sleep 2; echo slow-end >> ${dir}/order\n`);
+      step("next", `echo next >> ${dir}/order\n`);
+      execFileSync("bash", ["-c", `bash -s < ${dir}/slow & sleep 0.5; bash -s < ${dir}/next 2> ${dir}/next.err; wait`]);
+      expect(fs.readFileSync(path.join(dir, "order"), "utf8")).toBe("slow-start\nslow-end\nnext\n");
+      expect(fs.readFileSync(path.join(dir, "next.err"), "utf8")).toContain("another kubeadm-ha step is running on this host; waiting");
+      // a lock held past the bound (shortened here) fails the step, naming the lock
+      fs.writeFileSync(path.join(dir, "next"), fs.readFileSync(path.join(dir, "next"), "utf8").replace(`-w ${LOCK_WAIT_SECONDS}`, "-w 1"));
+      const held = spawnSync(
+        "bash",
+        ["-c", `flock ${dir}/host.lock sleep 3 & sleep 0.5; bash -s < ${dir}/next; status=$?; wait; exit $status`],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(held.status).toBe(1);
+      expect(held.stderr).toContain(`still holds ${dir}/host.lock`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

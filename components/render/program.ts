@@ -44,6 +44,9 @@ export function renderBundle(files: BundleFile[]): string {
     .join("");
 }
 
+/** How long a step waits for another step on its host (render: the host lock). */
+export const LOCK_WAIT_SECONDS = 1200;
+
 export interface StepProgram {
   /** a label for logs, e.g. "etcd-install on cp-1" */
   title: string;
@@ -64,6 +67,12 @@ export function renderStepProgram(step: StepProgram): string {
   return [
     `# kubeadm-ha: ${step.title.replace(/\n/g, " ")}`,
     "set -euo pipefail",
+    // one step at a time per host, across runs too: a run that was killed may have left a step
+    // (a kubeadm join, say) running on; the next run's step waits for it instead of racing it.
+    // Bounded: a lock held longer than any step takes is reported, not waited out forever.
+    `exec 9>>${HOST_PATHS.hostLock}`,
+    `flock -n 9 || { echo "kubeadm-ha: another kubeadm-ha step is running on this host; waiting for it (at most ${LOCK_WAIT_SECONDS} s)" >&2;`,
+    `  flock -w ${LOCK_WAIT_SECONDS} 9 || { echo "kubeadm-ha: ERROR: another kubeadm-ha step still holds ${HOST_PATHS.hostLock} after ${LOCK_WAIT_SECONDS} s (see: fuser -v ${HOST_PATHS.hostLock})" >&2; exit 1; }; }`,
     `install -d -m 0755 ${HOST_PATHS.scriptsDir}`,
     // steps run concurrently on a node: each writes its own copy of put-files.sh and renames it
     // into place, so no step ever reads a file another step is still writing

@@ -18,7 +18,8 @@
 # (host:port of the other control planes, space-separated), KHA_ROOT (tests), KHA_APPROVE_TRIES (30),
 # KHA_NODE_GONE_TRIES (45: how long a rejoin waits for the old Node to go NotReady, 2 s each).
 # Files: /etc/kubeadm-ha/kubeadm.yaml, kubeadm-rejoin.yaml and hardening.env, the PKI, the security
-# defaults' files.
+# defaults' files. Marks: init-started and join-started, each removed only once its kubeadm
+# command succeeded; a mark found at the start means that command was interrupted.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -103,11 +104,23 @@ users:
       token: $token
 EOF
   )
+  install -d -m 0755 "$KHA_STATE_DIR"
+  touch "$KHA_JOIN_STARTED_MARK"
   kubeadm join --config "$KHA_KUBEADM_REJOIN_CONFIG"
+  rm -f "$KHA_JOIN_STARTED_MARK"
   kubeadm token delete --kubeconfig "$kubeconfig" "${token%%.*}" >/dev/null ||
     log "WARNING: could not delete the join token ${token%%.*}; it expires within 15 minutes"
   log "rejoined the running cluster through $server"
 }
+
+# An init or rejoin of this host that did not finish (the run was killed, the host rebooted): its
+# partial state is reset, certificates kept; then the decision below is made again. (The init mark
+# stays: this host's own init over the data it already wrote is finished, not refused.)
+if [[ -e "$KHA_INIT_STARTED_MARK" || -e "$KHA_JOIN_STARTED_MARK" ]]; then
+  log "this host's last kubeadm init or join did not finish: resetting what it left and running it again"
+  reset_interrupted_kubeadm "${KHA_NODE_NAME:?}" true
+  rm -f "$KHA_JOIN_STARTED_MARK"
+fi
 
 if [[ -f "$kubeconfig" ]]; then
   if config_pending kubeadm-control-plane "${tracked[@]}"; then

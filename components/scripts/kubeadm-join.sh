@@ -8,7 +8,10 @@
 # holds the token too and goes with it. Control planes also install or remove the kubelet
 # serving-certificate approver, and track the security defaults' files like their certificates.
 #
-# Environment: KHA_CONTROL_PLANE (true|false), KHA_KUBELET_SERVING_CERTS (true|false: a node that
+# A join-started mark lives from just before `kubeadm join` until it succeeded: found at the start,
+# it means the last join was interrupted.
+#
+# Environment: KHA_NODE_NAME, KHA_CONTROL_PLANE (true|false), KHA_KUBELET_SERVING_CERTS (true|false: a node that
 # joined earlier follows a change of it), KHA_ROOT (tests).
 # Files: /etc/kubeadm-ha/kubeadm-join.yaml (0600), discovery.conf (0600, file discovery), and on
 # control planes kubeadm.yaml, hardening.env, the PKI and the security defaults' files.
@@ -23,6 +26,14 @@ config="$KHA_KUBEADM_CONFIG"
 tracked=("$config" "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key "$KHA_PKI_DIR"/sa.pub
   "$KHA_ENCRYPTION_CONFIG" "$KHA_AUDIT_POLICY" "$KHA_AUTHENTICATION_CONFIG")
 
+# A join of this host that did not finish (the run was killed, the host rebooted) is reset,
+# certificates kept, and made again: kubeadm would otherwise fail its preflight on every retry.
+if [[ -e "$KHA_JOIN_STARTED_MARK" ]]; then
+  log "this host's last kubeadm join did not finish: resetting what it left and joining again"
+  reset_interrupted_kubeadm "${KHA_NODE_NAME:?}" "$control_plane"
+  rm -f "$KHA_JOIN_STARTED_MARK"
+fi
+
 if [[ -f "$KHA_KUBELET_CONF" ]]; then
   if [[ "$control_plane" == true ]] && config_pending kubeadm-control-plane "${tracked[@]}"; then
     log "settings or certificates changed: regenerating control-plane manifests"
@@ -36,13 +47,17 @@ if [[ -f "$KHA_KUBELET_CONF" ]]; then
   exit 0
 fi
 
+install -d -m 0755 "$KHA_STATE_DIR"
+touch "$KHA_JOIN_STARTED_MARK"
 if [[ "$control_plane" == true ]]; then
   log "kubeadm join --control-plane"
   kubeadm join --config "$join_config"
+  rm -f "$KHA_JOIN_STARTED_MARK"
   config_changed kubeadm-control-plane "${tracked[@]}" || true
   bash "$(dirname "$0")/kubelet-csr-approver-install.sh"
 else
   log "kubeadm join"
   kubeadm join --config "$join_config"
+  rm -f "$KHA_JOIN_STARTED_MARK"
 fi
 log "joined"

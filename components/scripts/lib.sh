@@ -132,3 +132,25 @@ apiserver_restarted() {
   now=$(apiserver_pid)
   [[ -n "$now" && "$now" != "$1" ]] && kubectl --kubeconfig "$KHA_ADMIN_CONF" --request-timeout=5s get --raw /readyz >/dev/null 2>&1
 }
+
+# reset_interrupted_kubeadm NODE CONTROL_PLANE(true|false): undoes what an interrupted `kubeadm
+# init` or `kubeadm join` left (static pods, kubeconfigs, the kubelet's files), so the next one
+# starts clean instead of failing preflight forever. The certificates ClusterPki placed (a control
+# plane's, and etcd's on any etcd host) are kept: kubeadm cleans the directory given by --cert-dir,
+# an empty one of its own. A worker's ca.crt is kubeadm join's and goes. A Node the partial join
+# registered is deleted first (its own kubelet may delete it; a control plane uses its admin
+# credential), since kubeadm refuses to join over a Ready Node of the same name.
+reset_interrupted_kubeadm() {
+  local node=$1 control_plane=$2 credential="" empty
+  if [[ "$control_plane" == true && -f "$KHA_ADMIN_CONF" ]]; then credential=$KHA_ADMIN_CONF
+  elif [[ -f "$KHA_KUBELET_CONF" ]]; then credential=$KHA_KUBELET_CONF; fi
+  if [[ -n "$credential" ]]; then
+    kubectl --kubeconfig "$credential" --request-timeout=10s delete node "$node" --ignore-not-found >/dev/null 2>&1 ||
+      log "could not delete the Node $node the interrupted run registered (continuing: kubeadm says so if it matters)"
+  fi
+  empty=$(mktemp -d)
+  kubeadm reset -f --cri-socket "$KHA_CRI_SOCKET" --cert-dir "$empty" >/dev/null 2>&1 || log "kubeadm reset reported errors (continuing)"
+  rm -rf "$empty"
+  if [[ "$control_plane" != true ]]; then rm -f "$KHA_PKI_DIR/ca.crt"; fi
+  log "reset what the interrupted kubeadm run left on $node (certificates kept)"
+}

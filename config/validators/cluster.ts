@@ -2,7 +2,14 @@
 // election timing, certificate lifetimes and kubeadm preflight settings.
 
 import type { Reader } from "../reader";
-import { ARTIFACT_SOURCES, ArtifactsConfig, LeaderElectionConfig, PkiConfig, SUPPORTED_KUBERNETES_MINORS } from "../types";
+import {
+  ARTIFACT_SOURCES,
+  ArtifactsConfig,
+  EtcdSnapshotsConfig,
+  LeaderElectionConfig,
+  PkiConfig,
+  SUPPORTED_KUBERNETES_MINORS,
+} from "../types";
 import { DURATION, KINDS } from "./patterns";
 
 export function readKubernetesVersion(r: Reader, value: unknown): string {
@@ -85,6 +92,19 @@ export function readPki(r: Reader, value: unknown): PkiConfig {
     );
   }
   return { validityHours, earlyRenewalHours };
+}
+
+export function readEtcdSnapshots(r: Reader, value: unknown): EtcdSnapshotsConfig {
+  const obj = r.object(value, "etcdSnapshots");
+  r.allowKeys(obj, "etcdSnapshots", ["keep", "take"]);
+  const keep = r.int(obj.keep, "etcdSnapshots.keep", 5, 1);
+  if (keep > 100)
+    r.fail(
+      "etcdSnapshots.keep",
+      `(${keep}) keeps more snapshots than a host's disk should hold`,
+      "keep at most 100; copy older ones off the host",
+    );
+  return { keep, take: r.text(obj.take, "etcdSnapshots.take", KINDS.label) ?? "" };
 }
 
 export function readPreflight(r: Reader, value: unknown): string[] {

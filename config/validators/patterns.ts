@@ -72,6 +72,8 @@ export const KINDS = {
     ),
   ),
   /** a kubeadm preflight check name, or "all" */
+  /** part of a file name on the hosts (etcdSnapshots.take) */
+  label: kind("a label (letters, digits, '.', '_', '-'; at most 63)", "before-upgrade", matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)),
   preflightCheck: kind("a kubeadm preflight check name", "SystemVerification", matches(/^[A-Za-z][A-Za-z0-9-]{0,63}$/)),
   /** a cloud API identifier: region, size, image slug, instance type, AMI, project */
   cloudId: kind("a cloud identifier (letters, digits, '.', '_', '-')", "fra1", matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/)),

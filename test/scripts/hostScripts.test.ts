@@ -373,6 +373,105 @@ describe("etcd scripts", () => {
       expect(box.exists(gone)).toBe(false);
     }
   });
+
+  describe("snapshots and restore", () => {
+    const SNAP = { KHA_ETCD_ENDPOINTS: "https://10.0.0.1:2379,https://10.0.0.2:2379", KHA_SNAPSHOT_LABEL: "before-upgrade" };
+    const snapshots = () =>
+      fs
+        .readdirSync(path.join(box.root, "var/lib/kubeadm-ha/etcd-snapshots"))
+        .filter((f) => f.endsWith(".db"))
+        .sort();
+
+    it("etcd-snapshot.sh saves a verified snapshot from the first member that answers, with its checksum", () => {
+      const run = box.run("etcd-snapshot.sh", { ...SNAP, STUB_ETCD_UNHEALTHY: "https://10.0.0.1:2379" });
+      expect(run.status).toBe(0);
+      const [file] = snapshots();
+      expect(file).toMatch(/^\d{8}T\d{6}Z-before-upgrade\.db$/);
+      const dir = "var/lib/kubeadm-ha/etcd-snapshots";
+      expect(box.read(`${dir}/${file}`)).toBe("snapshot of https://10.0.0.2:2379\n");
+      expect(box.read(`${dir}/${file}.sha256`)).toMatch(new RegExp(`^[0-9a-f]{64}  ${file}\n$`));
+      expect(run.stdout).toContain(`snapshot of https://10.0.0.2:2379 at revision 42: /var/lib/kubeadm-ha/etcd-snapshots/${file}`);
+      expect((fs.statSync(path.join(box.root, dir)).mode & 0o777).toString(8)).toBe("700");
+    });
+
+    it("etcd-snapshot.sh keeps only the newest etcdSnapshots.keep", () => {
+      const dir = "var/lib/kubeadm-ha/etcd-snapshots";
+      for (const old of ["20250101T000000Z-a.db", "20250102T000000Z-b.db", "20250103T000000Z-c.db"]) {
+        box.write(`${dir}/${old}`, "snapshot of x\n");
+        box.write(`${dir}/${old}.sha256`, "x");
+      }
+      const run = box.run("etcd-snapshot.sh", { ...SNAP, KHA_SNAPSHOT_KEEP: "2" });
+      expect(run.status).toBe(0);
+      expect(snapshots()).toEqual(["20250103T000000Z-c.db", expect.stringMatching(/-before-upgrade\.db$/)]);
+      expect(box.exists(`${dir}/20250101T000000Z-a.db.sha256`)).toBe(false);
+      expect(run.stdout).toContain("removed the old snapshot 20250101T000000Z-a.db (etcdSnapshots.keep: 2)");
+    });
+
+    it("etcd-snapshot.sh: nothing to snapshot on a new cluster; a warning when a member with data finds none answering", () => {
+      const fresh = box.run("etcd-snapshot.sh", { ...SNAP, STUB_ETCD_DOWN: "1" });
+      expect(fresh.status).toBe(0);
+      expect(fresh.stdout).toContain("no etcd member answers yet (a new cluster): nothing to snapshot");
+      box.write("var/lib/etcd/member/wal", "x");
+      const down = box.run("etcd-snapshot.sh", { ...SNAP, STUB_ETCD_DOWN: "1" });
+      expect(down.status).toBe(0);
+      expect(down.stdout).toContain(
+        "WARNING: no etcd member answers (https://10.0.0.1:2379,https://10.0.0.2:2379): no snapshot before this change",
+      );
+      expect(snapshots()).toEqual([]);
+    });
+
+    describe("etcd-restore.sh", () => {
+      const snapshotFile = "var/lib/kubeadm-ha/etcd-snapshots/20260101T000000Z-x.db";
+      const RESTORE = { KHA_SNAPSHOT: `/${snapshotFile}`, KHA_ETCD_INITIAL_CLUSTER: CONFIGURED };
+      beforeEach(() => {
+        box.write("etc/etcd.env", "ETCD_NAME=e-2\nETCD_INITIAL_ADVERTISE_PEER_URLS=https://10.0.0.2:2380\nETCD_INITIAL_CLUSTER_TOKEN=c1\n");
+        box.write(snapshotFile, "snapshot of https://10.0.0.1:2379\n");
+        box.write("var/lib/etcd/member/wal", "the lost data");
+      });
+      const withRoot = (env: Record<string, string>) => ({ ...env, KHA_SNAPSHOT: path.join(box.root, env.KHA_SNAPSHOT) });
+
+      it("restores this member as one of the listed cluster, keeps the old data aside, starts etcd, restarts the control plane", () => {
+        box.write("etc/kubernetes/manifests/kube-apiserver.yaml", "x");
+        const run = box.run("etcd-restore.sh", withRoot(RESTORE));
+        expect(run.status).toBe(0);
+        expect(box.read("var/lib/etcd/member/restored-from")).toBe("snapshot of https://10.0.0.1:2379\n");
+        const args = box.read("var/lib/etcd/member/restore-args");
+        for (const flag of [
+          "--name=e-2",
+          `--initial-cluster=${CONFIGURED}`,
+          "--initial-cluster-token=c1",
+          "--initial-advertise-peer-urls=https://10.0.0.2:2380",
+        ])
+          expect(args).toContain(flag);
+        const aside = fs.readdirSync(path.join(box.root, "var/lib")).filter((d) => d.startsWith("etcd.before-restore-"));
+        expect(aside).toHaveLength(1);
+        expect(box.read(`var/lib/${aside[0]}/member/wal`)).toBe("the lost data");
+        const calls = box.calls();
+        expect(calls.indexOf("systemctl stop etcd.service")).toBeGreaterThan(-1);
+        expect(calls.indexOf("systemctl start --no-block etcd.service")).toBeGreaterThan(calls.indexOf("systemctl stop etcd.service"));
+        expect(calls.filter((c) => c.startsWith("crictl stop"))).toEqual([
+          "crictl stop id-kube-apiserver",
+          "crictl stop id-kube-controller-manager",
+          "crictl stop id-kube-scheduler",
+        ]);
+      });
+
+      it("refuses a snapshot that does not verify, a member not listed, and changes nothing then", () => {
+        box.write(snapshotFile, "garbage\n");
+        const bad = box.run("etcd-restore.sh", withRoot(RESTORE));
+        expect(bad.status).not.toBe(0);
+        expect(bad.stderr).toContain("is not a valid etcd snapshot");
+        box.write(snapshotFile, "snapshot of https://10.0.0.1:2379\n");
+        box.write(`${snapshotFile}.sha256`, `${"0".repeat(64)}  x.db\n`);
+        expect(box.run("etcd-restore.sh", withRoot(RESTORE)).stderr).toContain("checksum mismatch");
+        fs.rmSync(path.join(box.root, `${snapshotFile}.sha256`));
+        const unlisted = box.run("etcd-restore.sh", withRoot({ ...RESTORE, KHA_ETCD_INITIAL_CLUSTER: "e-1=https://10.0.0.1:2380" }));
+        expect(unlisted.stderr).toContain("this member (e-2=https://10.0.0.2:2380) is not in KHA_ETCD_INITIAL_CLUSTER");
+        expect(box.read("var/lib/etcd/member/wal")).toBe("the lost data");
+        expect(box.calls().filter((c) => c.startsWith("systemctl"))).toEqual([]);
+      });
+    });
+  });
 });
 
 describe("kubeadm scripts", () => {
@@ -467,6 +566,41 @@ describe("kubeadm scripts", () => {
       expect(box.calls().filter((c) => c.startsWith("kubeadm init --config"))).toHaveLength(1);
       expect(box.exists("var/lib/kubeadm-ha/init-started")).toBe(false);
     });
+
+    it("an init killed after it wrote admin.conf is reset (certificates kept) and run again, not taken as done", () => {
+      box.write("var/lib/kubeadm-ha/init-started", "");
+      box.write("etc/kubernetes/admin.conf", "partial");
+      box.write("etc/kubernetes/pki/etcd/server.key", "etcd member key");
+      const run = box.run("kubeadm-init.sh", IN_ETCD);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain("this host's last kubeadm init or join did not finish: resetting what it left and running it again");
+      expect(run.stdout).not.toContain("already initialised");
+      const calls = box.calls();
+      const reset = calls.findIndex((c) => c.startsWith("kubeadm reset"));
+      expect(calls[reset]).toMatch(/^kubeadm reset -f --cri-socket \S+ --cert-dir \/tmp\/\S+$/);
+      expect(calls[reset]).not.toContain("etc/kubernetes/pki");
+      expect(calls.findIndex((c) => c.startsWith("kubeadm init --config"))).toBeGreaterThan(reset);
+      // (the partial init's Node is deleted with the admin credential it left)
+      expect(calls).toContainEqual(expect.stringMatching(/^kubectl --kubeconfig \S+admin\.conf .*delete node cp-1 --ignore-not-found$/));
+      expect(box.read("etc/kubernetes/pki/ca.crt")).toBe("ca");
+      expect(box.read("etc/kubernetes/pki/etcd/server.key")).toBe("etcd member key");
+      expect(box.exists("var/lib/kubeadm-ha/init-started")).toBe(false);
+      expect(box.run("kubeadm-init.sh", IN_ETCD).stdout).toContain("already initialised");
+    });
+
+    it("an interrupted rejoin is reset and joins again, never taken as an initialised control plane", () => {
+      box.write("var/lib/kubeadm-ha/join-started", "");
+      box.write("etc/kubernetes/admin.conf", "partial");
+      const run = box.run("kubeadm-init.sh", { ...IN_ETCD, STUB_NODE_ABSENT: "1" });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain("etcd already holds this cluster: joining it as a control plane instead of kubeadm init");
+      const calls = box.calls();
+      expect(calls.findIndex((c) => c.startsWith("kubeadm join --config"))).toBeGreaterThan(
+        calls.findIndex((c) => c.startsWith("kubeadm reset")),
+      );
+      expect(calls.filter((c) => c.startsWith("kubeadm init --config"))).toEqual([]);
+      expect(box.exists("var/lib/kubeadm-ha/join-started")).toBe(false);
+    });
   });
 
   it("a control plane whose apiserver manifest changed waits for the new apiserver before the next node's turn", () => {
@@ -498,6 +632,47 @@ describe("kubeadm scripts", () => {
     expect(box.run("kubeadm-join.sh", { KHA_CONTROL_PLANE: "false" }).stdout).toContain("already joined");
     expect(box.calls().filter((c) => c.startsWith("kubeadm join"))).toHaveLength(1);
     expect(box.exists("etc/kubeadm-ha/kubeadm-join.yaml")).toBe(false);
+  });
+
+  describe("kubeadm-join.sh after an interrupted join", () => {
+    const WORKER = { KHA_NODE_NAME: "w-1", KHA_CONTROL_PLANE: "false" };
+    beforeEach(() => box.write("etc/kubeadm-ha/kubeadm-join.yaml", "token: abc\n", 0o600));
+
+    it("keeps its mark when kubeadm join fails, so the next run knows", () => {
+      box.write("etc/kubeadm-ha/kubeadm-join.yaml", "no credential\n", 0o600);
+      expect(box.run("kubeadm-join.sh", WORKER).status).not.toBe(0);
+      expect(box.exists("var/lib/kubeadm-ha/join-started")).toBe(true);
+    });
+
+    it("a worker killed after its kubelet registered: Node deleted with its own credential, reset, joined again", () => {
+      box.write("var/lib/kubeadm-ha/join-started", "");
+      box.write("etc/kubernetes/kubelet.conf", "kubelet");
+      box.write("etc/kubernetes/pki/ca.crt", "ca from discovery");
+      box.write("etc/kubernetes/pki/etcd/peer.key", "etcd on this worker");
+      const run = box.run("kubeadm-join.sh", WORKER);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain("this host's last kubeadm join did not finish: resetting what it left and joining again");
+      const calls = box.calls();
+      expect(calls).toContainEqual(expect.stringMatching(/^kubectl --kubeconfig \S+kubelet\.conf .*delete node w-1 --ignore-not-found$/));
+      expect(calls.filter((c) => c.startsWith("kubeadm join"))).toHaveLength(1);
+      expect(calls.findIndex((c) => c.startsWith("kubeadm join"))).toBeGreaterThan(calls.findIndex((c) => c.startsWith("kubeadm reset")));
+      // kubeadm join's ca.crt goes with the reset; etcd's certificates stay
+      expect(box.exists("etc/kubernetes/pki/ca.crt")).toBe(false);
+      expect(box.read("etc/kubernetes/pki/etcd/peer.key")).toBe("etcd on this worker");
+      expect(box.exists("var/lib/kubeadm-ha/join-started")).toBe(false);
+      box.write("etc/kubeadm-ha/kubeadm-join.yaml", "token: abc\n", 0o600);
+      expect(box.run("kubeadm-join.sh", WORKER).stdout).toContain("already joined");
+    });
+
+    it("a control plane keeps the certificates ClusterPki placed", () => {
+      box.write("var/lib/kubeadm-ha/join-started", "");
+      box.write("etc/kubernetes/admin.conf", "admin");
+      expect(box.run("kubeadm-join.sh", { ...WORKER, KHA_NODE_NAME: "cp-2", KHA_CONTROL_PLANE: "true" }).status).toBe(0);
+      expect(box.calls()).toContainEqual(
+        expect.stringMatching(/^kubectl --kubeconfig \S+admin\.conf .*delete node cp-2 --ignore-not-found$/),
+      );
+      expect(box.read("etc/kubernetes/pki/ca.crt")).toBe("ca");
+    });
   });
 
   it("kubeadm-join.sh brings a node that joined earlier along when kubeletServingCerts changes, once", () => {

@@ -17,6 +17,7 @@ import {
   settle,
   setupMocks,
   isSecret,
+  registeredOptions,
   wasSecret,
 } from "./harness";
 
@@ -122,6 +123,25 @@ describe("etcd placement", () => {
       "https://10.77.0.13:2379",
     ]);
     expect(clusterConfig.etcd.local).toBeUndefined();
+  });
+
+  it("snapshots the running etcd on the first member before any member step, when members, versions or etcdSnapshots.take change", async () => {
+    await build(stacked());
+    const snapshot = step("kubeadm-ha-etcd-snapshot");
+    expect(snapshot.inputs.connection.host).toBe("10.77.0.11");
+    for (const input of [
+      "KHA_SNAPSHOT_LABEL='before-change'",
+      "KHA_SNAPSHOT_KEEP='5'",
+      "KHA_ETCD_MEMBERS='node-1=https://10.77.0.11:2380,",
+      "KHA_KUBERNETES_VERSION='1.34.1'",
+      "KHA_ETCD_VERSION='3.5.21'",
+    ])
+      expect(snapshot.inputs.stdin).toContain(input);
+    for (const member of ["node-1", "node-2", "node-3"])
+      expect(registeredOptions.get(`kubeadm-ha-etcd-${member}-install`)?.dependsOn).toContain("kubeadm-ha-etcd-snapshot");
+    await build({ ...stacked(), etcdSnapshots: { keep: 3, take: "before-upgrade" } });
+    expect(step("kubeadm-ha-etcd-snapshot").inputs.stdin).toContain("KHA_SNAPSHOT_LABEL='before-upgrade'");
+    expect(step("kubeadm-ha-etcd-snapshot").inputs.stdin).toContain("KHA_SNAPSHOT_KEEP='3'");
   });
 
   it("gates on the health of every member over TLS before the first control plane", async () => {

@@ -112,13 +112,17 @@ export function setupMocks(stack = "test"): void {
   const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: any) => {
-    registeredOptions.set(req.getName(), { protect: Boolean(req.getProtect()), ignoreChanges: req.getIgnorechangesList() });
+    registeredOptions.set(req.getName(), {
+      protect: Boolean(req.getProtect()),
+      ignoreChanges: req.getIgnorechangesList(),
+      dependsOn: req.getDependenciesList().map((urn: string) => urn.split("::").pop()!),
+    });
     return register(req, callback);
   };
 }
 
 /** per resource name: the options the engine would get */
-export const registeredOptions = new Map<string, { protect: boolean; ignoreChanges: string[] }>();
+export const registeredOptions = new Map<string, { protect: boolean; ignoreChanges: string[]; dependsOn: string[] }>();
 
 export function resetRecorded(): void {
   recorded.length = 0;

@@ -5,12 +5,19 @@
 # `member add` is refused once (another learner). STUB_ETCD_OTHER_CLUSTER: a second cluster ID.
 # STUB_ETCD_UNHEALTHY=URL: `endpoint health` of that one endpoint fails. STUB_ETCD_NO_QUORUM=1:
 # every `endpoint health` fails (members up, no leader), `member list` still answers.
+# Snapshots: `snapshot save` writes "snapshot of ENDPOINT" (STUB_ETCD_UNHEALTHY's endpoint does not
+# answer), `snapshot status` accepts only such a file, `snapshot restore` makes --data-dir/member
+# holding the snapshot it restored.
 m="$STUB_DIR/etcd-members"
 args=()
 peer_url=""
+data_dir=""
+endpoints=""
 for a in "$@"; do
   case "$a" in
     --peer-urls=*) peer_url=${a#--peer-urls=} ;;
+    --data-dir=*) data_dir=${a#--data-dir=} ;;
+    --endpoints=*) endpoints=${a#--endpoints=} ;;
     --*) ;;
     *) args+=("$a") ;;
   esac
@@ -43,6 +50,23 @@ case "${args[0]} ${args[1]}" in
     echo "[{\"Status\":{\"header\":{\"cluster_id\":111}}}$other]"
     ;;
   "member list") cat "$m" 2>/dev/null ;;
+  "snapshot save")
+    if [[ -n "${STUB_ETCD_UNHEALTHY:-}" && "$endpoints" == "$STUB_ETCD_UNHEALTHY" ]]; then
+      echo "context deadline exceeded" >&2
+      exit 1
+    fi
+    echo "snapshot of $endpoints" >"${args[2]}"
+    ;;
+  "snapshot status")
+    grep -q '^snapshot of ' "${args[2]}" 2>/dev/null || { echo "invalid database" >&2; exit 1; }
+    echo "fe01cf57, 42, 1024, 2.1 MB"
+    ;;
+  "snapshot restore")
+    [[ ! -e "$data_dir" ]] || { echo "data-dir $data_dir exists" >&2; exit 1; }
+    mkdir -p "$data_dir/member"
+    cp "${args[2]}" "$data_dir/member/restored-from"
+    echo "$*" >"$data_dir/member/restore-args"
+    ;;
   "member add")
     if [[ -f "$STUB_DIR/learner-busy" ]]; then
       rm "$STUB_DIR/learner-busy"
