@@ -96,7 +96,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
           {
             node: member,
             script: "etcd-install.sh",
-            helpers: ["lib.sh", "etcd-member.sh"],
+            // (etcd-snapshot.sh and etcd-restore.sh: on every member for the operator, README "etcd snapshots and restore")
+            helpers: ["lib.sh", "etcd-member.sh", "etcd-snapshot.sh", "etcd-restore.sh"],
             env: {
               KHA_ETCD_VERSION: args.artifacts.etcdVersion,
               KHA_ETCD_URL: args.artifacts.source === "release" ? etcdReleaseUrl(args.artifacts) : "",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts etcd as a host service. The unit, /etc/etcd.env and the member's
 # certificates were already written by put-files. Keeps /var/lib/etcd across re-runs; restarts
-# etcd only when its binary, environment, unit or certificates changed. A member without data
+# etcd only when its binary, environment, unit or CA changed, one member of the cluster at a time
+# (restart_in_turn); renewed certificates need no restart. A member without data
 # decides how it first starts from what the running cluster says (etcd-member.sh): it bootstraps a
 # new cluster with the other configured members, or joins the running one as a learner and is
 # promoted before this step succeeds.
@@ -48,15 +49,29 @@ if [[ ! -d "$KHA_ETCD_DATA_DIR/member" ]]; then
   decide_initial_state
 fi
 
+# What needs a restart (binary, environment, unit, the CA etcd trusts) and what does not: etcd
+# reads its own certificate and key again on every new connection, so renewed ones need none.
+service=("$bin/etcd" "$KHA_ETCD_ENV" "$KHA_ETCD_UNIT_FILE" "$pki/ca.crt")
+certs=("$pki/server.crt" "$pki/server.key" "$pki/peer.crt" "$pki/peer.key")
+# (hosts set up by a release that recorded one checksum over both: taken over without a restart)
+if [[ ! -f "$KHA_STATE_DIR/etcd-service.sum" && -f "$KHA_STATE_DIR/etcd.sum" &&
+  "$(cat "$KHA_STATE_DIR/etcd.sum")" == "$(files_sum "$bin/etcd" "$KHA_ETCD_ENV" "$KHA_ETCD_UNIT_FILE" "$pki/ca.crt" "${certs[@]}")" ]]; then
+  config_record etcd-service "${service[@]}"
+  config_record etcd-certs "${certs[@]}"
+fi
+rm -f "$KHA_STATE_DIR/etcd.sum"
+
 systemctl daemon-reload
 systemctl enable etcd.service >/dev/null 2>&1
-if config_changed etcd "$bin/etcd" "$KHA_ETCD_ENV" "$KHA_ETCD_UNIT_FILE" \
-  "$pki/ca.crt" "$pki/server.crt" "$pki/server.key" "$pki/peer.crt" "$pki/peer.key"; then
-  log "configuration changed: (re)starting etcd"
+if ! systemctl is-active -q etcd.service; then
   # --no-block: a new member only reports ready once a quorum of peers runs; the health gate waits.
-  systemctl restart --no-block etcd.service
-else
   systemctl start --no-block etcd.service
+  log "etcd started"
+elif config_pending etcd-service "${service[@]}"; then
+  restart_in_turn
+else
   log "etcd unchanged"
 fi
+config_record etcd-service "${service[@]}"
+if config_changed etcd-certs "${certs[@]}"; then log "certificates renewed: etcd serves them from its next connection on"; fi
 if [[ -n "$LEARNER_ID" ]]; then promote_learner "$LEARNER_ID"; fi

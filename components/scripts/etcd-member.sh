@@ -11,7 +11,8 @@
 # cluster over a running one.
 #
 # Environment: KHA_ETCD_NAME, KHA_ETCD_PEER_URL, KHA_ETCD_INITIAL_CLUSTER (name=peerURL,... of the
-# configured members), KHA_ETCD_JOIN_TRIES (90), KHA_ETCD_JOIN_DELAY (2 s).
+# configured members), KHA_ETCD_JOIN_TRIES (90), KHA_ETCD_JOIN_DELAY (2 s), KHA_ETCD_RESTART_TIMEOUT (600 s).
+# Also run on its own as `etcd-member.sh restart-and-wait` (restart_in_turn's turn).
 # shellcheck shell=bash
 
 # what etcd answers to a membership change while another one settles: worth waiting for
@@ -123,3 +124,33 @@ promote_learner() {
   done
   die "learner $1 did not catch up with the leader in time; the next run retries (etcdctl member list shows it)"
 }
+
+# restart_in_turn: restarts this running member, one member of the cluster at a time: the turn is
+# an etcd lock (`etcdctl lock`, through the other members) held until this member answers healthy
+# again, so members whose config changed in the same run never restart together and quorum holds.
+# Without another healthy member there is no quorum to keep: it restarts at once. Bounded.
+restart_in_turn() {
+  local others
+  if ! healthy_other >/dev/null; then
+    log "configuration changed: restarting etcd (no other healthy member to wait for)"
+    systemctl restart etcd.service
+    return 0
+  fi
+  others=$(other_endpoints | paste -sd, -)
+  log "configuration changed: restarting etcd when it is this member's turn"
+  ETCDCTL_API=3 timeout "${KHA_ETCD_RESTART_TIMEOUT:-600}" etcdctl --endpoints="$others" --cacert="$KHA_ETCD_PKI_DIR/ca.crt" \
+    --cert="$KHA_ETCD_PKI_DIR/healthcheck-client.crt" --key="$KHA_ETCD_PKI_DIR/healthcheck-client.key" \
+    lock kubeadm-ha-etcd-restart bash "${BASH_SOURCE[0]}" restart-and-wait ||
+    die "etcd did not restart healthy in its turn (bounded ${KHA_ETCD_RESTART_TIMEOUT:-600} s): see journalctl -u etcd"
+  log "etcd restarted in its turn and is healthy"
+}
+
+# (run as `etcd-member.sh restart-and-wait` under the lock: restart, then wait for this member)
+if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == restart-and-wait ]]; then
+  set -euo pipefail
+  # shellcheck source=lib.sh
+  source "$(dirname "$0")/lib.sh"
+  systemctl restart etcd.service
+  self_healthy() { etcdctl_at "https://127.0.0.1:2379" endpoint health >/dev/null 2>&1; }
+  wait_for "this etcd member to answer healthy after its restart" "${KHA_ETCD_JOIN_TRIES:-90}" "${KHA_ETCD_JOIN_DELAY:-2}" self_healthy
+fi

@@ -11,7 +11,11 @@ export const SCRIPTS = path.join(__dirname, "..", "..", "components", "scripts")
 
 const STUBS: Record<string, string> = {
   // generic: record and succeed
-  systemctl: "",
+  // units started or restarted are active until stopped (is-active answers from that)
+  systemctl: [
+    'u="${*: -1}"',
+    'case "$1" in start|restart) touch "$STUB_DIR/active-$u";; stop) rm -f "$STUB_DIR/active-$u";; is-active) [ -e "$STUB_DIR/active-$u" ] || exit 3;; esac',
+  ].join("\n"),
   modprobe: 'exit "${STUB_MODPROBE_EXIT:-0}"',
   sysctl: "",
   swapoff: "",

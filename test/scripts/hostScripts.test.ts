@@ -167,20 +167,83 @@ describe("etcd scripts", () => {
     box.write("etc/systemd/system/etcd.service", "[Service]\n");
   });
 
-  it("etcd-install.sh starts etcd once, keeps the data dir, restarts only on change", () => {
+  it("etcd-install.sh starts etcd once, keeps the data dir, restarts only on change, in its turn", () => {
     box.write("var/lib/etcd/member/keep", "data");
+    members(started("a1", "e-1", "10.0.0.1"), started("a2", "e-2", "10.0.0.2"), started("a3", "e-3", "10.0.0.3"));
     expect(box.run("etcd-install.sh", MEMBER).status).toBe(0);
     // a member with data asks the cluster nothing: its initial settings are history
     expect(box.calls().filter((c) => c.startsWith("etcdctl"))).toEqual([]);
     expect(box.read("usr/local/bin/etcd")).toBe("etcd-binary");
-    expect(restarts("etcd.service")).toHaveLength(1);
+    expect(box.calls()).toContain("systemctl start --no-block etcd.service");
     const second = box.run("etcd-install.sh", MEMBER);
     expect(second.stdout).toContain("etcd unchanged");
-    expect(restarts("etcd.service")).toHaveLength(1);
+    expect(restarts("etcd.service")).toHaveLength(0);
+    // a changed environment: restarted while holding the cluster's restart lock, through the other members
     box.write("etc/etcd.env", "ETCD_NAME=e-1\nETCD_SNAPSHOT_COUNT=5\n");
-    box.run("etcd-install.sh", MEMBER);
-    expect(restarts("etcd.service")).toHaveLength(2);
+    const changed = box.run("etcd-install.sh", MEMBER);
+    expect(changed.status).toBe(0);
+    expect(changed.stdout).toContain("etcd restarted in its turn and is healthy");
+    expect(box.calls()).toContainEqual(
+      expect.stringMatching(
+        /^etcdctl --endpoints=https:\/\/10\.0\.0\.1:2379,https:\/\/10\.0\.0\.3:2379 .* lock kubeadm-ha-etcd-restart bash /,
+      ),
+    );
+    expect(box.calls()).toContainEqual(expect.stringMatching(/^etcdctl --endpoints=https:\/\/127\.0\.0\.1:2379 .*endpoint health$/));
+    expect(restarts("etcd.service")).toHaveLength(1);
+    // renewed certificates: no restart (etcd reads them on every new connection)
+    box.write("etc/kubernetes/pki/etcd/server.crt", "renewed");
+    const renewed = box.run("etcd-install.sh", MEMBER);
+    expect(renewed.stdout).toContain("certificates renewed: etcd serves them from its next connection on");
+    expect(restarts("etcd.service")).toHaveLength(1);
     expect(box.read("var/lib/etcd/member/keep")).toBe("data");
+  });
+
+  it("etcd-install.sh: a restart that finds no other healthy member restarts at once; one that never gets healthy fails", () => {
+    box.write("var/lib/etcd/member/keep", "data");
+    box.run("etcd-install.sh", MEMBER);
+    box.write("etc/etcd.env", "ETCD_NAME=e-1\nETCD_SNAPSHOT_COUNT=5\n");
+    const alone = box.run("etcd-install.sh", { ...MEMBER, STUB_ETCD_NO_QUORUM: "1" });
+    expect(alone.stdout).toContain("no other healthy member to wait for");
+    expect(restarts("etcd.service")).toHaveLength(1);
+    box.write("etc/etcd.env", "ETCD_NAME=e-1\nETCD_SNAPSHOT_COUNT=6\n");
+    const stuck = box.run("etcd-install.sh", {
+      ...MEMBER,
+      STUB_ETCD_UNHEALTHY: "https://127.0.0.1:2379",
+      KHA_ETCD_JOIN_TRIES: "2",
+      KHA_ETCD_JOIN_DELAY: "0",
+    });
+    expect(stuck.status).not.toBe(0);
+    expect(stuck.stderr).toContain("timed out waiting for this etcd member to answer healthy after its restart");
+    expect(stuck.stderr).toContain("etcd did not restart healthy in its turn");
+    // (not recorded as applied: the next run restarts it again)
+    expect(box.run("etcd-install.sh", MEMBER).stdout).toContain("etcd restarted in its turn");
+  });
+
+  it("etcd-install.sh takes over a host set up by a release with one checksum for all, restarting nothing", () => {
+    box.write("var/lib/etcd/member/keep", "data");
+    box.run("etcd-install.sh", MEMBER);
+    const files = [
+      "usr/local/bin/etcd",
+      "etc/etcd.env",
+      "etc/systemd/system/etcd.service",
+      "etc/kubernetes/pki/etcd/ca.crt",
+      "etc/kubernetes/pki/etcd/server.crt",
+      "etc/kubernetes/pki/etcd/server.key",
+      "etc/kubernetes/pki/etcd/peer.crt",
+      "etc/kubernetes/pki/etcd/peer.key",
+    ];
+    const sum = require("crypto")
+      .createHash("sha256")
+      .update(files.map((f) => box.read(f)).join(""))
+      .digest("hex");
+    fs.rmSync(path.join(box.root, "var/lib/kubeadm-ha/etcd-service.sum"));
+    fs.rmSync(path.join(box.root, "var/lib/kubeadm-ha/etcd-certs.sum"));
+    box.write("var/lib/kubeadm-ha/etcd.sum", `${sum}\n`);
+    const run = box.run("etcd-install.sh", MEMBER);
+    expect(run.stdout).toContain("etcd unchanged");
+    expect(run.stdout).not.toContain("certificates renewed");
+    expect(restarts("etcd.service")).toHaveLength(0);
+    expect(box.exists("var/lib/kubeadm-ha/etcd.sum")).toBe(false);
   });
 
   it("etcd-install.sh verifies a downloaded release against etcd's SHA256SUMS", () => {

@@ -17,7 +17,7 @@ import {
   settle,
   setupMocks,
   isSecret,
-  registeredOptions,
+  registeredDependsOn,
   wasSecret,
 } from "./harness";
 
@@ -138,7 +138,7 @@ describe("etcd placement", () => {
     ])
       expect(snapshot.inputs.stdin).toContain(input);
     for (const member of ["node-1", "node-2", "node-3"])
-      expect(registeredOptions.get(`kubeadm-ha-etcd-${member}-install`)?.dependsOn).toContain("kubeadm-ha-etcd-snapshot");
+      expect(registeredDependsOn.get(`kubeadm-ha-etcd-${member}-install`)).toContain("kubeadm-ha-etcd-snapshot");
     await build({ ...stacked(), etcdSnapshots: { keep: 3, take: "before-upgrade" } });
     expect(step("kubeadm-ha-etcd-snapshot").inputs.stdin).toContain("KHA_SNAPSHOT_LABEL='before-upgrade'");
     expect(step("kubeadm-ha-etcd-snapshot").inputs.stdin).toContain("KHA_SNAPSHOT_KEEP='3'");

@@ -112,17 +112,19 @@ export function setupMocks(stack = "test"): void {
   const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: any) => {
-    registeredOptions.set(req.getName(), {
-      protect: Boolean(req.getProtect()),
-      ignoreChanges: req.getIgnorechangesList(),
-      dependsOn: req.getDependenciesList().map((urn: string) => urn.split("::").pop()!),
-    });
+    registeredOptions.set(req.getName(), { protect: Boolean(req.getProtect()), ignoreChanges: req.getIgnorechangesList() });
+    registeredDependsOn.set(
+      req.getName(),
+      req.getDependenciesList().map((urn: string) => urn.split("::").pop()!),
+    );
     return register(req, callback);
   };
 }
 
 /** per resource name: the options the engine would get */
-export const registeredOptions = new Map<string, { protect: boolean; ignoreChanges: string[]; dependsOn: string[] }>();
+export const registeredOptions = new Map<string, { protect: boolean; ignoreChanges: string[] }>();
+/** per resource name: the names of the resources it waits for */
+export const registeredDependsOn = new Map<string, string[]>();
 
 export function resetRecorded(): void {
   recorded.length = 0;

@@ -50,6 +50,11 @@ case "${args[0]} ${args[1]}" in
     echo "[{\"Status\":{\"header\":{\"cluster_id\":111}}}$other]"
     ;;
   "member list") cat "$m" 2>/dev/null ;;
+  lock*)
+    # (holds nothing: runs the command, as the lock's only holder would)
+    echo "lock ${args[1]} held" >>"$STUB_DIR/etcd-locks"
+    "${args[@]:2}"
+    ;;
   "snapshot save")
     if [[ -n "${STUB_ETCD_UNHEALTHY:-}" && "$endpoints" == "$STUB_ETCD_UNHEALTHY" ]]; then
       echo "context deadline exceeded" >&2

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Issue 16 drills on 3 control planes carrying etcd (kha-node-1..3) and a worker (kha-node-4):
+#   1. `pulumi up` killed (SIGKILL to the whole CLI process group, as a lost CI runner or a closed
+#      laptop would) while kha-node-1 runs `kubeadm init`; after the documented recovery (`pulumi
+#      cancel` when the state is still locked) the next `pulumi up` finishes and every node is Ready
+#   2. the same while a new worker (kha-node-5) runs `kubeadm join`
+#   3. etcd backup: a snapshot on demand (etcdSnapshots.take changed: only the snapshot step runs),
+#      a namespace deleted, every member restored from the snapshot with etcd-restore.sh (README,
+#      "etcd snapshots and restore"), the namespace and its ConfigMap are back, writes succeed, one
+#      etcd cluster ID, and the next `pulumi up` changes nothing
+# A ConfigMap written before each drill is read back after it. Prints the time of every step.
+set -euo pipefail
+# shellcheck source=test/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+e2e_require_engine
+e2e_kubernetes
+
+timed "lab boot (5 hosts)" bash "$LAB" up 5 >/dev/null
+e2e_stack e2e-day2
+
+lacks() { ! grep -q "$1" <<<"$2"; }
+ready_count() { [[ $(k get nodes --no-headers 2>/dev/null | grep -c ' Ready ') == "$1" ]]; }
+running_on() { on_host "$1" "pgrep -f '^$2' >/dev/null"; }
+# (create or update: a retried write whose first try went through still succeeds)
+write_configmap() { k create configmap "$1" --from-literal=written="$1" --dry-run=client -o yaml | k apply -f - >/dev/null; }
+reads_back() { [[ "$(k get configmap "$1" -n "${2:-default}" -o jsonpath='{.data.written}' 2>/dev/null)" == "$1" ]]; }
+
+# up_killed_during HOST PROCESS LOG: `pulumi up` in its own process group, killed with SIGKILL a
+# few seconds after PROCESS (a command line prefix) shows up on HOST (bounded: 6 min)
+up_killed_during() {
+  local host=$1 process=$2 log=$3 pid i seen=""
+  # shellcheck disable=SC2016 # (expanded by that bash, from its arguments)
+  setsid bash -c 'cd "$1" && exec "$2" exec pulumi up --yes --skip-preview --stack "$3" --non-interactive' _ \
+    "$REPO" "$LAB" "$E2E_STACK" >"$log" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 360; i++)); do
+    if running_on "$host" "$process"; then seen=1; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
+  sleep 3
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  [[ -n "$seen" ]] || { say "never saw '$process' on $host before the up ended"; tail -40 "$log"; return 1; }
+  say "killed pulumi (process group $pid) while '$process' ran on $host"
+  if running_on "$host" "$process"; then say "  '$process' still runs on $host after the kill"; else say "  '$process' ended with the SSH session"; fi
+}
+
+# recover LABEL LOG: what README says to do after a killed run: `pulumi up`, and when the killed
+# run's lock still holds the stack, `pulumi cancel` first
+recover() {
+  local label=$1 log=$2
+  if timed "$label" pl up --yes --skip-preview >"$log" 2>&1; then return 0; fi
+  grep -q "currently locked" "$log" || { tail -80 "$log"; return 1; }
+  say "  the killed run's lock still holds the stack: pulumi cancel, then up again"
+  pl cancel --yes >"$log.cancel" 2>&1 || { cat "$log.cancel"; return 1; }
+  timed "$label (after pulumi cancel)" pl up --yes --skip-preview >"$log" 2>&1 || { tail -80 "$log"; return 1; }
+}
+# no_changes LOG: the up's resource summary names nothing created, updated, deleted or replaced
+no_changes() { ! sed -n '/^Resources:/,/^Duration/p' "$1" | grep -Eq 'create|update|delete|replace'; }
+
+# ---- 1. killed during kubeadm init ------------------------------------------------------------------
+up_killed_during kha-node-1 "kubeadm init" "$E2E_STATE/day2-init-killed.log"
+recover "pulumi up after the run killed during kubeadm init" "$E2E_STATE/day2-init-recover.log"
+(cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") >"$WORK/admin.conf"
+check "4 nodes Ready after the recovery (bounded 3 min)" wait_until "4 nodes Ready" 60 3 ready_count 4
+if grep -q "last kubeadm init or join did not finish: resetting" "$E2E_STATE/day2-init-recover.log"; then
+  say "  kha-node-1's partial init was reset and run again"
+else
+  say "  kha-node-1's init had finished on its own before the next run"
+fi
+check "no interrupted-init mark is left on kha-node-1" on_host kha-node-1 '[ ! -e /var/lib/kubeadm-ha/init-started ] && [ ! -e /var/lib/kubeadm-ha/join-started ]'
+check "kubeadm ran its init phases to the end: kube-proxy and CoreDNS exist" k -n kube-system get daemonset/kube-proxy deployment/coredns
+write_configmap before-join-drill
+
+# ---- 2. killed during a worker's kubeadm join ----------------------------------------------------
+(cd "$REPO" && pulumi config set --path 'kubeadm-ha:hosts[4].name' kha-node-5 --stack "$E2E_STACK" &&
+  pulumi config set --path 'kubeadm-ha:hosts[4].address' 10.77.0.15 --stack "$E2E_STACK" &&
+  pulumi config set --path 'kubeadm-ha:hosts[4].roles[0]' worker --stack "$E2E_STACK")
+up_killed_during kha-node-5 "kubeadm join" "$E2E_STATE/day2-join-killed.log"
+recover "pulumi up after the run killed during kha-node-5's kubeadm join" "$E2E_STATE/day2-join-recover.log"
+check "5 nodes Ready after the recovery (bounded 3 min)" wait_until "5 nodes Ready" 60 3 ready_count 5
+if grep -q "last kubeadm join did not finish: resetting" "$E2E_STATE/day2-join-recover.log"; then
+  say "  kha-node-5's partial join was reset and made again"
+else
+  say "  kha-node-5's join had finished on its own before the next run"
+fi
+check "no interrupted-join mark is left on kha-node-5" on_host kha-node-5 '[ ! -e /var/lib/kubeadm-ha/join-started ]'
+check "the ConfigMap written before the join drill reads back" reads_back before-join-drill
+
+# ---- 3. etcd snapshot on demand, a namespace lost, restored -------------------------------------------
+k create namespace drill-backup >/dev/null
+k -n drill-backup create configmap kept --from-literal=written=kept >/dev/null
+(cd "$REPO" && pulumi config set --path 'kubeadm-ha:etcdSnapshots.take' drill-1 --stack "$E2E_STACK")
+plan=$(pl preview --json 2>/dev/null | node -e '
+  const plan = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  console.log((plan.steps || []).filter((s) => s.op !== "same" && !s.urn.includes("pulumi:pulumi:Stack"))
+    .map((s) => s.op + " " + s.urn.split("::").pop()).join("\n"));')
+say "planned changes for a snapshot on demand:"; printf '%s\n' "$plan" | sed 's/^/    /'
+check "the preview runs only the snapshot step" test "$plan" = "update e2e-day2-etcd-snapshot"
+timed "pulumi up taking a snapshot on demand" pl up --yes --skip-preview >"$E2E_STATE/day2-snapshot.log" 2>&1 ||
+  { tail -60 "$E2E_STATE/day2-snapshot.log"; exit 1; }
+snapshot=$(on_host kha-node-1 'ls /var/lib/kubeadm-ha/etcd-snapshots/*-drill-1.db' | tail -n1)
+check "the snapshot is on kha-node-1 with its checksum ($snapshot)" on_host kha-node-1 "cd /var/lib/kubeadm-ha/etcd-snapshots && sha256sum -c --quiet '$(basename "$snapshot").sha256'"
+
+k delete namespace drill-backup --wait=true --timeout=120s >/dev/null
+ns_gone() { ! k get namespace "$1" >/dev/null 2>&1; }
+check "the namespace is gone" ns_gone drill-backup
+
+# the documented restore: the same snapshot on every member, etcd-restore.sh on each at once
+initial=$(cd "$REPO" && pulumi stack output etcdInitialCluster --stack "$E2E_STACK")
+for host in kha-node-2 kha-node-3; do
+  on_host kha-node-1 "cat '$snapshot'" | on_host "$host" "mkdir -p -m 0700 /var/lib/kubeadm-ha/etcd-snapshots && cat > '$snapshot'"
+  on_host kha-node-1 "cat '$snapshot.sha256'" | on_host "$host" "cat > '$snapshot.sha256'"
+done
+restore_all() {
+  local host pids=() status=0
+  for host in kha-node-1 kha-node-2 kha-node-3; do
+    on_host "$host" "KHA_SNAPSHOT='$snapshot' KHA_ETCD_INITIAL_CLUSTER='$initial' bash /opt/kubeadm-ha/scripts/etcd-restore.sh" \
+      >"$E2E_STATE/day2-restore-$host.log" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+  return $status
+}
+timed "etcd-restore.sh on the 3 members" restore_all || { tail -20 "$E2E_STATE"/day2-restore-*.log; exit 1; }
+check "the namespace is back with its ConfigMap (bounded 3 min)" wait_until "the restored namespace" 60 3 reads_back kept drill-backup
+check "kubectl writes succeed after the restore (bounded 60 s)" wait_until "a write" 20 3 write_configmap after-restore
+ids=$(on_host kha-node-1 "ETCDCTL_API=3 etcdctl --endpoints=https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379 \
+  --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt \
+  --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint status --write-out=json" | grep -Eo '"cluster_id":[0-9]+' | sort -u | wc -l)
+check "one etcd cluster ID on the 3 restored members" test "$ids" = 1
+check "5 nodes Ready after the restore (bounded 3 min)" wait_until "5 nodes Ready" 60 3 ready_count 5
+timed "pulumi up after the restore" pl up --yes --skip-preview >"$E2E_STATE/day2-after-restore.log" 2>&1 ||
+  { tail -60 "$E2E_STATE/day2-after-restore.log"; exit 1; }
+check "  which changed nothing" no_changes "$E2E_STATE/day2-after-restore.log"
+check "the ConfigMap written before the join drill still reads back" reads_back before-join-drill
+
+timed "pulumi destroy" pl destroy --yes --skip-preview >"$E2E_STATE/day2-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/day2-destroy.log"; exit 1; }
+e2e_stack_rm
+E2E_STACK=""
+e2e_finish
