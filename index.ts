@@ -20,6 +20,8 @@ export const kubeconfig = cluster.kubeconfig;
 export const apiServer = cluster.apiServer;
 export const etcdEndpoints = cluster.etcdEndpoints;
 export const etcdInitialCluster = cluster.etcdInitialCluster;
+/** when every certificate and kubeconfig expires (RFC 3339): README, "Certificates" */
+export const certificateExpiry = cluster.pki.expiries;
 export const nodes = cluster.nodeSummary;
 export const etcdCaCert = cluster.pki.etcdCa.certPem;
 export const etcdHealthcheckClientCert = cluster.pki.etcdHealthcheckClient.certPem;

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/types";
 import { hardeningWarnings } from "../config/validators/hardening";
+import { pkiWarnings } from "../config/validators/cluster";
 import { ClusterNode, nodesWithRole } from "../providers/node";
 import type { ApiserverProxy } from "./apiserverProxy";
 import type { Cni } from "./cni";
@@ -68,7 +69,7 @@ export class Cluster extends pulumi.ComponentResource {
     const stop = PHASES.indexOf(spec.stopAfter);
     if (stop < 0) throw new Error(`stopAfter: unknown phase ${spec.stopAfter}; phases: ${PHASES.join(", ")}`);
     // a security default turned off is said on every run, for stacks and embedding programs alike
-    for (const warning of hardeningWarnings(spec.hardening)) void pulumi.log.warn(warning, this);
+    for (const warning of [...hardeningWarnings(spec.hardening), ...pkiWarnings(spec.pki)]) void pulumi.log.warn(warning, this);
     // the PKI touches no host and every output needs it: made even when stopping at host-prep
     const last = Math.max(stop, PHASES.indexOf("pki"));
     const parts: ClusterParts = {};

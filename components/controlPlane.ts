@@ -120,6 +120,10 @@ export class ControlPlane extends pulumi.ComponentResource {
         cert("apiserver-etcd-client.crt", pki.apiserverEtcdClient.certPem),
         key("apiserver-etcd-client.key", pki.apiserverEtcdClient.keyPem),
         { path: `${HOST_PATHS.etcdPkiDir}/ca.crt`, content: pki.etcdCa.certPem },
+        {
+          path: HOST_PATHS.kubeconfigRenewal,
+          content: pulumi.interpolate`kubeadm's kubeconfigs: renew before ${pki.kubeconfigsRenewal}\n`,
+        },
         ...hardeningFiles(settings, pki.secretsEncryptionKey),
       ];
     };

@@ -25,6 +25,8 @@ export const HOST_PATHS = {
   joinStartedMark: "/var/lib/kubeadm-ha/join-started",
   /** held by every step for its whole run (render/program.ts): two runs never act on one host at once */
   hostLock: "/run/kubeadm-ha.lock",
+  /** the expiry of ClusterPki's renewal clock: a new one renews kubeadm's kubeconfigs (renew_kubeconfigs) */
+  kubeconfigRenewal: "/etc/kubeadm-ha/kubeconfig-renewal",
   cniManifestFile: "/etc/kubeadm-ha/cni-manifest.yaml",
   podNetworkRbac: "/etc/kubeadm-ha/pod-network-rbac.yaml",
   proxyConfigDir: "/etc/kubeadm-ha/apiserver-proxy",

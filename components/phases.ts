@@ -117,6 +117,7 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
             leaderElection: spec.leaderElection,
             ignorePreflightErrors: spec.ignorePreflightErrors,
             hardening: spec.hardening,
+            certificateValidityHours: spec.pki.validityHours,
           },
           etcdEndpoints: etcd.endpoints,
           ...ctx.perNode(ctx.nodes.controlPlanes, etcd.healthGate),

@@ -4,7 +4,10 @@
 //
 // CAs are long-lived (10 years) and never renewed early: rotating a CA is an operation, not a
 // side effect. Leaf certificates use `pki.validityHours` and are re-issued by any `pulumi up`
-// within `pki.earlyRenewalHours` of expiry (the tls provider's early-renewal window).
+// within `pki.earlyRenewalHours` of expiry (the tls provider's early-renewal window). The
+// kubeconfigs kubeadm signs on the control planes (same lifetime: certificateValidityPeriod) follow
+// a renewal clock: a certificate of that lifetime renewed in the same window, whose expiry the
+// control-plane steps carry, so its renewal renews them (renew_kubeconfigs in lib.sh).
 
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -65,6 +68,11 @@ export class ClusterPki extends pulumi.ComponentResource {
   readonly discoveryHash: pulumi.Output<string>;
   /** the key Secrets are encrypted with at rest: base64 of 32 bytes; a secret */
   readonly secretsEncryptionKey: pulumi.Output<string>;
+  /** the renewal clock's expiry: a new value renews kubeadm's kubeconfigs on every control plane */
+  readonly kubeconfigsRenewal: pulumi.Output<string>;
+  /** per certificate (and "kubeadm kubeconfigs"): when it expires (RFC 3339) */
+  readonly expiries: pulumi.Output<Record<string, string>>;
+  private readonly ends: [string, pulumi.Output<string>][] = [];
 
   private readonly args: ClusterPkiArgs;
 
@@ -139,7 +147,27 @@ export class ClusterPki extends pulumi.ComponentResource {
       ),
     );
 
+    const clockKey = new tls.PrivateKey(`${name}-kubeconfig-renewal-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+    const clock = new tls.SelfSignedCert(
+      `${name}-kubeconfig-renewal`,
+      {
+        privateKeyPem: clockKey.privateKeyPem,
+        subject: { commonName: "kubeadm-ha renewal clock of kubeadm's kubeconfigs" },
+        validityPeriodHours: args.validityHours,
+        earlyRenewalHours: args.earlyRenewalHours,
+        allowedUses: ["digital_signature"],
+      },
+      { parent: this },
+    );
+    this.kubeconfigsRenewal = clock.validityEndTime;
+    this.ends.push(["kubeadm kubeconfigs (admin, super-admin, controller-manager, scheduler)", clock.validityEndTime]);
+    const prefix = `${name}-`;
+    this.expiries = pulumi
+      .all(this.ends.map(([, end]) => end))
+      .apply((ends) => Object.fromEntries(this.ends.map(([certName], i) => [certName.replace(prefix, ""), ends[i]])));
+
     this.registerOutputs({
+      expiries: this.expiries,
       etcdCaCert: this.etcdCa.certPem,
       kubernetesCaCert: this.kubernetesCa.certPem,
       frontProxyCaCert: this.frontProxyCa.certPem,
@@ -160,6 +188,7 @@ export class ClusterPki extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.ends.push([name, cert.validityEndTime]);
     return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
   }
 
@@ -187,6 +216,7 @@ export class ClusterPki extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.ends.push([name, cert.validityEndTime]);
     return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
   }
 }

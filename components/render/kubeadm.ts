@@ -41,6 +41,8 @@ export interface ClusterSettings {
   ignorePreflightErrors: string[];
   /** the security defaults (render/hardening.ts) */
   hardening: HardeningConfig;
+  /** lifetime of the kubeconfigs kubeadm signs (pki.validityHours); kubeadm's one year when absent */
+  certificateValidityHours?: number;
 }
 
 export interface NodeSettings {
@@ -80,6 +82,7 @@ export function clusterConfiguration(c: ClusterSettings) {
     controlPlaneEndpoint: controlPlaneEndpoint(c.endpoint),
     imageRepository: c.imageRepository,
     certificatesDir: HOST_PATHS.pkiDir,
+    ...(c.certificateValidityHours ? { certificateValidityPeriod: `${c.certificateValidityHours}h0m0s` } : {}),
     networking: { podSubnet: c.podCidr, serviceSubnet: c.serviceCidr, dnsDomain: "cluster.local" },
     etcd: {
       external: {

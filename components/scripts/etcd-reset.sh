@@ -10,6 +10,6 @@ if systemctl list-unit-files etcd.service >/dev/null 2>&1; then
 fi
 rm -rf "$KHA_ETCD_DATA_DIR" "$KHA_ETCD_PKI_DIR"
 rm -f "$KHA_ETCD_UNIT_FILE" "$KHA_ETCD_ENV" "$KHA_ETCD_INITIAL_ENV" \
-  "$KHA_BIN_DIR/etcd" "$KHA_BIN_DIR/etcdctl" "$KHA_STATE_DIR/etcd.sum"
+  "$KHA_BIN_DIR/etcd" "$KHA_BIN_DIR/etcdctl" "$KHA_STATE_DIR/etcd.sum" "$KHA_STATE_DIR/etcd-service.sum" "$KHA_STATE_DIR/etcd-certs.sum"
 systemctl daemon-reload || true
 log "etcd removed"

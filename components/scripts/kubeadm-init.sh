@@ -125,17 +125,23 @@ fi
 if [[ -f "$kubeconfig" ]]; then
   if config_pending kubeadm-control-plane "${tracked[@]}"; then
     log "settings or certificates changed: regenerating control-plane manifests"
-    regenerate_control_plane "$config"
+    restart=false
+    if control_plane_certs_pending; then restart=true; fi
+    regenerate_control_plane "$config" "$restart"
     # kubeadm's and the kubelet's cluster-wide config: nodes joining later read both
     kubeadm init phase upload-config all --config "$config" --kubeconfig "$kubeconfig"
     config_record kubeadm-control-plane "${tracked[@]}"
+    record_control_plane_certs
   else
     log "already initialised, nothing changed"
   fi
+  renew_kubeconfigs due
   if hardening_on KHA_KUBELET_SERVING_CERTS; then kubelet_serving_converge true; else kubelet_serving_converge false; fi
 elif etcd_holds_cluster && [[ ! -e "$KHA_INIT_STARTED_MARK" ]]; then
   rejoin
   config_changed kubeadm-control-plane "${tracked[@]}" || true
+  record_control_plane_certs
+  renew_kubeconfigs fresh
 else
   # (a cluster in etcd and the mark: this host's own init was interrupted; it is finished, not made anew)
   log "kubeadm init"
@@ -144,6 +150,8 @@ else
   kubeadm init --config "$config" --skip-token-print
   rm -f "$KHA_INIT_STARTED_MARK"
   config_changed kubeadm-control-plane "${tracked[@]}" || true
+  record_control_plane_certs
+  renew_kubeconfigs fresh
 fi
 
 apiserver_ready() { kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; }

@@ -37,12 +37,18 @@ fi
 if [[ -f "$KHA_KUBELET_CONF" ]]; then
   if [[ "$control_plane" == true ]] && config_pending kubeadm-control-plane "${tracked[@]}"; then
     log "settings or certificates changed: regenerating control-plane manifests"
-    regenerate_control_plane "$config"
+    restart=false
+    if control_plane_certs_pending; then restart=true; fi
+    regenerate_control_plane "$config" "$restart"
     config_record kubeadm-control-plane "${tracked[@]}"
+    record_control_plane_certs
   else
     log "already joined"
   fi
-  if [[ "$control_plane" == true ]]; then bash "$(dirname "$0")/kubelet-csr-approver-install.sh"; fi
+  if [[ "$control_plane" == true ]]; then
+    renew_kubeconfigs due
+    bash "$(dirname "$0")/kubelet-csr-approver-install.sh"
+  fi
   kubelet_serving_converge "${KHA_KUBELET_SERVING_CERTS:-false}"
   exit 0
 fi
@@ -54,6 +60,8 @@ if [[ "$control_plane" == true ]]; then
   kubeadm join --config "$join_config"
   rm -f "$KHA_JOIN_STARTED_MARK"
   config_changed kubeadm-control-plane "${tracked[@]}" || true
+  record_control_plane_certs
+  renew_kubeconfigs fresh
   bash "$(dirname "$0")/kubelet-csr-approver-install.sh"
 else
   log "kubeadm join"

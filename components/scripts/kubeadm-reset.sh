@@ -27,7 +27,7 @@ rm -rf "$KHA_KUBERNETES_DIR" "$KHA_KUBELET_DIR" "$KHA_CONFIG_DIR" \
   "$KHA_BRIDGE_CONFLIST" "$KHA_CNI_STATE_DIR" \
   "$KHA_POD_NETWORK_SERVICE_FILE" "$KHA_POD_NETWORK_TIMER_FILE" "$KHA_LIB_DIR" \
   "$KHA_CSR_APPROVER_SERVICE_FILE" "$KHA_CSR_APPROVER_TIMER_FILE" \
-  "$KHA_STATE_DIR/kubeadm-control-plane.sum" "$KHA_STATE_DIR/kubelet-csr-approver.sum" "$KHA_INIT_STARTED_MARK" "$KHA_JOIN_STARTED_MARK" \
+  "$KHA_STATE_DIR/kubeadm-control-plane.sum" "$KHA_STATE_DIR/control-plane-certs.sum" "$KHA_STATE_DIR/kubeconfig-renewal.sum" "$KHA_STATE_DIR/kubelet-csr-approver.sum" "$KHA_INIT_STARTED_MARK" "$KHA_JOIN_STARTED_MARK" \
   "$KHA_STATE_DIR/default-token-to-delete" "$KHA_ROOT/root/.kube"
 systemctl daemon-reload || true
 log "node reset"

@@ -100,19 +100,24 @@ wait_for() {
   die "timed out waiting for $what ($tries x ${delay}s)"
 }
 
-# regenerate_control_plane CONFIG: kubeadm rewrites this control plane's static pod manifests from
-# CONFIG; when the apiserver's changed, waits (bounded) until the kubelet runs a new apiserver
-# process and it answers ready. The control-plane steps run one node after another, so without
-# this wait the next node's apiserver could restart before this one is back.
+# regenerate_control_plane CONFIG [RESTART]: kubeadm rewrites this control plane's static pod
+# manifests from CONFIG; when the apiserver's changed (or RESTART is true: renewed certificates,
+# several of which the apiserver reads only at start), waits (bounded) until the kubelet runs a new
+# apiserver process and it answers ready. The control-plane steps run one node after another, so
+# without this wait the next node's apiserver could restart before this one is back.
 regenerate_control_plane() {
   local manifest="$KHA_MANIFESTS_DIR/kube-apiserver.yaml" before_sum before_id
   before_sum=$(sha256sum "$manifest" 2>/dev/null || true)
   before_id=$(apiserver_pid)
   kubeadm init phase control-plane all --config "$1"
-  [[ "$(sha256sum "$manifest" 2>/dev/null || true)" != "$before_sum" ]] || return 0
+  if [[ "$(sha256sum "$manifest" 2>/dev/null || true)" == "$before_sum" ]]; then
+    [[ "${2:-false}" == true ]] || return 0
+    log "certificates renewed: restarting the apiserver"
+    stop_static_pod kube-apiserver
+  fi
   wait_for "the kubelet to restart the apiserver with its new manifest, ready" "${KHA_APISERVER_RESTART_TRIES:-90}" 2 \
     apiserver_restarted "$before_id"
-  log "the apiserver restarted with its new manifest and is ready"
+  log "the apiserver restarted and is ready"
 }
 
 # the running kube-apiserver's process id (empty when none runs): a restarted apiserver has another.
@@ -125,6 +130,69 @@ apiserver_pid() {
       return 0
     fi
   done
+}
+
+# stop_static_pod NAME: stops the running container of a static pod; the kubelet starts a new one
+stop_static_pod() {
+  local ids
+  ids=$(crictl ps --name "^$1\$" -q 2>/dev/null || true)
+  if [[ -n "$ids" ]]; then
+    # shellcheck disable=SC2086 # (one id per word)
+    crictl stop $ids >/dev/null
+  fi
+}
+
+# restart_static_pod NAME: stops its container and waits (bounded) until a new one runs
+restart_static_pod() {
+  local before
+  before=$(crictl ps --name "^$1\$" -q 2>/dev/null | head -n1 || true)
+  [[ -n "$before" ]] || { log "no running $1 to restart"; return 0; }
+  crictl stop "$before" >/dev/null
+  wait_for "the kubelet to run $1 again" "${KHA_STATIC_POD_TRIES:-60}" 2 static_pod_replaced "$1" "$before"
+}
+static_pod_replaced() {
+  local now
+  now=$(crictl ps --name "^$1\$" --state running -q 2>/dev/null | head -n1 || true)
+  [[ -n "$now" && "$now" != "$2" ]]
+}
+
+# control_plane_certs_pending: the certificates and keys under the PKI directory changed since this
+# control plane last applied them. A host of an earlier release has no record of them yet: they
+# count as applied unless a file is newer than its last applied settings.
+control_plane_certs_pending() {
+  local record="$KHA_STATE_DIR/kubeadm-control-plane.sum"
+  if [[ ! -f "$KHA_STATE_DIR/control-plane-certs.sum" && -f "$record" &&
+    -z "$(find "$KHA_PKI_DIR" -maxdepth 1 \( -name '*.crt' -o -name '*.key' \) -newer "$record")" ]]; then
+    config_record control-plane-certs "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key
+  fi
+  config_pending control-plane-certs "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key
+}
+record_control_plane_certs() { config_record control-plane-certs "$KHA_PKI_DIR"/*.crt "$KHA_PKI_DIR"/*.key; }
+
+# renew_kubeconfigs fresh|due: kubeadm signs the kubeconfigs of the admin and of this control
+# plane's controller-manager and scheduler (lifetime: pki.validityHours). ClusterPki's renewal clock
+# says when to renew them; its expiry is in KHA_KUBECONFIG_RENEWAL. `fresh` (kubeadm just made them)
+# records it. `due`: a new one renews every kubeconfig present and restarts the controller-manager
+# and scheduler, which read theirs only at start, and prints the new expiries. A host that never
+# recorded one renews once, so its kubeconfigs and the clock expire together from then on.
+renew_kubeconfigs() {
+  local file=$KHA_KUBECONFIG_RENEWAL name renewed=()
+  [[ -f "$file" ]] || return 0
+  config_pending kubeconfig-renewal "$file" || return 0
+  if [[ "$1" == fresh ]]; then
+    config_record kubeconfig-renewal "$file"
+    return 0
+  fi
+  for name in admin.conf super-admin.conf controller-manager.conf scheduler.conf; do
+    [[ -f "$KHA_KUBERNETES_DIR/$name" ]] || continue
+    kubeadm certs renew "$name" --config "$KHA_KUBEADM_CONFIG" >/dev/null
+    renewed+=("$name")
+  done
+  restart_static_pod kube-controller-manager
+  restart_static_pod kube-scheduler
+  config_record kubeconfig-renewal "$file"
+  log "renewed ${renewed[*]} ($(cat "$file")); the controller-manager and scheduler restarted"
+  kubeadm certs check-expiration --config "$KHA_KUBEADM_CONFIG" 2>/dev/null | sed 's/^/  /' || true
 }
 
 apiserver_restarted() {

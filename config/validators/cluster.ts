@@ -84,14 +84,21 @@ export function readPki(r: Reader, value: unknown): PkiConfig {
   r.allowKeys(obj, "pki", ["validityHours", "earlyRenewalHours"]);
   const validityHours = r.int(obj.validityHours, "pki.validityHours", 8760, 24);
   const earlyRenewalHours = r.int(obj.earlyRenewalHours, "pki.earlyRenewalHours", 720, 0);
-  if (earlyRenewalHours >= validityHours) {
-    r.fail(
-      "pki.earlyRenewalHours",
-      `(${earlyRenewalHours}) must be shorter than pki.validityHours (${validityHours})`,
-      "renew a few weeks before expiry, e.g. 720",
-    );
-  }
   return { validityHours, earlyRenewalHours };
+}
+
+/**
+ * A renewal window as long as the certificates live is allowed (it is how a renewal is rehearsed),
+ * but every `pulumi up` then renews every certificate and restarts the control planes one by one:
+ * said on every run (pure).
+ */
+export function pkiWarnings(pki: PkiConfig): string[] {
+  if (pki.earlyRenewalHours < pki.validityHours) return [];
+  return [
+    `pki.earlyRenewalHours (${pki.earlyRenewalHours}) is not shorter than pki.validityHours (${pki.validityHours}): ` +
+      "every pulumi up renews every certificate and restarts each control plane's components; " +
+      "for day-to-day use renew a few weeks before expiry, e.g. pki.earlyRenewalHours: 720",
+  ];
 }
 
 export function readEtcdSnapshots(r: Reader, value: unknown): EtcdSnapshotsConfig {

@@ -37,8 +37,14 @@ const STUBS: Record<string, string> = {
     'if [ -n "$out" ]; then cp "$src" "$out"; else cat "$src"; fi',
   ].join("\n"),
   ip: 'case "$*" in "route show proto 177") printf "%s" "${STUB_ROUTES:-}";; esac',
-  // one running container per name asked for
-  crictl: 'case "$1" in ps) n=${3#^}; echo "id-${n%$}";; esac',
+  // one running container per static pod name, id-NAME-N: a stop makes the kubelet start N+1 (a new
+  // kube-apiserver process too)
+  crictl: [
+    'case "$1" in',
+    '  ps) n=${3#^}; n=${n%$}; echo "id-$n-$(cat "$STUB_DIR/crictl-$n" 2>/dev/null || echo 0)";;',
+    '  stop) shift; for id in "$@"; do n=${id#id-}; n=${n%-*}; echo $(( $(cat "$STUB_DIR/crictl-$n" 2>/dev/null || echo 0) + 1 )) > "$STUB_DIR/crictl-$n"; if [ "$n" = kube-apiserver ]; then rm -rf "$KHA_PROC"/*; mkdir -p "$KHA_PROC/$RANDOM$RANDOM" && echo kube-apiserver > "$(ls -d "$KHA_PROC"/*)/comm"; fi; done;;',
+    "esac",
+  ].join("\n"),
   ctr: 'case "$*" in *"images ls -q"*) printf "%s\\n" ${STUB_IMAGES:-};; esac',
   // a fake etcd cluster (stubs/etcdctl.sh says how it behaves)
   etcdctl: fs.readFileSync(path.join(__dirname, "stubs", "etcdctl.sh"), "utf8"),
@@ -47,9 +53,11 @@ const STUBS: Record<string, string> = {
     '  "init --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo admin > "$KHA_ROOT/etc/kubernetes/admin.conf";;',
     '  "join --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo kubelet > "$KHA_ROOT/etc/kubernetes/kubelet.conf"; grep -q token "$3" "$KHA_ROOT/etc/kubeadm-ha/discovery.conf" 2>/dev/null || exit 3;;',
     // a new manifest each time, for which the kubelet runs a new apiserver process (unless STUB_APISERVER_RESTARTS=0)
-    '  "init phase") if [ "$3" = control-plane ]; then mkdir -p "$KHA_ROOT/etc/kubernetes/manifests" && date +%s%N > "$KHA_ROOT/etc/kubernetes/manifests/kube-apiserver.yaml"; if [ "${STUB_APISERVER_RESTARTS:-1}" = 1 ]; then rm -rf "$KHA_PROC"/*; mkdir -p "$KHA_PROC/$RANDOM$RANDOM" && echo kube-apiserver > "$(ls -d "$KHA_PROC"/*)/comm"; fi; fi;;',
+    // (STUB_MANIFEST_SAME=1: the settings make the same manifest again)
+    '  "init phase") if [ "$3" = control-plane ]; then mkdir -p "$KHA_ROOT/etc/kubernetes/manifests" && { [ -n "${STUB_MANIFEST_SAME:-}" ] && echo same || date +%s%N; } > "$KHA_ROOT/etc/kubernetes/manifests/kube-apiserver.yaml"; if [ "${STUB_APISERVER_RESTARTS:-1}" = 1 ]; then rm -rf "$KHA_PROC"/*; mkdir -p "$KHA_PROC/$RANDOM$RANDOM" && echo kube-apiserver > "$(ls -d "$KHA_PROC"/*)/comm"; fi; fi;;',
     // like kubeadm: kubeconfigs, static pods and the kubelet's files go, and every certificate under --cert-dir (default /etc/kubernetes/pki)
     '  "reset -f") rm -f "$KHA_ROOT"/etc/kubernetes/{admin,super-admin,kubelet,bootstrap-kubelet,controller-manager,scheduler}.conf; rm -rf "$KHA_ROOT/etc/kubernetes/manifests" "$KHA_ROOT/var/lib/kubelet"; d=$(echo "$*" | sed -n "s/.*--cert-dir \\([^ ]*\\).*/\\1/p"); rm -rf "${d:-$KHA_ROOT/etc/kubernetes/pki}"/*;;',
+    '  "certs check-expiration") echo "CERTIFICATE EXPIRES"; echo "admin.conf Dec 06, 2027";;',
     '  "token create") echo "abcdef.0123456789abcdef";;',
     '  "token list") echo "TOKEN   TTL   EXPIRES   USAGES   DESCRIPTION   EXTRA GROUPS"; [ -f "$STUB_DIR/default-token-deleted" ] || echo "k8sdef.0123456789abcdef   23h   2026-12-02T04:00:00Z   authentication,signing   <none>   system:bootstrappers:kubeadm:default-node-token"; [ -f "$STUB_DIR/join-token-deleted" ] || echo "abcdef.0123456789abcdef   29m   2026-12-01T08:00:00Z   authentication,signing   kubeadm-ha join of w-1   system:bootstrappers:kubeadm:default-node-token";;',
     '  "token delete") case "${*: -1}" in abcdef) touch "$STUB_DIR/join-token-deleted";; *) touch "$STUB_DIR/default-token-deleted";; esac;;',

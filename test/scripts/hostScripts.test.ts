@@ -513,9 +513,9 @@ describe("etcd scripts", () => {
         expect(calls.indexOf("systemctl stop etcd.service")).toBeGreaterThan(-1);
         expect(calls.indexOf("systemctl start --no-block etcd.service")).toBeGreaterThan(calls.indexOf("systemctl stop etcd.service"));
         expect(calls.filter((c) => c.startsWith("crictl stop"))).toEqual([
-          "crictl stop id-kube-apiserver",
-          "crictl stop id-kube-controller-manager",
-          "crictl stop id-kube-scheduler",
+          "crictl stop id-kube-apiserver-0",
+          "crictl stop id-kube-controller-manager-0",
+          "crictl stop id-kube-scheduler-0",
         ]);
       });
 
@@ -678,7 +678,81 @@ describe("kubeadm scripts", () => {
     // (a failed apply is tried again: its settings are not recorded as applied)
     const restarted = box.run("kubeadm-join.sh", env);
     expect(restarted.status).toBe(0);
-    expect(restarted.stdout).toContain("the apiserver restarted with its new manifest and is ready");
+    expect(restarted.stdout).toContain("the apiserver restarted and is ready");
+  });
+
+  describe("certificate renewal on the control planes", () => {
+    const RENEWAL = "etc/kubeadm-ha/kubeconfig-renewal";
+    const stops = () => box.calls().filter((c) => c.startsWith("crictl stop"));
+    beforeEach(() => {
+      box.write(RENEWAL, "kubeadm's kubeconfigs: renew before 2027-12-06T00:00:00Z\n");
+      box.write("etc/kubernetes/pki/apiserver.crt", "apiserver 1");
+      box.write("proc/4242/comm", "kube-apiserver\n");
+    });
+
+    it("renewed certificates under an unchanged manifest restart the apiserver and wait for it; other settings restart nothing", () => {
+      const env = { ...INIT_ENV, STUB_MANIFEST_SAME: "1" };
+      expect(box.run("kubeadm-init.sh", env).status).toBe(0);
+      box.write("etc/kubeadm-ha/kubeadm.yaml", "kind: InitConfiguration\n# another setting\n");
+      expect(box.run("kubeadm-init.sh", env).status).toBe(0);
+      expect(stops()).toEqual([]);
+      box.write("etc/kubernetes/pki/apiserver.crt", "apiserver 2");
+      const renewed = box.run("kubeadm-init.sh", env);
+      expect(renewed.status).toBe(0);
+      expect(renewed.stdout).toContain("certificates renewed: restarting the apiserver");
+      expect(renewed.stdout).toContain("the apiserver restarted and is ready");
+      expect(stops()).toEqual(["crictl stop id-kube-apiserver-0"]);
+      expect(box.run("kubeadm-init.sh", env).stdout).toContain("already initialised, nothing changed");
+      expect(stops()).toHaveLength(1);
+    });
+
+    it("a new renewal clock renews every kubeadm kubeconfig present, restarts the controller-manager and scheduler, prints the expiries", () => {
+      expect(box.run("kubeadm-init.sh", INIT_ENV).status).toBe(0);
+      // (just made by kubeadm init: nothing to renew)
+      expect(box.calls().filter((c) => c.startsWith("kubeadm certs renew"))).toEqual([]);
+      box.write("etc/kubernetes/controller-manager.conf", "cm");
+      box.write("etc/kubernetes/scheduler.conf", "scheduler");
+      expect(box.run("kubeadm-init.sh", INIT_ENV).stdout).toContain("nothing changed");
+      box.write(RENEWAL, "kubeadm's kubeconfigs: renew before 2028-12-06T00:00:00Z\n");
+      const run = box.run("kubeadm-init.sh", INIT_ENV);
+      expect(run.status).toBe(0);
+      expect(box.calls().filter((c) => c.startsWith("kubeadm certs renew"))).toEqual([
+        expect.stringMatching(/^kubeadm certs renew admin\.conf --config \S+kubeadm\.yaml$/),
+        expect.stringMatching(/^kubeadm certs renew controller-manager\.conf /),
+        expect.stringMatching(/^kubeadm certs renew scheduler\.conf /),
+      ]);
+      expect(stops()).toEqual(["crictl stop id-kube-controller-manager-0", "crictl stop id-kube-scheduler-0"]);
+      expect(run.stdout).toContain(
+        "renewed admin.conf controller-manager.conf scheduler.conf (kubeadm's kubeconfigs: renew before 2028-12-06T00:00:00Z)",
+      );
+      expect(run.stdout).toContain("admin.conf Dec 06, 2027");
+      box.run("kubeadm-init.sh", INIT_ENV);
+      expect(box.calls().filter((c) => c.startsWith("kubeadm certs renew"))).toHaveLength(3);
+    });
+
+    it("the same on a joined control plane; a worker renews nothing", () => {
+      box.write("etc/kubernetes/kubelet.conf", "kubelet");
+      box.write("etc/kubernetes/admin.conf", "admin");
+      box.write("var/lib/kubeadm-ha/kubeconfig-renewal.sum", "recorded earlier\n");
+      expect(box.run("kubeadm-join.sh", { KHA_CONTROL_PLANE: "false" }).status).toBe(0);
+      expect(box.calls().filter((c) => c.startsWith("kubeadm certs renew"))).toEqual([]);
+      expect(box.run("kubeadm-join.sh", { KHA_CONTROL_PLANE: "true" }).status).toBe(0);
+      expect(box.calls().filter((c) => c.startsWith("kubeadm certs renew"))).toEqual([
+        expect.stringMatching(/^kubeadm certs renew admin\.conf /),
+      ]);
+    });
+
+    it("a control plane of an earlier release restarts nothing for certificates it applied already", () => {
+      expect(box.run("kubeadm-init.sh", { ...INIT_ENV, STUB_MANIFEST_SAME: "1" }).status).toBe(0);
+      fs.rmSync(path.join(box.root, "var/lib/kubeadm-ha/control-plane-certs.sum"));
+      // (its certificates are older than its last applied settings)
+      const old = new Date(Date.now() - 3600_000);
+      for (const f of fs.readdirSync(path.join(box.root, "etc/kubernetes/pki")).filter((f) => /\.(crt|key)$/.test(f)))
+        fs.utimesSync(path.join(box.root, "etc/kubernetes/pki", f), old, old);
+      box.write("etc/kubeadm-ha/kubeadm.yaml", "kind: InitConfiguration\n# certificateValidityPeriod, new in this release\n");
+      expect(box.run("kubeadm-init.sh", { ...INIT_ENV, STUB_MANIFEST_SAME: "1" }).status).toBe(0);
+      expect(stops()).toEqual([]);
+    });
   });
 
   it("kubeadm-init.sh leaves the tokens of a cluster it did not just initialise alone (an operator's own)", () => {

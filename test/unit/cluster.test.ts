@@ -188,6 +188,26 @@ describe("certificates", () => {
     expect(leaf.inputs.earlyRenewalHours).toBe(720);
   });
 
+  it("kubeadm's kubeconfigs live as long as the leaves and renew with the renewal clock; every expiry is an output", async () => {
+    const { cluster } = await build({ ...stacked(), pki: { validityHours: 2000, earlyRenewalHours: 100 } });
+    const clock = step("kubeadm-ha-pki-kubeconfig-renewal");
+    expect([clock.inputs.validityPeriodHours, clock.inputs.earlyRenewalHours]).toEqual([2000, 100]);
+    for (const cp of ["kubeadm-ha-cp-node-1-init", "kubeadm-ha-cp-node-2-join", "kubeadm-ha-cp-node-3-join"]) {
+      const stdin = step(cp).inputs.stdin;
+      // (the mocks' certificates all end at these times)
+      expect(bundleFile(stdin, "/etc/kubeadm-ha/kubeconfig-renewal")).toBe("kubeadm's kubeconfigs: renew before 2036-12-01T00:00:00Z\n");
+      const clusterConfig = parseAllDocuments(bundleFile(stdin, "/etc/kubeadm-ha/kubeadm.yaml")!)
+        .map((d) => d.toJS())
+        .find((d) => d.kind === "ClusterConfiguration");
+      expect(clusterConfig.certificateValidityPeriod).toBe("2000h0m0s");
+    }
+    const expiries = await resolve(cluster.pki.expiries);
+    for (const name of ["etcd-ca", "kubernetes-ca", "etcd-node-1-server", "apiserver-node-2", "admin", "front-proxy-client"])
+      expect(expiries[name]).toMatch(/^20\d\d-/);
+    expect(Object.keys(expiries)).toContain("kubeadm kubeconfigs (admin, super-admin, controller-manager, scheduler)");
+    expect(Object.keys(expiries).filter((k) => k.startsWith("kubeadm-ha"))).toEqual([]);
+  });
+
   it("computes the discovery hash from the CA's public key", async () => {
     const { cluster } = await build(stacked());
     expect(await resolve(cluster.pki.discoveryHash)).toBe(FIXTURE_CA_HASH);

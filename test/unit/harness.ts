@@ -73,11 +73,15 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
         publicKeyPem: `-----BEGIN PUBLIC KEY-----\npublic-${name}\n-----END PUBLIC KEY-----\n`,
       };
     case "tls:index/selfSignedCert:SelfSignedCert":
-      return { ...inputs, certPem: FIXTURE_CA };
+      return { ...inputs, certPem: FIXTURE_CA, validityEndTime: "2036-12-01T00:00:00Z" };
     case "tls:index/certRequest:CertRequest":
       return { ...inputs, certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\ncsr-${name}\n-----END CERTIFICATE REQUEST-----\n` };
     case "tls:index/locallySignedCert:LocallySignedCert":
-      return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\ncert-${name}\n-----END CERTIFICATE-----\n` };
+      return {
+        ...inputs,
+        certPem: `-----BEGIN CERTIFICATE-----\ncert-${name}\n-----END CERTIFICATE-----\n`,
+        validityEndTime: "2027-12-01T00:00:00Z",
+      };
     default:
       return inputs;
   }
