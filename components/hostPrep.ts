@@ -74,6 +74,7 @@ export class HostPrep extends pulumi.ComponentResource {
             script: "node-install.sh",
             helpers: ["lib.sh"],
             env: {
+              KHA_KUBERNETES_VERSION: args.kubernetesVersion,
               KHA_K8S_URL: release ? kubernetesReleaseUrl(args.artifacts, args.kubernetesVersion) : "",
               KHA_INSTALL_PACKAGES: String(release),
               // a changed local binary or image tar re-runs the install

@@ -3,7 +3,7 @@
 # allowed, containerd with the systemd cgroup driver, CNI plugins, kubeadm/kubelet/kubectl from
 # artifacts, image tars imported into containerd, and the kubelet unit enabled. Idempotent.
 #
-# Environment: KHA_K8S_URL (base URL of the release binaries; empty when air-gapped),
+# Environment: KHA_KUBERNETES_VERSION, KHA_K8S_URL (base URL of the release binaries; empty when air-gapped),
 # KHA_INSTALL_PACKAGES (true: apt-get install missing OS packages), KHA_ROOT (tests).
 # Files already written by put-files: containerd config, crictl config, kubelet unit + drop-in.
 set -euo pipefail
@@ -28,6 +28,15 @@ install -d -m 0755 "$KHA_CNI_BIN_DIR" "$KHA_CNI_CONF_DIR"
 if [[ ! -x "$KHA_CNI_BIN_DIR/bridge" && -d /usr/lib/cni ]]; then
   for plugin in /usr/lib/cni/*; do ln -sf "$plugin" "$KHA_CNI_BIN_DIR/$(basename "$plugin")"; done
   log "linked CNI plugins from /usr/lib/cni"
+fi
+
+# A node that runs Kubernetes keeps its version: a new kubernetesVersion needs `kubeadm upgrade`,
+# node by node, which is not built yet; new binaries under a running kubelet would be a silent
+# half-upgrade (CoreDNS and kube-proxy stay old). Refused here, before anything on the node changes.
+if [[ -f "$KHA_KUBELET_CONF" && -x "$KHA_BIN_DIR/kubelet" && -n "${KHA_KUBERNETES_VERSION:-}" ]]; then
+  running=$("$KHA_BIN_DIR/kubelet" --version 2>/dev/null | awk '{print $2}' || true)
+  [[ -z "$running" || "$running" == "v$KHA_KUBERNETES_VERSION" ]] ||
+    die "this node runs Kubernetes $running and kubernetesVersion is $KHA_KUBERNETES_VERSION: upgrading a running cluster is not supported yet (kubeadm upgrade, node by node), and swapping the binaries under it is refused; set kubernetesVersion back to ${running#v}"
 fi
 
 for name in kubeadm kubelet kubectl; do

@@ -8,6 +8,10 @@
 #      a namespace deleted, every member restored from the snapshot with etcd-restore.sh (README,
 #      "etcd snapshots and restore"), the namespace and its ConfigMap are back, writes succeed, one
 #      etcd cluster ID, and the next `pulumi up` changes nothing
+#   4. certificate renewal: pki.earlyRenewalHours above the certificates' lifetime; `pulumi up`
+#      renews every certificate and kubeconfig on the hosts (expiries printed before and after, the
+#      CAs kept), a bounded request loop through the worker's proxy counts the failed requests, the
+#      cluster serves on; back to the usual window, the next `up` changes nothing
 # A ConfigMap written before each drill is read back after it. Prints the time of every step.
 set -euo pipefail
 # shellcheck source=test/e2e/lib.sh
@@ -136,6 +140,71 @@ timed "pulumi up after the restore" pl up --yes --skip-preview >"$E2E_STATE/day2
   { tail -60 "$E2E_STATE/day2-after-restore.log"; exit 1; }
 check "  which changed nothing" no_changes "$E2E_STATE/day2-after-restore.log"
 check "the ConfigMap written before the join drill still reads back" reads_back before-join-drill
+
+# ---- 4. every certificate renewed by `pulumi up`, the cluster serving throughout ---------------------
+# expiries HOST: "file notAfter" of every certificate and kubeconfig kubeadm-ha and kubeadm put there
+expiries() {
+  # shellcheck disable=SC2016 # (expanded on the host)
+  on_host "$1" 'for f in /etc/kubernetes/pki/*.crt /etc/kubernetes/pki/etcd/*.crt; do
+      echo "$f $(openssl x509 -enddate -noout -in "$f" | cut -d= -f2)"; done
+    for f in /etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf /etc/kubernetes/controller-manager.conf /etc/kubernetes/scheduler.conf; do
+      [ -f "$f" ] || continue
+      echo "$f $(sed -n "s/^ *client-certificate-data: //p" "$f" | base64 -d | openssl x509 -enddate -noout | cut -d= -f2)"; done'
+}
+# renewed BEFORE AFTER: every leaf and kubeconfig expires later than before; the CAs stay
+renewed() {
+  local file end after_end status=0
+  while read -r file end; do
+    after_end=$(awk -v f="$file" '$1 == f { $1 = ""; sub(/^ /, ""); print }' <<<"$2")
+    if [[ "$file" == */ca.crt || "$file" == */front-proxy-ca.crt ]]; then
+      [[ "$after_end" == "$end" ]] || { say "  $file (a CA) changed: $end -> $after_end"; status=1; }
+    elif (($(date -d "$after_end" +%s) <= $(date -d "$end" +%s))); then
+      say "  $file was not renewed: $end -> $after_end"
+      status=1
+    fi
+  done <<<"$1"
+  return $status
+}
+sed 's#server: https://.*#server: https://localhost:6443#' "$WORK/admin.conf" | on_host kha-node-4 'umask 077 && cat > /root/admin-proxy.conf'
+before=$(expiries kha-node-1)
+# a bounded request loop through the worker's nginx proxy while the up runs (at most 15 minutes)
+probe() {
+  local ok=0 failed=0 i
+  for ((i = 0; i < 1800; i++)); do
+    [[ ! -e "$WORK/probe-stop" ]] || break
+    if on_host kha-node-4 kubectl --kubeconfig /root/admin-proxy.conf --request-timeout=3s get --raw /readyz >/dev/null 2>&1; then
+      ok=$((ok + 1))
+    else
+      failed=$((failed + 1))
+    fi
+    sleep 0.5
+  done
+  echo "$ok $failed" >"$WORK/probe-result"
+}
+probe &
+probe_pid=$!
+(cd "$REPO" && pulumi config set --path 'kubeadm-ha:pki.earlyRenewalHours' 9000 --stack "$E2E_STACK")
+timed "pulumi up renewing every certificate (earlyRenewalHours 9000 > validityHours 8760)" pl up --yes --skip-preview \
+  >"$E2E_STATE/day2-renew.log" 2>&1 || { touch "$WORK/probe-stop"; tail -80 "$E2E_STATE/day2-renew.log"; exit 1; }
+touch "$WORK/probe-stop"
+wait "$probe_pid" || true
+read -r probe_ok probe_failed <"$WORK/probe-result"
+say "requests through kha-node-4's proxy during the renewal: $probe_ok answered, $probe_failed failed"
+check "the API kept answering through the renewal (at most 5 of $((probe_ok + probe_failed)) requests failed)" test "$probe_failed" -le 5
+after=$(expiries kha-node-1)
+say "expiries on kha-node-1 after the renewal:"; printf '%s\n' "$after" | sed 's/^/    /'
+check "every certificate and kubeconfig on kha-node-1 was renewed, the CAs kept" renewed "$before" "$after"
+check "the controller-manager and scheduler kubeconfigs were renewed on every control plane" \
+  test "$(grep -c "renewed admin.conf.*controller-manager.conf scheduler.conf" "$E2E_STATE/day2-renew.log")" -ge 3
+say "certificateExpiry output after the renewal:"
+(cd "$REPO" && pulumi stack output certificateExpiry --json --stack "$E2E_STACK") | sed 's/^/    /'
+check "5 nodes Ready after the renewal" wait_until "5 nodes Ready" 60 3 ready_count 5
+(cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") >"$WORK/admin.conf"
+check "kubectl writes succeed with the renewed admin credential" write_configmap after-renewal
+(cd "$REPO" && pulumi config rm --path 'kubeadm-ha:pki.earlyRenewalHours' --stack "$E2E_STACK")
+timed "pulumi up with the usual renewal window again" pl up --yes --skip-preview >"$E2E_STATE/day2-renew-back.log" 2>&1 ||
+  { tail -60 "$E2E_STATE/day2-renew-back.log"; exit 1; }
+check "  renews nothing more" no_changes "$E2E_STATE/day2-renew-back.log"
 
 timed "pulumi destroy" pl destroy --yes --skip-preview >"$E2E_STATE/day2-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/day2-destroy.log"; exit 1; }
 e2e_stack_rm

@@ -101,6 +101,22 @@ describe("node-install.sh", () => {
     expect(box.calls().filter((c) => c.startsWith("ctr -n k8s.io images import"))).toHaveLength(1);
   });
 
+  it("refuses new binaries under a running kubelet of another version (no kubeadm upgrade yet), changing nothing", () => {
+    box.write("usr/local/bin/kubelet", "#!/bin/sh\necho Kubernetes v1.33.4\n", 0o755);
+    box.write("etc/kubernetes/kubelet.conf", "kubelet");
+    const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false", KHA_KUBERNETES_VERSION: "1.34.1" };
+    const run = box.run("node-install.sh", env);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(
+      "this node runs Kubernetes v1.33.4 and kubernetesVersion is 1.34.1: upgrading a running cluster is not supported yet",
+    );
+    expect(run.stderr).toContain("set kubernetesVersion back to 1.33.4");
+    expect(box.read("usr/local/bin/kubelet")).toContain("v1.33.4");
+    expect(box.calls().filter((c) => c.startsWith("systemctl"))).toEqual([]);
+    // the same version (or a node not running yet) installs as before
+    expect(box.run("node-install.sh", { ...env, KHA_KUBERNETES_VERSION: "1.33.4" }).status).toBe(0);
+  });
+
   describe("release downloads are verified against their published checksums, always", () => {
     const www = () => path.join(box.stubDir, "www");
     const publish = (name: string, content: string, sum?: string) => {
