@@ -11,5 +11,7 @@ fi
 rm -rf "$KHA_ETCD_DATA_DIR" "$KHA_ETCD_PKI_DIR"
 rm -f "$KHA_ETCD_UNIT_FILE" "$KHA_ETCD_ENV" "$KHA_ETCD_INITIAL_ENV" \
   "$KHA_BIN_DIR/etcd" "$KHA_BIN_DIR/etcdctl" "$KHA_STATE_DIR/etcd.sum" "$KHA_STATE_DIR/etcd-service.sum" "$KHA_STATE_DIR/etcd-certs.sum"
+# (what a Kubernetes reset left for this member, now empty)
+rmdir "$KHA_PKI_DIR" "$KHA_KUBERNETES_DIR" "$KHA_CONFIG_DIR" 2>/dev/null || true
 systemctl daemon-reload || true
 log "etcd removed"

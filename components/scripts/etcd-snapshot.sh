@@ -31,9 +31,11 @@ install -d -m 0700 "$dir"
 incoming="$dir/.incoming.db"
 rm -f "$incoming" "$incoming.part"
 from=""
+tls=(--cacert="$pki/ca.crt" --cert="$pki/healthcheck-client.crt" --key="$pki/healthcheck-client.key")
 for endpoint in ${KHA_ETCD_ENDPOINTS//,/ }; do
-  if ETCDCTL_API=3 timeout 300 "$etcdctl" --endpoints="$endpoint" --cacert="$pki/ca.crt" --cert="$pki/healthcheck-client.crt" \
-    --key="$pki/healthcheck-client.key" --dial-timeout=5s snapshot save "$incoming" >/dev/null 2>&1; then
+  # (a snapshot has no deadline of its own: only a member that answers health within 5 s is asked)
+  ETCDCTL_API=3 "$etcdctl" --endpoints="$endpoint" "${tls[@]}" --command-timeout=5s endpoint health >/dev/null 2>&1 || continue
+  if timeout 300 env ETCDCTL_API=3 "$etcdctl" --endpoints="$endpoint" "${tls[@]}" snapshot save "$incoming" >/dev/null 2>&1; then
     from=$endpoint
     break
   fi

@@ -205,7 +205,9 @@ apiserver_restarted() {
 # init` or `kubeadm join` left (static pods, kubeconfigs, the kubelet's files), so the next one
 # starts clean instead of failing preflight forever. The certificates ClusterPki placed (a control
 # plane's, and etcd's on any etcd host) are kept: kubeadm cleans the directory given by --cert-dir,
-# an empty one of its own. A worker's ca.crt is kubeadm join's and goes. A Node the partial join
+# an empty one of its own. So is etcd's data: kubeadm reset's remove-etcd-member phase, when it
+# cannot read the cluster's config (a half-made control plane), falls back to deleting
+# /var/lib/etcd, the data of this host's etcd member (a host service kubeadm knows nothing of). A worker's ca.crt is kubeadm join's and goes. A Node the partial join
 # registered is deleted first (its own kubelet may delete it; a control plane uses its admin
 # credential), since kubeadm refuses to join over a Ready Node of the same name.
 reset_interrupted_kubeadm() {
@@ -217,7 +219,8 @@ reset_interrupted_kubeadm() {
       log "could not delete the Node $node the interrupted run registered (continuing: kubeadm says so if it matters)"
   fi
   empty=$(mktemp -d)
-  kubeadm reset -f --cri-socket "$KHA_CRI_SOCKET" --cert-dir "$empty" >/dev/null 2>&1 || log "kubeadm reset reported errors (continuing)"
+  kubeadm reset -f --cri-socket "$KHA_CRI_SOCKET" --cert-dir "$empty" --skip-phases=remove-etcd-member >/dev/null 2>&1 ||
+    log "kubeadm reset reported errors (continuing)"
   rm -rf "$empty"
   if [[ "$control_plane" != true ]]; then rm -f "$KHA_PKI_DIR/ca.crt"; fi
   log "reset what the interrupted kubeadm run left on $node (certificates kept)"

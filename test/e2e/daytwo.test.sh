@@ -30,10 +30,20 @@ running_on() { on_host "$1" "pgrep -f '^$2' >/dev/null"; }
 write_configmap() { k create configmap "$1" --from-literal=written="$1" --dry-run=client -o yaml | k apply -f - >/dev/null; }
 reads_back() { [[ "$(k get configmap "$1" -n "${2:-default}" -o jsonpath='{.data.written}' 2>/dev/null)" == "$1" ]]; }
 
-# up_killed_during HOST PROCESS LOG: `pulumi up` in its own process group, killed with SIGKILL a
-# few seconds after PROCESS (a command line prefix) shows up on HOST (bounded: 6 min)
+# descendants PID: every process below PID (the CLI starts its plugins in process groups of their own)
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1"); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+# up_killed_during HOST PROCESS DELAY LOG: `pulumi up`, killed with SIGKILL (the CLI and every
+# process it started, as a machine that dies would) DELAY seconds after PROCESS (a command line
+# prefix) shows up on HOST (bounded: 6 min)
 up_killed_during() {
-  local host=$1 process=$2 log=$3 pid i seen=""
+  local host=$1 process=$2 delay=$3 log=$4 pid i seen="" tree
   # shellcheck disable=SC2016 # (expanded by that bash, from its arguments)
   setsid bash -c 'cd "$1" && exec "$2" exec pulumi up --yes --skip-preview --stack "$3" --non-interactive' _ \
     "$REPO" "$LAB" "$E2E_STACK" >"$log" 2>&1 &
@@ -43,29 +53,38 @@ up_killed_during() {
     kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
-  sleep 3
-  kill -KILL -- "-$pid" 2>/dev/null || true
+  sleep "$delay"
+  tree=$(descendants "$pid")
+  # shellcheck disable=SC2086 # (one PID per word)
+  kill -KILL "$pid" $tree 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   [[ -n "$seen" ]] || { say "never saw '$process' on $host before the up ended"; tail -40 "$log"; return 1; }
-  say "killed pulumi (process group $pid) while '$process' ran on $host"
+  say "killed pulumi ($pid and the $(wc -w <<<"$tree") processes it started) while '$process' ran on $host"
   if running_on "$host" "$process"; then say "  '$process' still runs on $host after the kill"; else say "  '$process' ended with the SSH session"; fi
 }
 
-# recover LABEL LOG: what README says to do after a killed run: `pulumi up`, and when the killed
-# run's lock still holds the stack, `pulumi cancel` first
+# recover LABEL LOG: what README says to do after a killed run: `pulumi up` (after `pulumi cancel`
+# when the killed run's lock still holds the stack), then `pulumi refresh --clear-pending-creates`
+# to drop the interrupted operations from the state
 recover() {
   local label=$1 log=$2
-  if timed "$label" pl up --yes --skip-preview >"$log" 2>&1; then return 0; fi
-  grep -q "currently locked" "$log" || { tail -80 "$log"; return 1; }
-  say "  the killed run's lock still holds the stack: pulumi cancel, then up again"
-  pl cancel --yes >"$log.cancel" 2>&1 || { cat "$log.cancel"; return 1; }
-  timed "$label (after pulumi cancel)" pl up --yes --skip-preview >"$log" 2>&1 || { tail -80 "$log"; return 1; }
+  if ! timed "$label" pl up --yes --skip-preview >"$log" 2>&1; then
+    grep -q "currently locked" "$log" || { tail -80 "$log"; return 1; }
+    say "  the killed run's lock still holds the stack: pulumi cancel, then up again"
+    pl cancel --yes >"$log.cancel" 2>&1 || { cat "$log.cancel"; return 1; }
+    timed "$label (after pulumi cancel)" pl up --yes --skip-preview >"$log" 2>&1 || { tail -80 "$log"; return 1; }
+  fi
+  say "  interrupted operations the up reported: $(grep -c "interrupted while" "$log" || true)"
+  pl refresh --clear-pending-creates --yes --skip-preview >"$log.refresh" 2>&1 || { tail -40 "$log.refresh"; return 1; }
 }
+pending_operations() { (cd "$REPO" && pulumi stack export --stack "$E2E_STACK") | node -e '
+  const d = JSON.parse(require("fs").readFileSync(0, "utf8")).deployment;
+  console.log((d.pending_operations || []).length);'; }
 # no_changes LOG: the up's resource summary names nothing created, updated, deleted or replaced
 no_changes() { ! sed -n '/^Resources:/,/^Duration/p' "$1" | grep -Eq 'create|update|delete|replace'; }
 
 # ---- 1. killed during kubeadm init ------------------------------------------------------------------
-up_killed_during kha-node-1 "kubeadm init" "$E2E_STATE/day2-init-killed.log"
+up_killed_during kha-node-1 "kubeadm init" 3 "$E2E_STATE/day2-init-killed.log"
 recover "pulumi up after the run killed during kubeadm init" "$E2E_STATE/day2-init-recover.log"
 (cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") >"$WORK/admin.conf"
 check "4 nodes Ready after the recovery (bounded 3 min)" wait_until "4 nodes Ready" 60 3 ready_count 4
@@ -76,13 +95,14 @@ else
 fi
 check "no interrupted-init mark is left on kha-node-1" on_host kha-node-1 '[ ! -e /var/lib/kubeadm-ha/init-started ] && [ ! -e /var/lib/kubeadm-ha/join-started ]'
 check "kubeadm ran its init phases to the end: kube-proxy and CoreDNS exist" k -n kube-system get daemonset/kube-proxy deployment/coredns
+check "no interrupted operation is left in the state" test "$(pending_operations)" = 0
 write_configmap before-join-drill
 
 # ---- 2. killed during a worker's kubeadm join ----------------------------------------------------
 (cd "$REPO" && pulumi config set --path 'kubeadm-ha:hosts[4].name' kha-node-5 --stack "$E2E_STACK" &&
   pulumi config set --path 'kubeadm-ha:hosts[4].address' 10.77.0.15 --stack "$E2E_STACK" &&
   pulumi config set --path 'kubeadm-ha:hosts[4].roles[0]' worker --stack "$E2E_STACK")
-up_killed_during kha-node-5 "kubeadm join" "$E2E_STATE/day2-join-killed.log"
+up_killed_during kha-node-5 "kubeadm join" 1 "$E2E_STATE/day2-join-killed.log"
 recover "pulumi up after the run killed during kha-node-5's kubeadm join" "$E2E_STATE/day2-join-recover.log"
 check "5 nodes Ready after the recovery (bounded 3 min)" wait_until "5 nodes Ready" 60 3 ready_count 5
 if grep -q "last kubeadm join did not finish: resetting" "$E2E_STATE/day2-join-recover.log"; then

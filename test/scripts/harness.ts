@@ -55,8 +55,10 @@ const STUBS: Record<string, string> = {
     // a new manifest each time, for which the kubelet runs a new apiserver process (unless STUB_APISERVER_RESTARTS=0)
     // (STUB_MANIFEST_SAME=1: the settings make the same manifest again)
     '  "init phase") if [ "$3" = control-plane ]; then mkdir -p "$KHA_ROOT/etc/kubernetes/manifests" && { [ -n "${STUB_MANIFEST_SAME:-}" ] && echo same || date +%s%N; } > "$KHA_ROOT/etc/kubernetes/manifests/kube-apiserver.yaml"; if [ "${STUB_APISERVER_RESTARTS:-1}" = 1 ]; then rm -rf "$KHA_PROC"/*; mkdir -p "$KHA_PROC/$RANDOM$RANDOM" && echo kube-apiserver > "$(ls -d "$KHA_PROC"/*)/comm"; fi; fi;;',
-    // like kubeadm: kubeconfigs, static pods and the kubelet's files go, and every certificate under --cert-dir (default /etc/kubernetes/pki)
-    '  "reset -f") rm -f "$KHA_ROOT"/etc/kubernetes/{admin,super-admin,kubelet,bootstrap-kubelet,controller-manager,scheduler}.conf; rm -rf "$KHA_ROOT/etc/kubernetes/manifests" "$KHA_ROOT/var/lib/kubelet"; d=$(echo "$*" | sed -n "s/.*--cert-dir \\([^ ]*\\).*/\\1/p"); rm -rf "${d:-$KHA_ROOT/etc/kubernetes/pki}"/*;;',
+    // like kubeadm: kubeconfigs, static pods and the kubelet's files go, and every certificate under
+    // --cert-dir (default /etc/kubernetes/pki); its remove-etcd-member phase, without the cluster's
+    // config, deletes /var/lib/etcd (kubeadm's fallback)
+    '  "reset -f") case "$*" in *--skip-phases=remove-etcd-member*) ;; *) rm -rf "$KHA_ROOT/var/lib/etcd";; esac; rm -f "$KHA_ROOT"/etc/kubernetes/{admin,super-admin,kubelet,bootstrap-kubelet,controller-manager,scheduler}.conf; rm -rf "$KHA_ROOT/etc/kubernetes/manifests" "$KHA_ROOT/var/lib/kubelet"; d=$(echo "$*" | sed -n "s/.*--cert-dir \\([^ ]*\\).*/\\1/p"); rm -rf "${d:-$KHA_ROOT/etc/kubernetes/pki}"/*;;',
     '  "certs check-expiration") echo "CERTIFICATE EXPIRES"; echo "admin.conf Dec 06, 2027";;',
     '  "token create") echo "abcdef.0123456789abcdef";;',
     '  "token list") echo "TOKEN   TTL   EXPIRES   USAGES   DESCRIPTION   EXTRA GROUPS"; [ -f "$STUB_DIR/default-token-deleted" ] || echo "k8sdef.0123456789abcdef   23h   2026-12-02T04:00:00Z   authentication,signing   <none>   system:bootstrappers:kubeadm:default-node-token"; [ -f "$STUB_DIR/join-token-deleted" ] || echo "abcdef.0123456789abcdef   29m   2026-12-01T08:00:00Z   authentication,signing   kubeadm-ha join of w-1   system:bootstrappers:kubeadm:default-node-token";;',

@@ -650,19 +650,22 @@ describe("kubeadm scripts", () => {
       box.write("var/lib/kubeadm-ha/init-started", "");
       box.write("etc/kubernetes/admin.conf", "partial");
       box.write("etc/kubernetes/pki/etcd/server.key", "etcd member key");
+      box.write("var/lib/etcd/member/wal/0.wal", "this host's etcd member");
       const run = box.run("kubeadm-init.sh", IN_ETCD);
       expect(run.status).toBe(0);
       expect(run.stdout).toContain("this host's last kubeadm init or join did not finish: resetting what it left and running it again");
       expect(run.stdout).not.toContain("already initialised");
       const calls = box.calls();
       const reset = calls.findIndex((c) => c.startsWith("kubeadm reset"));
-      expect(calls[reset]).toMatch(/^kubeadm reset -f --cri-socket \S+ --cert-dir \/tmp\/\S+$/);
+      expect(calls[reset]).toMatch(/^kubeadm reset -f --cri-socket \S+ --cert-dir \/tmp\/\S+ --skip-phases=remove-etcd-member$/);
       expect(calls[reset]).not.toContain("etc/kubernetes/pki");
       expect(calls.findIndex((c) => c.startsWith("kubeadm init --config"))).toBeGreaterThan(reset);
       // (the partial init's Node is deleted with the admin credential it left)
       expect(calls).toContainEqual(expect.stringMatching(/^kubectl --kubeconfig \S+admin\.conf .*delete node cp-1 --ignore-not-found$/));
       expect(box.read("etc/kubernetes/pki/ca.crt")).toBe("ca");
       expect(box.read("etc/kubernetes/pki/etcd/server.key")).toBe("etcd member key");
+      // (kubeadm reset never touches the data of the etcd member this host runs)
+      expect(box.read("var/lib/etcd/member/wal/0.wal")).toBe("this host's etcd member");
       expect(box.exists("var/lib/kubeadm-ha/init-started")).toBe(false);
       expect(box.run("kubeadm-init.sh", IN_ETCD).stdout).toContain("already initialised");
     });
@@ -893,7 +896,30 @@ describe("kubeadm scripts", () => {
     expect(box.exists("var/lib/kubelet")).toBe(false);
     expect(box.exists("etc/cni/net.d/10-kubeadm-ha-bridge.conflist")).toBe(false);
     expect(box.exists("etc/cni/net.d/99-other.conf")).toBe(true);
-    expect(box.calls()).toContain("kubeadm reset -f --cri-socket unix:///run/containerd/containerd.sock");
+    expect(box.calls()).toContainEqual(
+      expect.stringMatching(
+        /^kubeadm reset -f --cri-socket unix:\/\/\/run\/containerd\/containerd\.sock --cert-dir \S+ --skip-phases=remove-etcd-member$/,
+      ),
+    );
+  });
+
+  it("kubeadm-reset.sh on a host that keeps its etcd member (no longer a control plane) leaves the member whole", () => {
+    box.write("etc/systemd/system/etcd.service", "[Service]\n");
+    box.write("var/lib/etcd/member/wal/0.wal", "data");
+    box.write("etc/kubernetes/pki/etcd/peer.key", "peer key");
+    box.write("etc/kubernetes/pki/ca.key", "cluster CA key");
+    box.write("etc/kubernetes/admin.conf", "admin");
+    box.write("etc/kubeadm-ha/etcd-initial.env", "ETCD_INITIAL_CLUSTER_STATE=new\n");
+    box.write("etc/kubeadm-ha/kubeadm.yaml", "x");
+    expect(box.run("kubeadm-reset.sh").status).toBe(0);
+    expect(box.read("var/lib/etcd/member/wal/0.wal")).toBe("data");
+    expect(box.read("etc/kubernetes/pki/etcd/peer.key")).toBe("peer key");
+    expect(box.exists("etc/kubeadm-ha/etcd-initial.env")).toBe(true);
+    for (const gone of ["etc/kubernetes/pki/ca.key", "etc/kubernetes/admin.conf", "etc/kubeadm-ha/kubeadm.yaml"])
+      expect(box.exists(gone)).toBe(false);
+    // the member's own reset, later, leaves nothing
+    expect(box.run("etcd-reset.sh").status).toBe(0);
+    for (const gone of ["var/lib/etcd", "etc/kubernetes", "etc/kubeadm-ha"]) expect(box.exists(gone)).toBe(false);
   });
 });
 
