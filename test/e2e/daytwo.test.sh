@@ -26,6 +26,12 @@ e2e_stack e2e-day2
 lacks() { ! grep -q "$1" <<<"$2"; }
 ready_count() { [[ $(k get nodes --no-headers 2>/dev/null | grep -c ' Ready ') == "$1" ]]; }
 running_on() { on_host "$1" "pgrep -f '^$2' >/dev/null"; }
+# every etcd member answers healthy (asked on kha-node-1 with the members' own client certificate)
+etcd_healthy() {
+  on_host kha-node-1 "ETCDCTL_API=3 etcdctl --endpoints=https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379 \
+    --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt \
+    --key=/etc/kubernetes/pki/etcd/healthcheck-client.key --command-timeout=5s endpoint health" >/dev/null 2>&1
+}
 # (create or update: a retried write whose first try went through still succeeds)
 write_configmap() { k create configmap "$1" --from-literal=written="$1" --dry-run=client -o yaml | k apply -f - >/dev/null; }
 reads_back() { [[ "$(k get configmap "$1" -n "${2:-default}" -o jsonpath='{.data.written}' 2>/dev/null)" == "$1" ]]; }
@@ -43,16 +49,13 @@ descendants() {
 # process it started, as a machine that dies would) DELAY seconds after PROCESS (a command line
 # prefix) shows up on HOST (bounded: 6 min)
 up_killed_during() {
-  local host=$1 process=$2 delay=$3 log=$4 pid i seen="" tree
+  local host=$1 process=$2 delay=$3 log=$4 pid seen="" tree
   # shellcheck disable=SC2016 # (expanded by that bash, from its arguments)
   setsid bash -c 'cd "$1" && exec "$2" exec pulumi up --yes --skip-preview --stack "$3" --non-interactive' _ \
     "$REPO" "$LAB" "$E2E_STACK" >"$log" 2>&1 &
   pid=$!
-  for ((i = 0; i < 360; i++)); do
-    if running_on "$host" "$process"; then seen=1; break; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 1
-  done
+  # (watched on the host, every 0.1 s: a worker's join takes a few seconds)
+  if on_host "$host" "for i in \$(seq 3600); do pgrep -f '^$process' >/dev/null && exit 0; sleep 0.1; done; exit 1"; then seen=1; fi
   sleep "$delay"
   tree=$(descendants "$pid")
   # shellcheck disable=SC2086 # (one PID per word)
@@ -96,13 +99,14 @@ fi
 check "no interrupted-init mark is left on kha-node-1" on_host kha-node-1 '[ ! -e /var/lib/kubeadm-ha/init-started ] && [ ! -e /var/lib/kubeadm-ha/join-started ]'
 check "kubeadm ran its init phases to the end: kube-proxy and CoreDNS exist" k -n kube-system get daemonset/kube-proxy deployment/coredns
 check "no interrupted operation is left in the state" test "$(pending_operations)" = 0
+check "every etcd member is healthy (kubeadm reset left this host's member alone)" etcd_healthy
 write_configmap before-join-drill
 
 # ---- 2. killed during a worker's kubeadm join ----------------------------------------------------
 (cd "$REPO" && pulumi config set --path 'kubeadm-ha:hosts[4].name' kha-node-5 --stack "$E2E_STACK" &&
   pulumi config set --path 'kubeadm-ha:hosts[4].address' 10.77.0.15 --stack "$E2E_STACK" &&
   pulumi config set --path 'kubeadm-ha:hosts[4].roles[0]' worker --stack "$E2E_STACK")
-up_killed_during kha-node-5 "kubeadm join" 1 "$E2E_STATE/day2-join-killed.log"
+up_killed_during kha-node-5 "kubeadm join" 0 "$E2E_STATE/day2-join-killed.log"
 recover "pulumi up after the run killed during kha-node-5's kubeadm join" "$E2E_STATE/day2-join-recover.log"
 check "5 nodes Ready after the recovery (bounded 3 min)" wait_until "5 nodes Ready" 60 3 ready_count 5
 if grep -q "last kubeadm join did not finish: resetting" "$E2E_STATE/day2-join-recover.log"; then
@@ -112,6 +116,7 @@ else
 fi
 check "no interrupted-join mark is left on kha-node-5" on_host kha-node-5 '[ ! -e /var/lib/kubeadm-ha/join-started ]'
 check "the ConfigMap written before the join drill reads back" reads_back before-join-drill
+check "every etcd member is healthy" etcd_healthy
 
 # ---- 3. etcd snapshot on demand, a namespace lost, restored -------------------------------------------
 k create namespace drill-backup >/dev/null
