@@ -151,7 +151,8 @@ export class ControlPlane extends pulumi.ComponentResource {
         {
           node: first,
           script: "kubeadm-init.sh",
-          helpers: ["lib.sh"],
+          // (etcd-restore.sh: every control plane stops and starts for a restore, README "etcd restore")
+          helpers: ["lib.sh", "etcd-restore.sh"],
           env: {
             KHA_NODE_NAME: first.name,
             KHA_ETCD_ENDPOINTS: pulumi.output(args.etcdEndpoints).apply((e) => e.join(",")),

@@ -76,7 +76,7 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
     {
       node: args.node,
       script: "kubeadm-join.sh",
-      helpers: ["lib.sh"],
+      helpers: ["lib.sh", ...(args.controlPlane ? ["etcd-restore.sh"] : [])],
       env: {
         KHA_NODE_NAME: args.node.name,
         KHA_CONTROL_PLANE: String(Boolean(args.controlPlane)),

@@ -1,16 +1,50 @@
 #!/usr/bin/env bash
-# Restores this host's etcd member from a snapshot: the way back after every member lost its data
-# (or after a change that must be undone). Run it on every etcd member with the same snapshot file
-# (README, "etcd snapshots and restore"): each one restores the snapshot as a member of a new
-# cluster made of KHA_ETCD_INITIAL_CLUSTER, its old data kept aside, and starts etcd; the members
-# find each other once a quorum of them ran it. On a control plane it then restarts the apiserver,
-# controller-manager and scheduler, so none keeps serving from a cache newer than the snapshot.
+# Restores etcd from a snapshot: the way back after every member lost its data (or after a change
+# that must be undone). Three steps, each on every host it names (README, "etcd restore"):
+#   1. every control plane:  etcd-restore.sh stop-control-plane   (its apiserver, controller-manager
+#      and scheduler stop: their manifests are held aside, so nothing writes while etcd goes back)
+#   2. every etcd member:    etcd-restore.sh                      (the same snapshot file on each,
+#      all at once: each restores it as a member of a new cluster made of KHA_ETCD_INITIAL_CLUSTER,
+#      its old data kept aside, and starts etcd; they find each other once a quorum of them ran it)
+#   3. every control plane:  etcd-restore.sh start-control-plane  (the manifests back; waits for
+#      the apiserver to answer ready on the restored data, no cache of the old data anywhere)
 #
-# Environment: KHA_SNAPSHOT (the .db file on this host), KHA_ETCD_INITIAL_CLUSTER (name=peerURL,...
-# of every member: the stack output etcdInitialCluster), KHA_ROOT (tests).
+# Environment (step 2): KHA_SNAPSHOT (the .db file on this host), KHA_ETCD_INITIAL_CLUSTER
+# (name=peerURL,... of every member: the stack output etcdInitialCluster); KHA_ROOT (tests).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+
+held="$KHA_STATE_DIR/restore-held-manifests"
+components=(kube-apiserver kube-controller-manager kube-scheduler)
+component_gone() { [[ -z "$(component_pid "$1")" ]]; }
+apiserver_ready() { [[ -n "$(apiserver_pid)" ]] && kubectl --kubeconfig "$KHA_ADMIN_CONF" --request-timeout=5s get --raw /readyz >/dev/null 2>&1; }
+case "${1:-}" in
+  stop-control-plane)
+    [[ -f "$KHA_MANIFESTS_DIR/kube-apiserver.yaml" || -d "$held" ]] || die "no control plane on this host (no kube-apiserver manifest)"
+    install -d -m 0700 "$held"
+    for component in "${components[@]}"; do
+      if [[ -f "$KHA_MANIFESTS_DIR/$component.yaml" ]]; then mv -f "$KHA_MANIFESTS_DIR/$component.yaml" "$held/"; fi
+    done
+    for component in "${components[@]}"; do
+      wait_for "$component to stop" "${KHA_STATIC_POD_TRIES:-60}" 2 component_gone "$component"
+    done
+    log "the control plane is stopped for the restore (manifests held in ${held#"$KHA_ROOT"})"
+    exit 0
+    ;;
+  start-control-plane)
+    [[ -d "$held" ]] || die "no manifests held for a restore on this host (run stop-control-plane first)"
+    for component in "${components[@]}"; do
+      if [[ -f "$held/$component.yaml" ]]; then mv -f "$held/$component.yaml" "$KHA_MANIFESTS_DIR/"; fi
+    done
+    rmdir "$held"
+    wait_for "the apiserver to answer ready on the restored data" "${KHA_APISERVER_RESTART_TRIES:-90}" 2 apiserver_ready
+    log "the control plane runs again on the restored data"
+    exit 0
+    ;;
+  "") ;;
+  *) die "unknown step $1 (stop-control-plane, start-control-plane, or none: restore this etcd member)" ;;
+esac
 
 : "${KHA_SNAPSHOT:?the snapshot file to restore}" "${KHA_ETCD_INITIAL_CLUSTER:?name=peerURL,... of every etcd member}"
 [[ -s "$KHA_SNAPSHOT" ]] || die "no snapshot at $KHA_SNAPSHOT"
@@ -41,11 +75,3 @@ mv "$restoring" "$data"
 chmod 0700 "$data"
 systemctl start --no-block etcd.service
 log "etcd member $name restored from $KHA_SNAPSHOT and started"
-
-if [[ -f "$KHA_MANIFESTS_DIR/kube-apiserver.yaml" ]]; then
-  for component in kube-apiserver kube-controller-manager kube-scheduler; do
-    mapfile -t ids < <(crictl ps --name "^$component\$" -q 2>/dev/null)
-    if ((${#ids[@]} > 0)); then crictl stop "${ids[@]}" >/dev/null; fi
-  done
-  log "the control-plane components restart (the kubelet brings them back) on the restored data"
-fi

@@ -120,39 +120,39 @@ regenerate_control_plane() {
   log "the apiserver restarted and is ready"
 }
 
-# the running kube-apiserver's process id (empty when none runs): a restarted apiserver has another.
-# (KHA_PROC: tests give a directory of their own instead of /proc)
-apiserver_pid() {
+# component_pid NAME: the process id of the running NAME (a control-plane component), empty when
+# none runs; a restarted one has another. (Its comm, which the kernel cuts to 15 characters;
+# KHA_PROC: tests give a directory of their own instead of /proc.)
+component_pid() {
   local proc procs="${KHA_PROC:-/proc}"
   for proc in "$procs"/[0-9]*; do
-    if [[ "$(cat "$proc/comm" 2>/dev/null)" == kube-apiserver ]]; then
+    if [[ "$(cat "$proc/comm" 2>/dev/null)" == "${1:0:15}" ]]; then
       echo "${proc#"$procs"/}"
       return 0
     fi
   done
 }
+apiserver_pid() { component_pid kube-apiserver; }
 
-# stop_static_pod NAME: stops the running container of a static pod; the kubelet starts a new one
+# stop_static_pod NAME: ends the running process of a static pod (SIGTERM, a clean shutdown); the
+# kubelet starts its container again. (KHA_KILL: tests record instead of signalling.)
 stop_static_pod() {
-  local ids
-  ids=$(crictl ps --name "^$1\$" -q 2>/dev/null || true)
-  if [[ -n "$ids" ]]; then
-    # shellcheck disable=SC2086 # (one id per word)
-    crictl stop $ids >/dev/null
-  fi
+  local pid
+  pid=$(component_pid "$1")
+  if [[ -n "$pid" ]]; then "${KHA_KILL:-kill}" -TERM "$pid"; fi
 }
 
-# restart_static_pod NAME: stops its container and waits (bounded) until a new one runs
+# restart_static_pod NAME: stops it and waits (bounded) until the kubelet runs a new one
 restart_static_pod() {
   local before
-  before=$(crictl ps --name "^$1\$" -q 2>/dev/null | head -n1 || true)
+  before=$(component_pid "$1")
   [[ -n "$before" ]] || { log "no running $1 to restart"; return 0; }
-  crictl stop "$before" >/dev/null
-  wait_for "the kubelet to run $1 again" "${KHA_STATIC_POD_TRIES:-60}" 2 static_pod_replaced "$1" "$before"
+  "${KHA_KILL:-kill}" -TERM "$before"
+  wait_for "the kubelet to run $1 again" "${KHA_STATIC_POD_TRIES:-60}" 2 component_replaced "$1" "$before"
 }
-static_pod_replaced() {
+component_replaced() {
   local now
-  now=$(crictl ps --name "^$1\$" --state running -q 2>/dev/null | head -n1 || true)
+  now=$(component_pid "$1")
   [[ -n "$now" && "$now" != "$2" ]]
 }
 

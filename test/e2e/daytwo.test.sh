@@ -143,17 +143,25 @@ for host in kha-node-2 kha-node-3; do
   on_host kha-node-1 "cat '$snapshot'" | on_host "$host" "mkdir -p -m 0700 /var/lib/kubeadm-ha/etcd-snapshots && cat > '$snapshot'"
   on_host kha-node-1 "cat '$snapshot.sha256'" | on_host "$host" "cat > '$snapshot.sha256'"
 done
-restore_all() {
-  local host pids=() status=0
-  for host in kha-node-1 kha-node-2 kha-node-3; do
-    on_host "$host" "KHA_SNAPSHOT='$snapshot' KHA_ETCD_INITIAL_CLUSTER='$initial' bash /opt/kubeadm-ha/scripts/etcd-restore.sh" \
-      >"$E2E_STATE/day2-restore-$host.log" 2>&1 &
+# each_host STEP LOG HOST...: a restore step on several hosts at once; fails when one fails
+each_host() {
+  local step=$1 log=$2 host pids=() status=0
+  shift 2
+  for host in "$@"; do
+    on_host "$host" "$step" >"$E2E_STATE/day2-$log-$host.log" 2>&1 &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid" || status=1; done
   return $status
 }
-timed "etcd-restore.sh on the 3 members" restore_all || { tail -20 "$E2E_STATE"/day2-restore-*.log; exit 1; }
+restore_all() {
+  local script=/opt/kubeadm-ha/scripts/etcd-restore.sh cps=(kha-node-1 kha-node-2 kha-node-3)
+  each_host "bash $script stop-control-plane" stop-cp "${cps[@]}" &&
+    each_host "KHA_SNAPSHOT='$snapshot' KHA_ETCD_INITIAL_CLUSTER='$initial' bash $script" restore "${cps[@]}" &&
+    each_host "bash $script start-control-plane" start-cp "${cps[@]}"
+}
+timed "etcd restore: control planes stopped, 3 members restored, control planes started" restore_all ||
+  { tail -n 20 "$E2E_STATE"/day2-{stop-cp,restore,start-cp}-*.log; exit 1; }
 check "the namespace is back with its ConfigMap (bounded 3 min)" wait_until "the restored namespace" 60 3 reads_back kept drill-backup
 check "kubectl writes succeed after the restore (bounded 60 s)" wait_until "a write" 20 3 write_configmap after-restore
 ids=$(on_host kha-node-1 "ETCDCTL_API=3 etcdctl --endpoints=https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379 \

@@ -37,13 +37,11 @@ const STUBS: Record<string, string> = {
     'if [ -n "$out" ]; then cp "$src" "$out"; else cat "$src"; fi',
   ].join("\n"),
   ip: 'case "$*" in "route show proto 177") printf "%s" "${STUB_ROUTES:-}";; esac',
-  // one running container per static pod name, id-NAME-N: a stop makes the kubelet start N+1 (a new
-  // kube-apiserver process too)
-  crictl: [
-    'case "$1" in',
-    '  ps) n=${3#^}; n=${n%$}; echo "id-$n-$(cat "$STUB_DIR/crictl-$n" 2>/dev/null || echo 0)";;',
-    '  stop) shift; for id in "$@"; do n=${id#id-}; n=${n%-*}; echo $(( $(cat "$STUB_DIR/crictl-$n" 2>/dev/null || echo 0) + 1 )) > "$STUB_DIR/crictl-$n"; if [ "$n" = kube-apiserver ]; then rm -rf "$KHA_PROC"/*; mkdir -p "$KHA_PROC/$RANDOM$RANDOM" && echo kube-apiserver > "$(ls -d "$KHA_PROC"/*)/comm"; fi; done;;',
-    "esac",
+  // KHA_KILL: a process of KHA_PROC ends; the kubelet starts its static pod again under another
+  // process id (unless STUB_NO_RESTART)
+  kill: [
+    'pid=${*: -1}; c=$(cat "$KHA_PROC/$pid/comm" 2>/dev/null); rm -rf "${KHA_PROC:?}/$pid"',
+    'if [ -n "$c" ] && [ -z "${STUB_NO_RESTART:-}" ]; then mkdir -p "$KHA_PROC/$((pid + 1000))"; echo "$c" > "$KHA_PROC/$((pid + 1000))/comm"; fi',
   ].join("\n"),
   ctr: 'case "$*" in *"images ls -q"*) printf "%s\\n" ${STUB_IMAGES:-};; esac',
   // a fake etcd cluster (stubs/etcdctl.sh says how it behaves)
@@ -54,7 +52,7 @@ const STUBS: Record<string, string> = {
     '  "join --config") mkdir -p "$KHA_ROOT/etc/kubernetes" && echo kubelet > "$KHA_ROOT/etc/kubernetes/kubelet.conf"; grep -q token "$3" "$KHA_ROOT/etc/kubeadm-ha/discovery.conf" 2>/dev/null || exit 3;;',
     // a new manifest each time, for which the kubelet runs a new apiserver process (unless STUB_APISERVER_RESTARTS=0)
     // (STUB_MANIFEST_SAME=1: the settings make the same manifest again)
-    '  "init phase") if [ "$3" = control-plane ]; then mkdir -p "$KHA_ROOT/etc/kubernetes/manifests" && { [ -n "${STUB_MANIFEST_SAME:-}" ] && echo same || date +%s%N; } > "$KHA_ROOT/etc/kubernetes/manifests/kube-apiserver.yaml"; if [ "${STUB_APISERVER_RESTARTS:-1}" = 1 ]; then rm -rf "$KHA_PROC"/*; mkdir -p "$KHA_PROC/$RANDOM$RANDOM" && echo kube-apiserver > "$(ls -d "$KHA_PROC"/*)/comm"; fi; fi;;',
+    '  "init phase") if [ "$3" = control-plane ]; then mkdir -p "$KHA_ROOT/etc/kubernetes/manifests" && { [ -n "${STUB_MANIFEST_SAME:-}" ] && echo same || date +%s%N; } > "$KHA_ROOT/etc/kubernetes/manifests/kube-apiserver.yaml"; if [ -z "${STUB_MANIFEST_SAME:-}" ] && [ "${STUB_APISERVER_RESTARTS:-1}" = 1 ]; then for d in "$KHA_PROC"/*; do [ "$(cat "$d/comm" 2>/dev/null)" != kube-apiserver ] || rm -rf "$d"; done; n=$RANDOM$RANDOM; mkdir -p "$KHA_PROC/$n" && echo kube-apiserver > "$KHA_PROC/$n/comm"; fi; fi;;',
     // like kubeadm: kubeconfigs, static pods and the kubelet's files go, and every certificate under
     // --cert-dir (default /etc/kubernetes/pki); its remove-etcd-member phase, without the cluster's
     // config, deletes /var/lib/etcd (kubeadm's fallback)
@@ -80,7 +78,7 @@ const STUBS: Record<string, string> = {
 export interface Sandbox {
   root: string;
   stubDir: string;
-  run(script: string, env?: Record<string, string>, stdin?: string): { status: number; stdout: string; stderr: string };
+  run(script: string, env?: Record<string, string>, stdin?: string, args?: string[]): { status: number; stdout: string; stderr: string };
   calls(): string[];
   write(file: string, content: string, mode?: number): void;
   read(file: string): string;
@@ -102,13 +100,21 @@ export function sandbox(): Sandbox {
   return {
     root,
     stubDir,
-    run(script, env = {}, stdin = "") {
-      const result = spawnSync("bash", [path.join(SCRIPTS, script)], {
+    run(script, env = {}, stdin = "", args = []) {
+      const result = spawnSync("bash", [path.join(SCRIPTS, script), ...args], {
         input: stdin,
         encoding: "utf8",
         timeout: 30000,
         // (KHA_PROC: the scripts look for processes there, never at this machine's own)
-        env: { PATH: `${stubDir}:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: base, KHA_ROOT: root, STUB_DIR: stubDir, KHA_PROC: procDir, ...env },
+        env: {
+          PATH: `${stubDir}:/usr/bin:/bin:/usr/sbin:/sbin`,
+          HOME: base,
+          KHA_ROOT: root,
+          STUB_DIR: stubDir,
+          KHA_PROC: procDir,
+          KHA_KILL: path.join(stubDir, "kill"),
+          ...env,
+        },
       });
       return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
     },

@@ -22,6 +22,12 @@ const INIT_ENV = {
   KHA_OTHER_APISERVERS: "10.0.0.2:6443 10.0.0.3:6443",
 };
 
+/** a process the scripts see in the sandbox's own process directory (KHA_PROC), by its comm */
+const runs = (pid: string, comm: string) => {
+  fs.mkdirSync(path.join(box.root, "..", "proc", pid), { recursive: true });
+  fs.writeFileSync(path.join(box.root, "..", "proc", pid, "comm"), `${comm}\n`);
+};
+
 const restarts = (service: string) =>
   box.calls().filter((c) => c === `systemctl restart --no-block ${service}` || c === `systemctl restart ${service}`);
 
@@ -509,7 +515,7 @@ describe("etcd scripts", () => {
       });
       const withRoot = (env: Record<string, string>) => ({ ...env, KHA_SNAPSHOT: path.join(box.root, env.KHA_SNAPSHOT) });
 
-      it("restores this member as one of the listed cluster, keeps the old data aside, starts etcd, restarts the control plane", () => {
+      it("restores this member as one of the listed cluster, keeps the old data aside, starts etcd", () => {
         box.write("etc/kubernetes/manifests/kube-apiserver.yaml", "x");
         const run = box.run("etcd-restore.sh", withRoot(RESTORE));
         expect(run.status).toBe(0);
@@ -528,11 +534,33 @@ describe("etcd scripts", () => {
         const calls = box.calls();
         expect(calls.indexOf("systemctl stop etcd.service")).toBeGreaterThan(-1);
         expect(calls.indexOf("systemctl start --no-block etcd.service")).toBeGreaterThan(calls.indexOf("systemctl stop etcd.service"));
-        expect(calls.filter((c) => c.startsWith("crictl stop"))).toEqual([
-          "crictl stop id-kube-apiserver-0",
-          "crictl stop id-kube-controller-manager-0",
-          "crictl stop id-kube-scheduler-0",
+        // (the control plane is stopped and started by steps of its own, on every control plane)
+        expect(box.read("etc/kubernetes/manifests/kube-apiserver.yaml")).toBe("x");
+      });
+
+      it("stop-control-plane holds the manifests aside until the components ended; start-control-plane brings them back, ready", () => {
+        for (const c of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) box.write(`etc/kubernetes/manifests/${c}.yaml`, c);
+        runs("4242", "kube-apiserver");
+        // still running after its manifest went: the step waits, bounded, and says for what
+        const stuck = box.run("etcd-restore.sh", { KHA_STATIC_POD_TRIES: "1" }, "", ["stop-control-plane"]);
+        expect(stuck.status).not.toBe(0);
+        expect(stuck.stderr).toContain("timed out waiting for kube-apiserver to stop");
+        fs.rmSync(path.join(box.root, "..", "proc", "4242"), { recursive: true, force: true });
+        const stop = box.run("etcd-restore.sh", {}, "", ["stop-control-plane"]);
+        expect(stop.status).toBe(0);
+        expect(fs.readdirSync(path.join(box.root, "etc/kubernetes/manifests"))).toEqual([]);
+        expect(box.read("var/lib/kubeadm-ha/restore-held-manifests/kube-scheduler.yaml")).toBe("kube-scheduler");
+        runs("5555", "kube-apiserver");
+        const start = box.run("etcd-restore.sh", {}, "", ["start-control-plane"]);
+        expect(start.status).toBe(0);
+        expect(start.stdout).toContain("the control plane runs again on the restored data");
+        expect(fs.readdirSync(path.join(box.root, "etc/kubernetes/manifests")).sort()).toEqual([
+          "kube-apiserver.yaml",
+          "kube-controller-manager.yaml",
+          "kube-scheduler.yaml",
         ]);
+        expect(box.exists("var/lib/kubeadm-ha/restore-held-manifests")).toBe(false);
+        expect(box.run("etcd-restore.sh", {}, "", ["start-control-plane"]).stderr).toContain("run stop-control-plane first");
       });
 
       it("refuses a snapshot that does not verify, a member not listed, and changes nothing then", () => {
@@ -688,7 +716,7 @@ describe("kubeadm scripts", () => {
   it("a control plane whose apiserver manifest changed waits for the new apiserver before the next node's turn", () => {
     box.write("etc/kubernetes/kubelet.conf", "kubelet");
     box.write("etc/kubernetes/admin.conf", "admin");
-    box.write("proc/4242/comm", "kube-apiserver\n");
+    runs("4242", "kube-apiserver");
     const env = { KHA_CONTROL_PLANE: "true", KHA_APISERVER_RESTART_TRIES: "1" };
     // the kubelet never restarts it: the step fails, saying what it waited for
     const stuck = box.run("kubeadm-join.sh", { ...env, STUB_APISERVER_RESTARTS: "0" });
@@ -702,11 +730,16 @@ describe("kubeadm scripts", () => {
 
   describe("certificate renewal on the control planes", () => {
     const RENEWAL = "etc/kubeadm-ha/kubeconfig-renewal";
-    const stops = () => box.calls().filter((c) => c.startsWith("crictl stop"));
+    const stops = () => box.calls().filter((c) => c.startsWith("kill "));
     beforeEach(() => {
       box.write(RENEWAL, "kubeadm's kubeconfigs: renew before 2027-12-06T00:00:00Z\n");
       box.write("etc/kubernetes/pki/apiserver.crt", "apiserver 1");
-      box.write("proc/4242/comm", "kube-apiserver\n");
+      runs("4242", "kube-apiserver");
+      // (the kernel keeps 15 characters of a command's name)
+      runs("5000", "kube-controller");
+      runs("5001", "kube-scheduler");
+      // (the manifest kubeadm init wrote, which the same settings make again)
+      box.write("etc/kubernetes/manifests/kube-apiserver.yaml", "same\n");
     });
 
     it("renewed certificates under an unchanged manifest restart the apiserver and wait for it; other settings restart nothing", () => {
@@ -720,7 +753,7 @@ describe("kubeadm scripts", () => {
       expect(renewed.status).toBe(0);
       expect(renewed.stdout).toContain("certificates renewed: restarting the apiserver");
       expect(renewed.stdout).toContain("the apiserver restarted and is ready");
-      expect(stops()).toEqual(["crictl stop id-kube-apiserver-0"]);
+      expect(stops()).toEqual(["kill -TERM 4242"]);
       expect(box.run("kubeadm-init.sh", env).stdout).toContain("already initialised, nothing changed");
       expect(stops()).toHaveLength(1);
     });
@@ -740,7 +773,7 @@ describe("kubeadm scripts", () => {
         expect.stringMatching(/^kubeadm certs renew controller-manager\.conf /),
         expect.stringMatching(/^kubeadm certs renew scheduler\.conf /),
       ]);
-      expect(stops()).toEqual(["crictl stop id-kube-controller-manager-0", "crictl stop id-kube-scheduler-0"]);
+      expect(stops()).toEqual(["kill -TERM 5000", "kill -TERM 5001"]);
       expect(run.stdout).toContain(
         "renewed admin.conf controller-manager.conf scheduler.conf (kubeadm's kubeconfigs: renew before 2028-12-06T00:00:00Z)",
       );
