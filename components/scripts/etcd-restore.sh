@@ -54,7 +54,11 @@ fi
 env_value() { sed -n "s/^$1=//p" "$KHA_ETCD_ENV" | tail -n1; }
 name=$(env_value ETCD_NAME)
 peer=$(env_value ETCD_INITIAL_ADVERTISE_PEER_URLS)
-token=$(env_value ETCD_INITIAL_CLUSTER_TOKEN)
+# A new identity for the restored cluster: with the old token the restored members would get the
+# old cluster and member ids, and a member not yet restored (still on the old data, with a longer
+# raft log) would be taken for one of them and replay the old log onto the restored ones. Derived
+# from the snapshot, so every member computes the same; a member of the old cluster is refused.
+token="$(env_value ETCD_INITIAL_CLUSTER_TOKEN)-restore-$(sha256sum <"$KHA_SNAPSHOT" | cut -c1-12)"
 [[ -n "$name" && -n "$peer" ]] || die "$KHA_ETCD_ENV does not name this member: is this an etcd host?"
 [[ ",$KHA_ETCD_INITIAL_CLUSTER," == *",$name=$peer,"* ]] ||
   die "this member ($name=$peer) is not in KHA_ETCD_INITIAL_CLUSTER ($KHA_ETCD_INITIAL_CLUSTER)"
@@ -74,4 +78,4 @@ fi
 mv "$restoring" "$data"
 chmod 0700 "$data"
 systemctl start --no-block etcd.service
-log "etcd member $name restored from $KHA_SNAPSHOT and started"
+log "etcd member $name restored from $KHA_SNAPSHOT and started (cluster token $token)"

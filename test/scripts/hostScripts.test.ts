@@ -524,7 +524,7 @@ describe("etcd scripts", () => {
         for (const flag of [
           "--name=e-2",
           `--initial-cluster=${CONFIGURED}`,
-          "--initial-cluster-token=c1",
+          `--initial-cluster-token=c1-restore-${crypto.createHash("sha256").update("snapshot of https://10.0.0.1:2379\n").digest("hex").slice(0, 12)}`,
           "--initial-advertise-peer-urls=https://10.0.0.2:2380",
         ])
           expect(args).toContain(flag);
