@@ -18,7 +18,7 @@ source "$(dirname "$0")/lib.sh"
 held="$KHA_STATE_DIR/restore-held-manifests"
 components=(kube-apiserver kube-controller-manager kube-scheduler)
 component_gone() { [[ -z "$(component_pid "$1")" ]]; }
-apiserver_ready() { [[ -n "$(apiserver_pid)" ]] && kubectl --kubeconfig "$KHA_ADMIN_CONF" --request-timeout=5s get --raw /readyz >/dev/null 2>&1; }
+apiserver_ready() { [[ -n "$(apiserver_pid)" ]] && apiserver_answers_ready; }
 case "${1:-}" in
   stop-control-plane)
     [[ -f "$KHA_MANIFESTS_DIR/kube-apiserver.yaml" || -d "$held" ]] || die "no control plane on this host (no kube-apiserver manifest)"

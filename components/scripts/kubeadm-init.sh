@@ -154,8 +154,7 @@ else
   renew_kubeconfigs fresh
 fi
 
-apiserver_ready() { kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; }
-wait_for "the apiserver to be ready" 120 2 apiserver_ready
+wait_for "the apiserver to be ready" 120 2 apiserver_answers_ready
 
 # kubeadm init always makes a 24-hour bootstrap token (no description: the list shows <none>) that
 # nothing here uses, since every node joins with a short-lived token of its own. Right after this

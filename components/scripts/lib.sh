@@ -195,10 +195,13 @@ renew_kubeconfigs() {
   kubeadm certs check-expiration --config "$KHA_KUBEADM_CONFIG" 2>/dev/null | sed 's/^/  /' || true
 }
 
+# apiserver_answers_ready: this control plane's apiserver answers /readyz (admin.conf)
+apiserver_answers_ready() { kubectl --kubeconfig "$KHA_ADMIN_CONF" --request-timeout=5s get --raw /readyz >/dev/null 2>&1; }
+
 apiserver_restarted() {
   local now
   now=$(apiserver_pid)
-  [[ -n "$now" && "$now" != "$1" ]] && kubectl --kubeconfig "$KHA_ADMIN_CONF" --request-timeout=5s get --raw /readyz >/dev/null 2>&1
+  [[ -n "$now" && "$now" != "$1" ]] && apiserver_answers_ready
 }
 
 # reset_interrupted_kubeadm NODE CONTROL_PLANE(true|false): undoes what an interrupted `kubeadm

@@ -26,12 +26,14 @@ e2e_stack e2e-day2
 lacks() { ! grep -q "$1" <<<"$2"; }
 ready_count() { [[ $(k get nodes --no-headers 2>/dev/null | grep -c ' Ready ') == "$1" ]]; }
 running_on() { on_host "$1" "pgrep -f '^$2' >/dev/null"; }
-# every etcd member answers healthy (asked on kha-node-1 with the members' own client certificate)
-etcd_healthy() {
+# etcdctl on kha-node-1 against the three members, with their own client certificate
+etcd_members() {
   on_host kha-node-1 "ETCDCTL_API=3 etcdctl --endpoints=https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379 \
     --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt \
-    --key=/etc/kubernetes/pki/etcd/healthcheck-client.key --command-timeout=5s endpoint health" >/dev/null 2>&1
+    --key=/etc/kubernetes/pki/etcd/healthcheck-client.key --command-timeout=5s $*"
 }
+# every etcd member answers healthy
+etcd_healthy() { etcd_members endpoint health >/dev/null 2>&1; }
 # (create or update: a retried write whose first try went through still succeeds)
 write_configmap() { k create configmap "$1" --from-literal=written="$1" --dry-run=client -o yaml | k apply -f - >/dev/null; }
 reads_back() { [[ "$(k get configmap "$1" -n "${2:-default}" -o jsonpath='{.data.written}' 2>/dev/null)" == "$1" ]]; }
@@ -164,9 +166,7 @@ timed "etcd restore: control planes stopped, 3 members restored, control planes 
   { tail -n 20 "$E2E_STATE"/day2-{stop-cp,restore,start-cp}-*.log; exit 1; }
 check "the namespace is back with its ConfigMap (bounded 3 min)" wait_until "the restored namespace" 60 3 reads_back kept drill-backup
 check "kubectl writes succeed after the restore (bounded 60 s)" wait_until "a write" 20 3 write_configmap after-restore
-ids=$(on_host kha-node-1 "ETCDCTL_API=3 etcdctl --endpoints=https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379 \
-  --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt \
-  --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint status --write-out=json" | grep -Eo '"cluster_id":[0-9]+' | sort -u | wc -l)
+ids=$(etcd_members endpoint status --write-out=json | grep -Eo '"cluster_id":[0-9]+' | sort -u | wc -l)
 check "one etcd cluster ID on the 3 restored members" test "$ids" = 1
 check "5 nodes Ready after the restore (bounded 3 min)" wait_until "5 nodes Ready" 60 3 ready_count 5
 timed "pulumi up after the restore" pl up --yes --skip-preview >"$E2E_STATE/day2-after-restore.log" 2>&1 ||
