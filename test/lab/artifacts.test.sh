@@ -177,15 +177,19 @@ check "coredns image: -version = ${coredns_image##*:}" bash -c "chroot '$r' /cor
 check "coredns image: has the kubeadm Corefile's plugins" bash -c "plugins=\$(chroot '$r' /coredns -plugins); for p in kubernetes forward cache errors health ready loop reload loadbalance log prometheus; do grep -qx \"\$p\" <<<\"\$plugins\" || { echo missing \$p; exit 1; }; done"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
-wait_http() { local _; for _ in $(seq 50); do curl -fsS --max-time 1 "$@" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+# bounded: 100 tries, each at most 1.2 s (a loaded CI machine starts a Go binary slowly)
+wait_http() { local _; for _ in $(seq 100); do curl -fsS --max-time 1 "$@" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+# what a failed check leaves to read: the server's own log
+with_log() { local log="$1"; shift; "$@" && return 0; echo "--- $log" >&2; tail -n 20 "$log" >&2 || true; return 1; }
 
 # coredns serving a tiny zone on loopback
 r="$(root_of "$coredns_image")"
-p="$(free_port)"
-printf '.:%s {\n  bind 127.0.0.1\n  hosts {\n    10.1.2.3 probe.lab\n  }\n  health 127.0.0.1:%s\n}\n' "$p" "$((p + 1))" >"$r/Corefile"
+# two ports asked of the kernel (p + 1 may be taken)
+p="$(free_port)" hp="$(free_port)"
+printf '.:%s {\n  bind 127.0.0.1\n  hosts {\n    10.1.2.3 probe.lab\n  }\n  health 127.0.0.1:%s\n}\n' "$p" "$hp" >"$r/Corefile"
 (cd / && exec chroot "$r" /coredns -conf /Corefile >"$WORK/coredns.log" 2>&1) &
 PIDS+=($!)
-check "coredns image: serves (health answers)" wait_http -o /dev/null "http://127.0.0.1:$((p + 1))/health"
+check "coredns image: serves (health answers)" with_log "$WORK/coredns.log" wait_http -o /dev/null "http://127.0.0.1:$hp/health"
 
 # pause: exits 0 on SIGTERM
 r="$(root_of "$pause_image")"
