@@ -2,28 +2,44 @@
 
 import { clusterSpecOf } from "./config/clusterSpec";
 import { loadConfig } from "./config/load";
+import { upgradeStep } from "./config/upgrade";
 import * as pulumi from "@pulumi/pulumi";
 import { createInfrastructure } from "./providers";
 import { checkHostKeys } from "./providers/hostKeyCheck";
 import { loadBalancerDnsRecords } from "./providers/dns";
+import { runningKubernetesVersion } from "./config/previousDeployment";
 import { Cluster } from "./components/cluster";
 
-const { config, sshPrivateKey, sshPrivateKeyText } = loadConfig();
-// a preview runs nothing on hosts and connects to none; an update first checks every pinned host key
-if (config.provider === "baremetal" && !pulumi.runtime.isDryRun()) checkHostKeys(config, sshPrivateKeyText);
-const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
-const cluster = new Cluster(config.clusterName, { nodes: infrastructure.nodes, spec: clusterSpecOf(config) });
-const lb = cluster.serviceLoadBalancer;
-if (lb) loadBalancerDnsRecords({ config, nodes: lb.nodes, name: `${config.clusterName}-slb`, parent: lb });
+export = async () => {
+  const { config, sshPrivateKey, sshPrivateKeyText } = loadConfig();
+  // the version this stack's last deployment left running: a new kubernetesVersion is a rolling
+  // upgrade from it, refused (with the path) before anything else when kubeadm cannot make it
+  const running = await runningKubernetesVersion();
+  upgradeStep(running, config.kubernetesVersion);
+  // a preview runs nothing on hosts and connects to none; an update first checks every pinned host key
+  if (config.provider === "baremetal" && !pulumi.runtime.isDryRun()) checkHostKeys(config, sshPrivateKeyText);
+  const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
+  const cluster = new Cluster(config.clusterName, {
+    nodes: infrastructure.nodes,
+    spec: clusterSpecOf(config),
+    runningKubernetesVersion: running,
+  });
+  const lb = cluster.serviceLoadBalancer;
+  if (lb) loadBalancerDnsRecords({ config, nodes: lb.nodes, name: `${config.clusterName}-slb`, parent: lb });
 
-export const kubeconfig = cluster.kubeconfig;
-export const apiServer = cluster.apiServer;
-export const etcdEndpoints = cluster.etcdEndpoints;
-export const etcdInitialCluster = cluster.etcdInitialCluster;
-/** when every certificate and kubeconfig expires (RFC 3339): README, "Certificates" */
-export const certificateExpiry = cluster.pki.expiries;
-export const nodes = cluster.nodeSummary;
-export const etcdCaCert = cluster.pki.etcdCa.certPem;
-export const etcdHealthcheckClientCert = cluster.pki.etcdHealthcheckClient.certPem;
-// No etcd client key here: with client-certificate auth any key the etcd CA signed can read and
-// write every key in etcd, so it stays on the etcd members (operators: etcdctl on a member).
+  return {
+    kubeconfig: cluster.kubeconfig,
+    apiServer: cluster.apiServer,
+    /** the version every node runs (written only by a deployment that finished): the next run upgrades from it */
+    kubernetesVersion: cluster.kubernetesVersion,
+    etcdEndpoints: cluster.etcdEndpoints,
+    etcdInitialCluster: cluster.etcdInitialCluster,
+    /** when every certificate and kubeconfig expires (RFC 3339): README, "Certificates" */
+    certificateExpiry: cluster.pki.expiries,
+    nodes: cluster.nodeSummary,
+    etcdCaCert: cluster.pki.etcdCa.certPem,
+    etcdHealthcheckClientCert: cluster.pki.etcdHealthcheckClient.certPem,
+    // No etcd client key here: with client-certificate auth any key the etcd CA signed can read and
+    // write every key in etcd, so it stays on the etcd members (operators: etcdctl on a member).
+  };
+};

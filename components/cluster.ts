@@ -5,7 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/types";
 import { hardeningWarnings } from "../config/validators/hardening";
-import { pkiWarnings } from "../config/validators/cluster";
+import { kubernetesVersionWarnings, pkiWarnings } from "../config/validators/cluster";
+import { describeUpgrade, upgradeStep } from "../config/upgrade";
 import { ClusterNode, nodesWithRole } from "../providers/node";
 import type { ApiserverProxy } from "./apiserverProxy";
 import type { Cni } from "./cni";
@@ -24,6 +25,13 @@ export interface ClusterArgs {
   nodes: ClusterNode[];
   /** what to build on them: clusterSpec({...}) from the stack config's keys, or clusterSpecOf(config) */
   spec: ClusterSpec;
+  /**
+   * The Kubernetes version the cluster runs now: the previous deployment's `kubernetesVersion`
+   * output (the program reads it from its own stack). A different spec.kubernetesVersion is then a
+   * rolling upgrade; undefined for a new cluster. Without it a version change on running nodes is
+   * refused on the hosts.
+   */
+  runningKubernetesVersion?: string;
 }
 
 export interface NodeSummary {
@@ -62,6 +70,8 @@ export class Cluster extends pulumi.ComponentResource {
   /** name=https://<ip>:2380,... of every etcd member (etcd-restore.sh's KHA_ETCD_INITIAL_CLUSTER) */
   readonly etcdInitialCluster: pulumi.Output<string>;
   readonly nodeSummary: pulumi.Output<NodeSummary[]>;
+  /** the version every node runs once this deployment is done: the next one's runningKubernetesVersion */
+  readonly kubernetesVersion: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:index:Cluster", name, {}, opts);
@@ -69,7 +79,24 @@ export class Cluster extends pulumi.ComponentResource {
     const stop = PHASES.indexOf(spec.stopAfter);
     if (stop < 0) throw new Error(`stopAfter: unknown phase ${spec.stopAfter}; phases: ${PHASES.join(", ")}`);
     // a security default turned off is said on every run, for stacks and embedding programs alike
-    for (const warning of [...hardeningWarnings(spec.hardening), ...pkiWarnings(spec.pki)]) void pulumi.log.warn(warning, this);
+    for (const warning of [
+      ...hardeningWarnings(spec.hardening),
+      ...pkiWarnings(spec.pki),
+      ...kubernetesVersionWarnings(spec.kubernetesVersion),
+    ])
+      void pulumi.log.warn(warning, this);
+    // throws for a downgrade or a skipped minor, naming the path, before any resource exists
+    const upgrade = upgradeStep(args.runningKubernetesVersion, spec.kubernetesVersion);
+    if (upgrade.kind === "upgrade") {
+      const all = clusterNodes(nodes);
+      const plan = describeUpgrade(
+        upgrade,
+        all.controlPlanes.map((n) => n.name),
+        all.workers.map((n) => n.name),
+        spec.upgrade.workersInParallel,
+      );
+      void pulumi.log.info(plan.join("\n"), this);
+    }
     // the PKI touches no host and every output needs it: made even when stopping at host-prep
     const last = Math.max(stop, PHASES.indexOf("pki"));
     const parts: ClusterParts = {};
@@ -77,6 +104,7 @@ export class Cluster extends pulumi.ComponentResource {
     const ctx: PhaseContext = {
       name,
       spec,
+      upgrade,
       nodes: clusterNodes(nodes),
       progress,
       parts,
@@ -107,7 +135,18 @@ export class Cluster extends pulumi.ComponentResource {
     this.nodeSummary = pulumi
       .all(nodes.map((n) => pulumi.output(n.privateIp)))
       .apply((ips) => nodes.map((n, i) => ({ name: n.name, roles: [...n.roles], privateIp: ips[i] })));
+    // resolves only when the control plane and every worker's upgrade are done: a failed run leaves
+    // the last deployment's value, so the next run plans the rest of the upgrade again
+    const finished = [
+      this.controlPlane?.ready,
+      ...Object.values(this.workers?.upgrades ?? {}),
+      ...Object.values(this.workers?.joins ?? {}),
+    ];
+    this.kubernetesVersion = pulumi
+      .all(finished.filter((r): r is NonNullable<typeof r> => r !== undefined).map((r) => r.id))
+      .apply(() => spec.kubernetesVersion);
     this.registerOutputs({
+      kubernetesVersion: this.kubernetesVersion,
       kubeconfig: this.kubeconfig,
       apiServer: this.apiServer,
       etcdEndpoints: this.etcdEndpoints,

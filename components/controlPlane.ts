@@ -30,6 +30,19 @@ export interface ControlPlaneArgs extends PerNodeArgs {
   pki: ClusterPki;
   settings: Omit<ClusterSettings, "etcdEndpoints">;
   etcdEndpoints: pulumi.Input<string[]>;
+  /** a planned upgrade (kubeadm-upgrade.sh): the drain bound and the preflight checks to ignore */
+  upgrade?: UpgradeEnv;
+}
+
+/** kubeadm-upgrade.sh's settings; only set while upgrading, so other runs keep each step's input */
+export interface UpgradeEnv {
+  drainTimeout: string;
+  ignorePreflightErrors: string[];
+}
+
+export function upgradeEnvVars(upgrade: UpgradeEnv | undefined): Record<string, string> {
+  if (!upgrade) return {};
+  return { KHA_DRAIN_TIMEOUT: upgrade.drainTimeout, KHA_IGNORE_PREFLIGHT: upgrade.ignorePreflightErrors.join(",") };
 }
 
 /**
@@ -152,11 +165,13 @@ export class ControlPlane extends pulumi.ComponentResource {
           node: first,
           script: "kubeadm-init.sh",
           // (etcd-restore.sh: every control plane stops and starts for a restore, README "etcd restore")
-          helpers: ["lib.sh", "etcd-restore.sh"],
+          // (kubeadm-upgrade.sh: a new kubernetesVersion starts here, `kubeadm upgrade apply`)
+          helpers: ["lib.sh", "etcd-restore.sh", "kubeadm-upgrade.sh"],
           env: {
             KHA_NODE_NAME: first.name,
             KHA_ETCD_ENDPOINTS: pulumi.output(args.etcdEndpoints).apply((e) => e.join(",")),
             KHA_OTHER_APISERVERS: otherApiservers,
+            ...upgradeEnvVars(args.upgrade),
           },
           files: [...files(first), { path: HOST_PATHS.kubeadmRejoinConfig, content: rejoinConfig }],
           dependsOn,
@@ -181,6 +196,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             ignorePreflightErrors: settings.ignorePreflightErrors,
             controlPlane: { bindPort: settings.endpoint.port, caCertPem: pki.kubernetesCa.certPem },
             kubeletServingCerts: settings.hardening.kubeletServingCerts,
+            env: upgradeEnvVars(args.upgrade),
             files: files(node),
             // one at a time, as kubeadm advises for control-plane joins
             dependsOn: [...dependsOn, after],

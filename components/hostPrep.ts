@@ -26,6 +26,8 @@ export interface HostPrepArgs extends PerNodeArgs {
   artifacts: ArtifactsConfig;
   /** false: only the base preparation (an etcd-only roll-out, `stopAfter: etcd`) */
   kubernetes?: boolean;
+  /** a planned upgrade: the version the cluster runs; node-install.sh then stages the new one */
+  upgradeFrom?: string;
 }
 
 export function isKubernetesNode(node: ClusterNode): boolean {
@@ -79,6 +81,8 @@ export class HostPrep extends pulumi.ComponentResource {
               KHA_INSTALL_PACKAGES: String(release),
               // a changed local binary or image tar re-runs the install
               KHA_ARTIFACTS_DIGEST: artifactsDigest([...binaries, ...images]),
+              // (only while upgrading: other runs keep the step's input as it was)
+              ...(args.upgradeFrom ? { KHA_UPGRADE_FROM: args.upgradeFrom } : {}),
             },
             files: [
               {

@@ -24,6 +24,8 @@ export interface JoinArgs {
   kubeletServingCerts: boolean;
   /** more files the node needs before joining (control planes: certificates, kubeadm.yaml) */
   files?: HostFile[];
+  /** more environment for kubeadm-join.sh (control planes while upgrading: kubeadm-upgrade.sh's) */
+  env?: Record<string, pulumi.Input<string>>;
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -76,11 +78,12 @@ export function joinNode(name: string, args: JoinArgs, opts: pulumi.CustomResour
     {
       node: args.node,
       script: "kubeadm-join.sh",
-      helpers: ["lib.sh", ...(args.controlPlane ? ["etcd-restore.sh"] : [])],
+      helpers: ["lib.sh", ...(args.controlPlane ? ["etcd-restore.sh", "kubeadm-upgrade.sh"] : [])],
       env: {
         KHA_NODE_NAME: args.node.name,
         KHA_CONTROL_PLANE: String(Boolean(args.controlPlane)),
         KHA_KUBELET_SERVING_CERTS: String(args.kubeletServingCerts),
+        ...args.env,
       },
       files: [...(args.files ?? []), ...discoveryFile, { path: HOST_PATHS.kubeadmJoinConfig, content: rendered.joinConfig, mode: "0600" }],
       dependsOn: [...args.dependsOn, token],

@@ -9,6 +9,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/types";
+import type { UpgradeStep } from "../config/upgrade";
 import type { ClusterNode } from "../providers/node";
 import type { ApiserverProxy } from "./apiserverProxy";
 import type { Cni } from "./cni";
@@ -124,6 +125,8 @@ export interface PhaseContext {
   /** the cluster's resource name; phases name their components `<name>-<suffix>` */
   name: string;
   spec: ClusterSpec;
+  /** a new kubernetesVersion on a running cluster (config/upgrade.ts), or none */
+  upgrade: UpgradeStep;
   nodes: ClusterNodes;
   progress: NodeProgress;
   parts: ClusterParts;

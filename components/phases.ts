@@ -10,19 +10,25 @@ import { Cni } from "./cni";
 import { ControlPlane } from "./controlPlane";
 import { EtcdCluster } from "./etcd";
 import { HostPrep } from "./hostPrep";
-import { part, type AnyClusterPhase } from "./phase";
+import { part, type AnyClusterPhase, type PhaseContext } from "./phase";
 import { ClusterPki } from "./pki";
 import { controlPlaneEndpoint } from "./render/kubeadm";
 import { ServiceLoadBalancer } from "./serviceLoadBalancer";
 import { Vip } from "./vip";
 import { Workers } from "./workers";
 
+/** what kubeadm-upgrade.sh needs besides the version, only while upgrading (other runs keep each step's input) */
+function upgradeEnv(ctx: PhaseContext): { drainTimeout: string; ignorePreflightErrors: string[] } | undefined {
+  if (ctx.upgrade.kind !== "upgrade") return undefined;
+  return { drainTimeout: ctx.spec.upgrade.drainTimeout, ignorePreflightErrors: ctx.spec.ignorePreflightErrors };
+}
+
 export const PHASE_LIST: readonly AnyClusterPhase[] = [
   {
     // every node, in parallel; Kubernetes packages only when the roll-out reaches the control plane
     name: "host-prep",
     part: "hostPrep",
-    create: ({ name, spec, nodes, parent, reaches }) =>
+    create: ({ name, spec, nodes, parent, reaches, upgrade }) =>
       new HostPrep(
         `${name}-prep`,
         {
@@ -30,6 +36,7 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           kubernetesVersion: spec.kubernetesVersion,
           artifacts: spec.artifacts,
           kubernetes: reaches("control-plane"),
+          upgradeFrom: upgrade.kind === "upgrade" ? upgrade.from : undefined,
           resetOnDestroy: spec.resetOnDestroy,
         },
         { parent },
@@ -118,8 +125,10 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
             ignorePreflightErrors: spec.ignorePreflightErrors,
             hardening: spec.hardening,
             certificateValidityHours: spec.pki.validityHours,
+            allowCgroupV1: spec.allowCgroupV1,
           },
           etcdEndpoints: etcd.endpoints,
+          upgrade: upgradeEnv(ctx),
           ...ctx.perNode(ctx.nodes.controlPlanes, etcd.healthGate),
         },
         { parent: ctx.parent },
@@ -164,7 +173,12 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           // cluster-info is not readable anonymously then: see renderJoinConfig
           kubeletServingCerts: ctx.spec.hardening.kubeletServingCerts,
           fileDiscovery: ctx.spec.hardening.anonymousAuthHealthOnly ? { caCertPem: part(ctx, "pki").kubernetesCa.certPem } : undefined,
-          dependsOn: [controlPlane.init],
+          // while upgrading, after every control plane (a kubelet never newer than an apiserver)
+          dependsOn: [ctx.upgrade.kind === "upgrade" ? controlPlane.ready : controlPlane.init],
+          upgrade:
+            ctx.upgrade.kind === "upgrade"
+              ? { ...upgradeEnv(ctx)!, to: ctx.upgrade.to, workersInParallel: ctx.spec.upgrade.workersInParallel }
+              : undefined,
           ...ctx.perNode(ctx.nodes.workers),
         },
         { parent: ctx.parent },

@@ -57,3 +57,27 @@ describe("clusterSpec: the cluster part of the config, for programs without a st
     expect(clusterSpecOf(cloud).resetOnDestroy).toBe(false);
   });
 });
+
+describe("upgrade settings and per-version artifacts", () => {
+  it("upgrade defaults to one worker at a time with a 300s drain bound, and checks both", () => {
+    expect(clusterSpec().upgrade).toEqual({ workersInParallel: 1, drainTimeout: "300s" });
+    expect(clusterSpec({ upgrade: { workersInParallel: 3, drainTimeout: "2m" } }).upgrade).toEqual({
+      workersInParallel: 3,
+      drainTimeout: "2m",
+    });
+    expect(() => clusterSpec({ upgrade: { workersInParallel: 0 } })).toThrow(/upgrade.workersInParallel/);
+    expect(() => clusterSpec({ upgrade: { drainTimeout: "soon" } })).toThrow(/upgrade.drainTimeout: 'soon' is not a duration/);
+    expect(() => clusterSpec({ upgrade: { parallel: 2 } })).toThrow(/upgrade.parallel: unknown key/);
+  });
+
+  it("{kubernetesVersion} in artifacts.dir names each version's directory; other characters stay refused", () => {
+    const spec = clusterSpec({ kubernetesVersion: "1.35.4", artifacts: { source: "local", dir: "/srv/k8s-{kubernetesVersion}" } });
+    expect(spec.artifacts.dir).toBe("/srv/k8s-1.35.4");
+    expect(() => clusterSpec({ artifacts: { source: "local", dir: "/srv/{version}" } })).toThrow(/artifacts.dir/);
+  });
+
+  it("1.35 to 1.37 are accepted; 1.30 and 1.38 are not", () => {
+    for (const v of ["1.35.4", "1.36.1", "1.37.2"]) expect(clusterSpec({ kubernetesVersion: v }).kubernetesVersion).toBe(v);
+    for (const v of ["1.30.9", "1.38.0"]) expect(() => clusterSpec({ kubernetesVersion: v })).toThrow(/use a full version of 1.31 to 1.37/);
+  });
+});

@@ -4,8 +4,17 @@
 
 import { PHASES } from "../components/phases";
 import { ConfigError, Raw, Reader } from "./reader";
-import { CNIS, ClusterConfig, ClusterSpec, HostSpec, ProviderName } from "./types";
-import { readArtifacts, readEtcdSnapshots, readKubernetesVersion, readLeaderElection, readPki, readPreflight } from "./validators/cluster";
+import { ArtifactsConfig, CNIS, ClusterConfig, ClusterSpec, HostSpec, ProviderName } from "./types";
+import {
+  readArtifacts,
+  readEtcdSnapshots,
+  readKubernetesVersion,
+  readLeaderElection,
+  readPki,
+  readPreflight,
+  readUpgrade,
+  VERSION_PLACEHOLDER,
+} from "./validators/cluster";
 import { readHardening } from "./validators/hardening";
 import type { Counts } from "./validators/hosts";
 import { checkNetworks, readApiEndpoint } from "./validators/network";
@@ -30,11 +39,21 @@ export const CLUSTER_SPEC_KEYS = [
   "leaderElection",
   "pki",
   "etcdSnapshots",
+  "upgrade",
+  "allowCgroupV1",
   "hardening",
   "ignorePreflightErrors",
   "stopAfter",
   "apiserverProxyImage",
 ] as const;
+
+/**
+ * `artifacts.dir` may name the version: `{kubernetesVersion}` in it is replaced, so one config line
+ * (kubernetesVersion) moves a stack to the next version's air-gapped artifacts.
+ */
+export function artifactsFor(artifacts: ArtifactsConfig, kubernetesVersion: string): ArtifactsConfig {
+  return artifacts.dir ? { ...artifacts, dir: artifacts.dir.split(VERSION_PLACEHOLDER).join(kubernetesVersion) } : artifacts;
+}
 
 /** What the cross-checks know of the machines (nothing, for an embedded cluster). */
 export interface MachinesView {
@@ -63,11 +82,13 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
     serviceCidr,
     apiEndpoint,
     cni: r.oneOf(raw.cni, "cni", CNIS, "calico"),
-    artifacts: readArtifacts(r, raw.artifacts),
+    artifacts: artifactsFor(readArtifacts(r, raw.artifacts), kubernetesVersion),
     serviceLoadBalancer: readServiceLoadBalancer(r, raw.serviceLoadBalancer, provider, hosts, counts.workerCount),
     leaderElection: readLeaderElection(r, raw.leaderElection),
     pki: readPki(r, raw.pki),
     etcdSnapshots: readEtcdSnapshots(r, raw.etcdSnapshots),
+    upgrade: readUpgrade(r, raw.upgrade),
+    allowCgroupV1: r.bool(raw.allowCgroupV1, "allowCgroupV1", false),
     hardening: readHardening(r, raw.hardening, kubernetesVersion),
     ignorePreflightErrors: readPreflight(r, raw.ignorePreflightErrors),
     stopAfter: r.oneOf(raw.stopAfter, "stopAfter", PHASES, "service-load-balancer"),
@@ -103,6 +124,8 @@ export function clusterSpecOf(config: ClusterConfig): ClusterSpec {
     leaderElection: config.leaderElection,
     pki: config.pki,
     etcdSnapshots: config.etcdSnapshots,
+    upgrade: config.upgrade,
+    allowCgroupV1: config.allowCgroupV1,
     hardening: config.hardening,
     ignorePreflightErrors: config.ignorePreflightErrors,
     stopAfter: config.stopAfter,

@@ -23,7 +23,9 @@ export const VIP_IMPLEMENTATIONS = ["keepalived"] as const;
 export type VipImplementation = (typeof VIP_IMPLEMENTATIONS)[number];
 
 /** Kubernetes minor versions this release is tested with (kubeadm config v1beta4). */
-export const SUPPORTED_KUBERNETES_MINORS = [31, 32, 33, 34] as const;
+export const SUPPORTED_KUBERNETES_MINORS = [31, 32, 33, 34, 35, 36, 37] as const;
+/** the minors the lab runs end to end (README, "Kubernetes versions"); others are accepted with a warning */
+export const LAB_PROVEN_KUBERNETES_MINORS = [34, 35] as const;
 
 export interface SshEndpoint {
   host: string;
@@ -105,6 +107,14 @@ export interface EtcdSnapshotsConfig {
   keep: number;
   /** any label: a changed value takes a snapshot on the next `pulumi up` (on demand) */
   take: string;
+}
+
+/** how `pulumi up` rolls a new kubernetesVersion out (README, "Upgrading Kubernetes") */
+export interface UpgradeConfig {
+  /** workers cordoned, drained and upgraded at once; the rest keep serving */
+  workersInParallel: number;
+  /** how long a drain may take before the upgrade of that node fails (a PodDisruptionBudget that never allows it) */
+  drainTimeout: string;
 }
 
 export interface PkiConfig {
@@ -192,6 +202,9 @@ export interface ClusterSpec {
   leaderElection: LeaderElectionConfig;
   pki: PkiConfig;
   etcdSnapshots: EtcdSnapshotsConfig;
+  upgrade: UpgradeConfig;
+  /** kubelet 1.35+ refuses hosts on cgroup v1 unless told otherwise (KubeletConfiguration failCgroupV1: false) */
+  allowCgroupV1: boolean;
   hardening: HardeningConfig;
   /** kubeadm preflight checks to ignore (SystemVerification by default: many hosts lack kernel config) */
   ignorePreflightErrors: string[];

@@ -43,6 +43,8 @@ export interface ClusterSettings {
   hardening: HardeningConfig;
   /** lifetime of the kubeconfigs kubeadm signs (pki.validityHours); kubeadm's one year when absent */
   certificateValidityHours?: number;
+  /** allowCgroupV1: the kubelet runs on cgroup v1 hosts (1.35+ refuses them by default) */
+  allowCgroupV1?: boolean;
 }
 
 export interface NodeSettings {
@@ -110,7 +112,7 @@ export function clusterConfiguration(c: ClusterSettings) {
  * kubernetes.io/kubelet-serving CSR, approved by kubelet-csr-approve.sh) instead of signing one
  * itself, so the apiserver can verify whom it talks to.
  */
-function kubeletConfiguration(hardening: HardeningConfig) {
+function kubeletConfiguration(hardening: HardeningConfig, allowCgroupV1: boolean) {
   return {
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
@@ -118,6 +120,8 @@ function kubeletConfiguration(hardening: HardeningConfig) {
     failSwapOn: true,
     rotateCertificates: true,
     serverTLSBootstrap: hardening.kubeletServingCerts,
+    // (absent unless asked for: the kubelet's own default, which 1.35 turned to refusing cgroup v1)
+    ...(allowCgroupV1 ? { failCgroupV1: false } : {}),
   };
 }
 
@@ -153,7 +157,7 @@ export function renderInitConfig(cluster: ClusterSettings, node: NodeSettings): 
       nodeRegistration: nodeRegistration(node, cluster.ignorePreflightErrors),
     },
     clusterConfiguration(cluster),
-    kubeletConfiguration(cluster.hardening),
+    kubeletConfiguration(cluster.hardening, cluster.allowCgroupV1 ?? false),
     kubeProxyConfiguration(cluster.podCidr),
   ]);
 }

@@ -15,7 +15,8 @@
 # apiserver serves is refused: `kubeadm init` over it would overwrite the cluster's own objects.
 #
 # Environment: KHA_NODE_NAME, KHA_ETCD_ENDPOINTS (comma-separated https URLs), KHA_OTHER_APISERVERS
-# (host:port of the other control planes, space-separated), KHA_ROOT (tests), KHA_APPROVE_TRIES (30),
+# (host:port of the other control planes, space-separated), KHA_DRAIN_TIMEOUT and KHA_IGNORE_PREFLIGHT
+# (an upgrade: kubeadm-upgrade.sh), KHA_ROOT (tests), KHA_APPROVE_TRIES (30),
 # KHA_NODE_GONE_TRIES (45: how long a rejoin waits for the old Node to go NotReady, 2 s each).
 # Files: /etc/kubeadm-ha/kubeadm.yaml, kubeadm-rejoin.yaml and hardening.env, the PKI, the security
 # defaults' files. Marks: init-started and join-started, each removed only once its kubeadm
@@ -123,6 +124,8 @@ if [[ -e "$KHA_INIT_STARTED_MARK" || -e "$KHA_JOIN_STARTED_MARK" ]]; then
 fi
 
 if [[ -f "$kubeconfig" ]]; then
+  # a new kubernetesVersion: `kubeadm upgrade apply` first, this node's kubelet after it (no-op otherwise)
+  upgrade_control_plane apply
   if config_pending kubeadm-control-plane "${tracked[@]}"; then
     log "settings or certificates changed: regenerating control-plane manifests"
     restart=false

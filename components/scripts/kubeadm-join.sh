@@ -12,7 +12,8 @@
 # it means the last join was interrupted.
 #
 # Environment: KHA_NODE_NAME, KHA_CONTROL_PLANE (true|false), KHA_KUBELET_SERVING_CERTS (true|false: a node that
-# joined earlier follows a change of it), KHA_ROOT (tests).
+# joined earlier follows a change of it), KHA_DRAIN_TIMEOUT and KHA_IGNORE_PREFLIGHT (an upgrade:
+# kubeadm-upgrade.sh), KHA_ROOT (tests).
 # Files: /etc/kubeadm-ha/kubeadm-join.yaml (0600), discovery.conf (0600, file discovery), and on
 # control planes kubeadm.yaml, hardening.env, the PKI and the security defaults' files.
 set -euo pipefail
@@ -35,6 +36,9 @@ if [[ -e "$KHA_JOIN_STARTED_MARK" ]]; then
 fi
 
 if [[ -f "$KHA_KUBELET_CONF" ]]; then
+  # a control plane with a new kubernetesVersion: `kubeadm upgrade node`, then its kubelet (no-op
+  # otherwise); workers are upgraded by their own step, drained from a control plane first
+  if [[ "$control_plane" == true ]]; then upgrade_control_plane node; fi
   if [[ "$control_plane" == true ]] && config_pending kubeadm-control-plane "${tracked[@]}"; then
     log "settings or certificates changed: regenerating control-plane manifests"
     restart=false

@@ -228,3 +228,38 @@ reset_interrupted_kubeadm() {
   if [[ "$control_plane" != true ]]; then rm -f "$KHA_PKI_DIR/ca.crt"; fi
   log "reset what the interrupted kubeadm run left on $node (certificates kept)"
 }
+
+# kubelet_version: the version of the installed kubelet (v1.34.1), empty when none is installed
+kubelet_version() {
+  [[ -x "$KHA_BIN_DIR/kubelet" ]] || return 0
+  "$KHA_BIN_DIR/kubelet" --version 2>/dev/null | awk '{print $2}' || true
+}
+
+# upgrade_path_check RUNNING TARGET (vMAJOR.MINOR.PATCH): dies unless kubeadm can upgrade RUNNING to
+# TARGET in one step (a later patch, or the next minor), naming the path to take. The program's
+# validation says the same before anything runs; this holds for a host that differs from the rest.
+upgrade_path_check() {
+  local running=$1 target=$2 r t
+  [[ "$running" =~ ^v([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] || die "cannot read the running Kubernetes version ('$running')"
+  r=("${BASH_REMATCH[@]:1}")
+  [[ "$target" =~ ^v([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] || die "kubernetesVersion '$target' is not vMAJOR.MINOR.PATCH"
+  t=("${BASH_REMATCH[@]:1}")
+  if ((t[0] < r[0] || (t[0] == r[0] && (t[1] < r[1] || (t[1] == r[1] && t[2] < r[2]))))); then
+    die "this node runs Kubernetes $running; $target would be a downgrade, which kubeadm does not do: set kubernetesVersion back to ${running#v}"
+  fi
+  if ((t[0] != r[0] || t[1] > r[1] + 1)); then
+    die "this node runs Kubernetes $running; kubeadm upgrades one minor at a time and $target skips one: upgrade to ${r[0]}.$((r[1] + 1)).x first"
+  fi
+}
+
+# config_kubernetes_version FILE: the kubernetesVersion of a kubeadm config (1.35.4, no v); empty
+# when it names none (kubeadm's default)
+config_kubernetes_version() { sed -n 's/^kubernetesVersion: v\{0,1\}\([0-9][0-9.]*\)$/\1/p' "$1" | head -n 1; }
+
+# upgrade_control_plane apply|node: kubeadm-upgrade.sh for this control plane's kubeadm config
+upgrade_control_plane() {
+  local version
+  version=$(config_kubernetes_version "$KHA_KUBEADM_CONFIG")
+  [[ -n "$version" ]] || return 0
+  KHA_KUBERNETES_VERSION=$version bash "$(dirname "$0")/kubeadm-upgrade.sh" "$1"
+}

@@ -3,7 +3,7 @@
 # allowed, containerd with the systemd cgroup driver, CNI plugins, kubeadm/kubelet/kubectl from
 # artifacts, image tars imported into containerd, and the kubelet unit enabled. Idempotent.
 #
-# Environment: KHA_KUBERNETES_VERSION, KHA_K8S_URL (base URL of the release binaries; empty when air-gapped),
+# Environment: KHA_KUBERNETES_VERSION, KHA_UPGRADE_FROM (set when the program plans an upgrade), KHA_K8S_URL (base URL of the release binaries; empty when air-gapped),
 # KHA_INSTALL_PACKAGES (true: apt-get install missing OS packages), KHA_ROOT (tests).
 # Files already written by put-files: containerd config, crictl config, kubelet unit + drop-in.
 set -euo pipefail
@@ -30,19 +30,28 @@ if [[ ! -x "$KHA_CNI_BIN_DIR/bridge" && -d /usr/lib/cni ]]; then
   log "linked CNI plugins from /usr/lib/cni"
 fi
 
-# A node that runs Kubernetes keeps its version: a new kubernetesVersion needs `kubeadm upgrade`,
-# node by node, which is not built yet; new binaries under a running kubelet would be a silent
-# half-upgrade (CoreDNS and kube-proxy stay old). Refused here, before anything on the node changes.
-if [[ -f "$KHA_KUBELET_CONF" && -x "$KHA_BIN_DIR/kubelet" && -n "${KHA_KUBERNETES_VERSION:-}" ]]; then
-  running=$("$KHA_BIN_DIR/kubelet" --version 2>/dev/null | awk '{print $2}' || true)
-  [[ -z "$running" || "$running" == "v$KHA_KUBERNETES_VERSION" ]] ||
-    die "this node runs Kubernetes $running and kubernetesVersion is $KHA_KUBERNETES_VERSION: upgrading a running cluster is not supported yet (kubeadm upgrade, node by node), and swapping the binaries under it is refused; set kubernetesVersion back to ${running#v}"
+# A node that runs another Kubernetes version is upgraded by kubeadm-upgrade.sh in its turn (control
+# planes one by one, then workers drained in batches); here its new binaries and images are only
+# staged, so nothing the node runs changes while every node prepares at once. That needs the program
+# to have planned the upgrade (KHA_UPGRADE_FROM: the version the stack last deployed); without it a
+# new version under a running kubelet would be a silent half-upgrade, and is refused before anything
+# on the node changes.
+stage_only=false
+running=$(kubelet_version)
+if [[ -f "$KHA_KUBELET_CONF" && -n "$running" && -n "${KHA_KUBERNETES_VERSION:-}" && "$running" != "v$KHA_KUBERNETES_VERSION" ]]; then
+  [[ -n "${KHA_UPGRADE_FROM:-}" ]] ||
+    die "this node runs Kubernetes $running and kubernetesVersion is $KHA_KUBERNETES_VERSION, but the program planned no upgrade: it reads the version the cluster runs from the stack's kubernetesVersion output, which a successful pulumi up of this release writes (embedding programs pass it as Cluster's runningKubernetesVersion). Run pulumi up once with kubernetesVersion ${running#v}, then change it"
+  upgrade_path_check "$running" "v$KHA_KUBERNETES_VERSION"
+  stage_only=true
 fi
 
 for name in kubeadm kubelet kubectl; do
   fetch "$name" "${KHA_K8S_URL:+$KHA_K8S_URL/$name}"
-  install_file "$KHA_ARTIFACTS_DIR/bin/$name" "$KHA_BIN_DIR/$name" 0755
+  [[ "$stage_only" == true ]] || install_file "$KHA_ARTIFACTS_DIR/bin/$name" "$KHA_BIN_DIR/$name" 0755
 done
+if [[ "$stage_only" == true ]]; then
+  log "staged Kubernetes $KHA_KUBERNETES_VERSION; this node runs $running until the rolling upgrade reaches it"
+fi
 
 if config_changed containerd "$KHA_CONTAINERD_CONFIG"; then
   systemctl restart containerd.service

@@ -6,9 +6,11 @@ import {
   ARTIFACT_SOURCES,
   ArtifactsConfig,
   EtcdSnapshotsConfig,
+  LAB_PROVEN_KUBERNETES_MINORS,
   LeaderElectionConfig,
   PkiConfig,
   SUPPORTED_KUBERNETES_MINORS,
+  UpgradeConfig,
 } from "../types";
 import { DURATION, KINDS } from "./patterns";
 
@@ -27,11 +29,26 @@ export function readKubernetesVersion(r: Reader, value: unknown): string {
   return text.replace(/^v/, "");
 }
 
+/** in artifacts.dir: replaced by the kubernetesVersion (one directory per version) */
+export const VERSION_PLACEHOLDER = "{kubernetesVersion}";
+
+/** a supported version the lab has not run end to end: said on every run */
+export function kubernetesVersionWarnings(version: string): string[] {
+  const minor = Number(version.split(".")[1]);
+  const proven: readonly number[] = LAB_PROVEN_KUBERNETES_MINORS;
+  if (proven.includes(minor)) return [];
+  return [
+    `kubernetesVersion ${version}: kubeadm-ha's lab drills run 1.${proven.join(" and 1.")}; 1.${minor} is accepted (the same kubeadm v1beta4 configuration) but not proven end to end by this release`,
+  ];
+}
+
 export function readArtifacts(r: Reader, value: unknown): ArtifactsConfig {
   const obj = r.object(value, "artifacts");
   r.allowKeys(obj, "artifacts", ["source", "dir", "kubernetesBaseUrl", "etcdVersion", "etcdBaseUrl", "images", "imageRepository"]);
   const source = r.oneOf(obj.source, "artifacts.source", ARTIFACT_SOURCES, "release");
-  const dir = r.text(obj.dir, "artifacts.dir", KINDS.path);
+  // (`{kubernetesVersion}` in it names each version's directory: clusterSpec's artifactsFor)
+  const checked = typeof obj.dir === "string" ? obj.dir.split(VERSION_PLACEHOLDER).join("1.0.0") : obj.dir;
+  const dir = r.text(checked, "artifacts.dir", KINDS.path) !== undefined ? (obj.dir as string) : undefined;
   if (source === "local" && !dir) {
     r.fail(
       "artifacts.dir",
@@ -112,6 +129,13 @@ export function readEtcdSnapshots(r: Reader, value: unknown): EtcdSnapshotsConfi
       "keep at most 100; copy older ones off the host",
     );
   return { keep, take: r.text(obj.take, "etcdSnapshots.take", KINDS.label) ?? "" };
+}
+
+export function readUpgrade(r: Reader, value: unknown): UpgradeConfig {
+  const obj = r.object(value, "upgrade");
+  r.allowKeys(obj, "upgrade", ["workersInParallel", "drainTimeout"]);
+  const [drainTimeout] = durationMs(r, obj.drainTimeout, "upgrade.drainTimeout", "300s");
+  return { workersInParallel: r.int(obj.workersInParallel, "upgrade.workersInParallel", 1, 1, 50), drainTimeout };
 }
 
 export function readPreflight(r: Reader, value: unknown): string[] {

@@ -68,7 +68,8 @@ const STUBS: Record<string, string> = {
     '  *"get nodes"*) printf "%b" "${STUB_NODES:-}";;',
     '  *"get --raw /readyz"*) exit "${STUB_KUBECTL_API_EXIT:-0}";;',
     // a Node exists unless STUB_NODE_ABSENT; its Ready condition is STUB_NODE_READY (False)
-    '  *"get node "*) [ -z "${STUB_NODE_ABSENT:-}" ] || exit 1; case "$*" in *jsonpath*) printf %s "${STUB_NODE_READY:-False}";; esac;;',
+    // its kubelet version is the installed kubelet's (as after a restart), or STUB_NODE_VERSION
+    '  *"get node "*) [ -z "${STUB_NODE_ABSENT:-}" ] || exit 1; case "$*" in *kubeletVersion*) if [ -n "${STUB_NODE_VERSION:-}" ]; then printf %s "$STUB_NODE_VERSION"; else "$KHA_ROOT/usr/local/bin/kubelet" --version | cut -d" " -f2 | tr -d "\\n"; fi;; *jsonpath*) printf %s "${STUB_NODE_READY:-False}";; esac;;',
     '  *" drain "*) exit "${STUB_KUBECTL_DRAIN_EXIT:-0}";;',
     "esac",
   ].join("\n"),

@@ -107,20 +107,46 @@ describe("node-install.sh", () => {
     expect(box.calls().filter((c) => c.startsWith("ctr -n k8s.io images import"))).toHaveLength(1);
   });
 
-  it("refuses new binaries under a running kubelet of another version (no kubeadm upgrade yet), changing nothing", () => {
+  it("refuses new binaries under a running kubelet of another version when the program planned no upgrade, changing nothing", () => {
     box.write("usr/local/bin/kubelet", "#!/bin/sh\necho Kubernetes v1.33.4\n", 0o755);
     box.write("etc/kubernetes/kubelet.conf", "kubelet");
     const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false", KHA_KUBERNETES_VERSION: "1.34.1" };
     const run = box.run("node-install.sh", env);
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain(
-      "this node runs Kubernetes v1.33.4 and kubernetesVersion is 1.34.1: upgrading a running cluster is not supported yet",
-    );
-    expect(run.stderr).toContain("set kubernetesVersion back to 1.33.4");
+    expect(run.stderr).toContain("this node runs Kubernetes v1.33.4 and kubernetesVersion is 1.34.1, but the program planned no upgrade");
+    expect(run.stderr).toContain("Run pulumi up once with kubernetesVersion 1.33.4, then change it");
     expect(box.read("usr/local/bin/kubelet")).toContain("v1.33.4");
-    expect(box.calls().filter((c) => c.startsWith("systemctl"))).toEqual([]);
+    expect(box.calls().filter((c) => c.startsWith("systemctl") || c.startsWith("ctr"))).toEqual([]);
     // the same version (or a node not running yet) installs as before
     expect(box.run("node-install.sh", { ...env, KHA_KUBERNETES_VERSION: "1.33.4" }).status).toBe(0);
+  });
+
+  it("stages a planned upgrade: images imported and binaries in the artifacts directory, the running ones untouched", () => {
+    box.write("usr/local/bin/kubelet", "#!/bin/sh\necho Kubernetes v1.33.4\n", 0o755);
+    box.write("usr/local/bin/kubeadm", "old kubeadm", 0o755);
+    box.write("etc/kubernetes/kubelet.conf", "kubelet");
+    const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false", KHA_KUBERNETES_VERSION: "1.34.1", KHA_UPGRADE_FROM: "1.33.4" };
+    const run = box.run("node-install.sh", env);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("staged Kubernetes 1.34.1; this node runs v1.33.4 until the rolling upgrade reaches it");
+    expect(box.read("usr/local/bin/kubelet")).toContain("v1.33.4");
+    expect(box.read("usr/local/bin/kubeadm")).toBe("old kubeadm");
+    expect(box.calls().filter((c) => c.startsWith("ctr -n k8s.io images import"))).toHaveLength(1);
+    expect(box.calls()).not.toContain("systemctl restart kubelet");
+  });
+
+  it("refuses a planned upgrade that skips a minor or goes back, naming the path", () => {
+    box.write("usr/local/bin/kubelet", "#!/bin/sh\necho Kubernetes v1.33.4\n", 0o755);
+    box.write("etc/kubernetes/kubelet.conf", "kubelet");
+    const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false", KHA_UPGRADE_FROM: "1.33.4" };
+    const skip = box.run("node-install.sh", { ...env, KHA_KUBERNETES_VERSION: "1.35.0" });
+    expect(skip.status).not.toBe(0);
+    expect(skip.stderr).toContain("kubeadm upgrades one minor at a time and v1.35.0 skips one: upgrade to 1.34.x first");
+    const down = box.run("node-install.sh", { ...env, KHA_KUBERNETES_VERSION: "1.33.1" });
+    expect(down.status).not.toBe(0);
+    expect(down.stderr).toContain("v1.33.1 would be a downgrade");
+    expect(box.calls().filter((c) => c.startsWith("ctr"))).toEqual([]);
   });
 
   describe("release downloads are verified against their published checksums, always", () => {
@@ -953,6 +979,136 @@ describe("kubeadm scripts", () => {
     // the member's own reset, later, leaves nothing
     expect(box.run("etcd-reset.sh").status).toBe(0);
     for (const gone of ["var/lib/etcd", "etc/kubernetes", "etc/kubeadm-ha"]) expect(box.exists(gone)).toBe(false);
+  });
+});
+
+describe("rolling upgrades: kubeadm-upgrade.sh and node-drain.sh", () => {
+  const kubelet = (version: string) => `#!/bin/sh\necho Kubernetes ${version}\n`;
+  const UP = { KHA_KUBERNETES_VERSION: "1.35.4", KHA_NODE_NAME: "cp-1", STUB_NODE_READY: "True" };
+  beforeEach(() => {
+    // the running node (1.34.1) and what host-prep staged (1.35.4)
+    box.write("usr/local/bin/kubelet", kubelet("v1.34.1"), 0o755);
+    box.write("usr/local/bin/kubeadm", "old kubeadm", 0o755);
+    box.write("opt/kubeadm-ha/artifacts/bin/kubeadm", "#!/bin/sh\necho v1.35.4\n", 0o755);
+    box.write("opt/kubeadm-ha/artifacts/bin/kubelet", kubelet("v1.35.4"), 0o755);
+    box.write("opt/kubeadm-ha/artifacts/bin/kubectl", "#!/bin/sh\n", 0o755);
+    box.write("etc/kubernetes/admin.conf", "admin");
+    box.write("etc/kubernetes/kubelet.conf", "kubelet");
+    box.write("etc/kubeadm-ha/kubeadm.yaml", "kind: ClusterConfiguration\nkubernetesVersion: v1.35.4\n");
+  });
+  const kubeadmAndKubectl = () =>
+    box.calls().filter((c) => /^(kubeadm|kubectl .* (cordon|drain|uncordon)|systemctl restart kubelet)/.test(c));
+
+  it("apply: the kubelet settings first, kubeadm upgrade apply without certificate renewal, drain, kubelet, uncordon", () => {
+    const run = box.run("kubeadm-upgrade.sh", { ...UP, KHA_IGNORE_PREFLIGHT: "SystemVerification" }, undefined, ["apply"]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const steps = kubeadmAndKubectl().map((c) => c.replace(/ --kubeconfig \S+/g, "").replace(/ --request-timeout=10s/, ""));
+    expect(steps).toEqual([
+      expect.stringMatching(/^kubeadm init phase upload-config kubelet --config \S+kubeadm\.yaml$/),
+      "kubeadm upgrade apply v1.35.4 --yes --certificate-renewal=false --ignore-preflight-errors SystemVerification",
+      "kubectl cordon cp-1",
+      "kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
+      "systemctl restart kubelet",
+      "kubectl uncordon cp-1",
+    ]);
+    expect(box.read("usr/local/bin/kubeadm")).toContain("v1.35.4");
+    expect(box.read("usr/local/bin/kubelet")).toContain("v1.35.4");
+    expect(run.stdout).toContain("cp-1 runs v1.35.4");
+    // a second run: the node runs the version, nothing happens
+    const before = box.calls().length;
+    expect(box.run("kubeadm-upgrade.sh", UP, undefined, ["apply"]).status).toBe(0);
+    expect(
+      box
+        .calls()
+        .slice(before)
+        .filter((c) => c.startsWith("kubeadm") || c.startsWith("kubectl")),
+    ).toEqual([]);
+  });
+
+  it("kubeadm-init.sh and kubeadm-join.sh upgrade their control plane before anything else, for the version in kubeadm.yaml", () => {
+    box.write("etc/kubernetes/pki/ca.crt", "ca");
+    expect(box.run("kubeadm-init.sh", { ...INIT_ENV, STUB_NODE_READY: "True" }).status).toBe(0);
+    const calls = box.calls();
+    const apply = calls.findIndex((c) => c.startsWith("kubeadm upgrade apply v1.35.4"));
+    expect(apply).toBeGreaterThanOrEqual(0);
+    expect(calls.findIndex((c) => c.startsWith("kubeadm init phase control-plane all"))).toBeGreaterThan(apply);
+    box.write("usr/local/bin/kubelet", kubelet("v1.34.1"), 0o755);
+    const join = box.run("kubeadm-join.sh", { KHA_NODE_NAME: "cp-2", KHA_CONTROL_PLANE: "true", STUB_NODE_READY: "True" });
+    expect(join.status).toBe(0);
+    expect(box.calls()).toContain("kubeadm upgrade node --certificate-renewal=false");
+  });
+
+  it("worker: kubeadm upgrade node and the kubelet, with the node's own credential; the drain is its control plane's", () => {
+    const run = box.run("kubeadm-upgrade.sh", { ...UP, KHA_NODE_NAME: "w-1", KHA_UPGRADE_MODE: "worker" });
+    expect(run.status).toBe(0);
+    expect(kubeadmAndKubectl()).toEqual(["kubeadm upgrade node --certificate-renewal=false", "systemctl restart kubelet"]);
+    expect(
+      box
+        .calls()
+        .filter((c) => c.startsWith("kubectl"))
+        .every((c) => c.includes("kubelet.conf")),
+    ).toBe(true);
+  });
+
+  it("refuses a staged kubeadm of another version, a skipped minor and a downgrade, changing nothing", () => {
+    box.write("opt/kubeadm-ha/artifacts/bin/kubeadm", "#!/bin/sh\necho v1.34.1\n", 0o755);
+    const stale = box.run("kubeadm-upgrade.sh", UP, undefined, ["node"]);
+    expect(stale.status).not.toBe(0);
+    expect(stale.stderr).toContain("the staged kubeadm is v1.34.1, not v1.35.4");
+    const skip = box.run("kubeadm-upgrade.sh", { ...UP, KHA_KUBERNETES_VERSION: "1.36.1" }, undefined, ["node"]);
+    expect(skip.stderr).toContain("v1.36.1 skips one: upgrade to 1.35.x first");
+    const down = box.run("kubeadm-upgrade.sh", { ...UP, KHA_KUBERNETES_VERSION: "1.33.9" }, undefined, ["node"]);
+    expect(down.stderr).toContain("v1.33.9 would be a downgrade");
+    expect(box.read("usr/local/bin/kubeadm")).toBe("old kubeadm");
+    expect(box.calls().filter((c) => c.startsWith("kubeadm") || c.startsWith("kubectl") || c.startsWith("systemctl"))).toEqual([]);
+  });
+
+  it("a drain that does not finish fails, naming the node and the key; the next run finishes and uncordons", () => {
+    const held = box.run("kubeadm-upgrade.sh", { ...UP, STUB_KUBECTL_DRAIN_EXIT: "1", KHA_DRAIN_TIMEOUT: "5s" }, undefined, ["node"]);
+    expect(held.status).not.toBe(0);
+    expect(held.stderr).toContain("the drain of cp-1 did not finish within 5s");
+    expect(held.stderr).toContain("upgrade.drainTimeout");
+    expect(box.read("usr/local/bin/kubelet")).toContain("v1.34.1");
+    expect(box.exists("var/lib/kubeadm-ha/upgrade-cordoned")).toBe(true);
+    expect(box.run("kubeadm-upgrade.sh", UP, undefined, ["node"]).status).toBe(0);
+    expect(box.calls().filter((c) => c.includes("uncordon cp-1"))).toHaveLength(1);
+    expect(box.exists("var/lib/kubeadm-ha/upgrade-cordoned")).toBe(false);
+  });
+
+  it("a run interrupted after the kubelet changed still uncordons its control plane", () => {
+    box.write("usr/local/bin/kubelet", kubelet("v1.35.4"), 0o755);
+    box.write("var/lib/kubeadm-ha/upgrade-cordoned", "");
+    expect(box.run("kubeadm-upgrade.sh", UP, undefined, ["node"]).status).toBe(0);
+    expect(
+      box
+        .calls()
+        .filter((c) => c.startsWith("kubectl"))
+        .map((c) => c.split(" ").slice(-2).join(" ")),
+    ).toEqual(["uncordon cp-1"]);
+    expect(box.calls().filter((c) => c.startsWith("kubeadm"))).toEqual([]);
+  });
+
+  it("the Node never reporting the new version fails within its bound", () => {
+    const run = box.run("kubeadm-upgrade.sh", { ...UP, STUB_NODE_VERSION: "v1.34.1", KHA_NODE_TRIES: "2" }, undefined, ["node"]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("timed out waiting for the Node cp-1 to report kubelet v1.35.4 and Ready (2 x 2s)");
+  });
+
+  it("node-drain.sh drains a worker that runs the old version, skips one at the new, and uncordons", () => {
+    const env = { KHA_NODE: "w-1", KHA_KUBERNETES_VERSION: "1.35.4" };
+    const drain = box.run("node-drain.sh", { ...env, KHA_ACTION: "drain", STUB_NODE_VERSION: "v1.34.1" });
+    expect(drain.status).toBe(0);
+    expect(box.calls().filter((c) => / (cordon|drain) w-1/.test(c))).toHaveLength(2);
+    const at = box.run("node-drain.sh", { ...env, KHA_ACTION: "drain", STUB_NODE_VERSION: "v1.35.4" });
+    expect(at.stdout).toContain("w-1 runs v1.35.4 already: not drained");
+    expect(box.calls().filter((c) => / drain w-1/.test(c))).toHaveLength(1);
+    const held = box.run("node-drain.sh", { ...env, KHA_ACTION: "drain", STUB_NODE_VERSION: "v1.34.1", STUB_KUBECTL_DRAIN_EXIT: "1" });
+    expect(held.status).not.toBe(0);
+    expect(held.stderr).toContain("it stays cordoned and is not upgraded");
+    expect(box.run("node-drain.sh", { ...env, KHA_ACTION: "uncordon" }).status).toBe(0);
+    expect(box.calls().filter((c) => c.endsWith("uncordon w-1"))).toHaveLength(1);
+    expect(box.run("node-drain.sh", { ...env, KHA_ACTION: "drain", STUB_NODE_ABSENT: "1" }).stderr).toContain("no Node w-1 in the cluster");
   });
 });
 

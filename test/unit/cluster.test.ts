@@ -63,12 +63,12 @@ function external(): Raw {
   };
 }
 
-async function build(raw: Raw, stack = "test") {
+async function build(raw: Raw, stack = "test", runningKubernetesVersion?: string) {
   setupMocks(stack);
   resetRecorded();
   const config = validateConfig(raw, { sshPrivateKey: true });
   const infra = createInfrastructure(config.clusterName, config, KEY);
-  const cluster = new Cluster(config.clusterName, { nodes: infra.nodes, spec: clusterSpecOf(config) });
+  const cluster = new Cluster(config.clusterName, { nodes: infra.nodes, spec: clusterSpecOf(config), runningKubernetesVersion });
   await resolve(cluster.etcdEndpoints);
   if (cluster.kubeconfig) await resolve(cluster.kubeconfig);
   await settle();
@@ -466,5 +466,72 @@ describe("the O(1) scale step", () => {
     expect(changed).toEqual([]);
     expect(added.length).toBeGreaterThan(3);
     expect(added.every((name) => name.includes("node-6"))).toBe(true);
+  });
+});
+
+describe("rolling upgrade of kubernetesVersion", () => {
+  const upgradeSteps = () => commands().filter((c) => /-upgrade(-drain|-uncordon)?$/.test(c.name));
+
+  it("without a version change there are no upgrade steps, workers join in parallel, and nothing says KHA_UPGRADE_FROM", async () => {
+    const { cluster } = await build(stacked(3), "test", "1.34.1");
+    expect(upgradeSteps()).toEqual([]);
+    expect(commands().filter((c) => String(c.inputs.stdin ?? "").includes("KHA_UPGRADE_FROM"))).toEqual([]);
+    expect(registeredDependsOn.get("kubeadm-ha-workers-node-5-join")).not.toContain("kubeadm-ha-workers-node-4-join");
+    expect(await resolve(cluster.kubernetesVersion)).toBe("1.34.1");
+  });
+
+  it("1.34.1 -> 1.35.4: every node stages, control planes in their chain, then workers one at a time, drained from the first control plane", async () => {
+    const raw = { ...stacked(3), kubernetesVersion: "1.35.4", upgrade: { workersInParallel: 2, drainTimeout: "90s" } };
+    const { cluster } = await build(raw, "test", "1.34.1");
+    for (const node of ["node-1", "node-4"])
+      expect(step(`kubeadm-ha-prep-${node}-install`).inputs.stdin).toContain("KHA_UPGRADE_FROM='1.34.1'");
+    expect(step("kubeadm-ha-cp-node-1-init").inputs.stdin).toContain("KHA_DRAIN_TIMEOUT='90s'");
+    expect(step("kubeadm-ha-cp-node-2-join").inputs.stdin).toContain("KHA_IGNORE_PREFLIGHT='SystemVerification'");
+    // workers after the last control plane (a kubelet never newer than an apiserver)
+    expect(registeredDependsOn.get("kubeadm-ha-workers-node-4-join")).toContain("kubeadm-ha-cp-node-3-join");
+    expect(
+      upgradeSteps()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(
+      ["node-4", "node-5", "node-6"]
+        .flatMap((w) => [
+          `kubeadm-ha-workers-${w}-upgrade`,
+          `kubeadm-ha-workers-${w}-upgrade-drain`,
+          `kubeadm-ha-workers-${w}-upgrade-uncordon`,
+        ])
+        .sort(),
+    );
+    const drain = step("kubeadm-ha-workers-node-4-upgrade-drain");
+    expect(drain.inputs.connection.host).toBe("10.77.0.11");
+    expect(drain.inputs.stdin).toContain("KHA_ACTION='drain'");
+    expect(step("kubeadm-ha-workers-node-4-upgrade").inputs.connection.host).toBe("10.77.0.14");
+    expect(step("kubeadm-ha-workers-node-4-upgrade").inputs.stdin).toContain("KHA_UPGRADE_MODE='worker'");
+    expect(registeredDependsOn.get("kubeadm-ha-workers-node-4-upgrade")).toContain("kubeadm-ha-workers-node-4-upgrade-drain");
+    expect(registeredDependsOn.get("kubeadm-ha-workers-node-4-upgrade-uncordon")).toContain("kubeadm-ha-workers-node-4-upgrade");
+    // two at a time: node-4 and node-5 together, node-6 after both are back
+    expect(registeredDependsOn.get("kubeadm-ha-workers-node-5-upgrade-drain")).not.toContain("kubeadm-ha-workers-node-4-upgrade-uncordon");
+    expect(registeredDependsOn.get("kubeadm-ha-workers-node-6-upgrade-drain")).toEqual(
+      expect.arrayContaining(["kubeadm-ha-workers-node-4-upgrade-uncordon", "kubeadm-ha-workers-node-5-upgrade-uncordon"]),
+    );
+    expect(await resolve(cluster.kubernetesVersion)).toBe("1.35.4");
+  });
+
+  it("a skipped minor is refused before any resource exists", async () => {
+    await expect(build({ ...stacked(), kubernetesVersion: "1.36.1" }, "test", "1.34.1")).rejects.toThrow(
+      /kubeadm upgrades one minor version at a time, and 1.36.1 skips 1.35.x/,
+    );
+    expect(commands()).toEqual([]);
+  });
+
+  it("allowCgroupV1 puts failCgroupV1: false into the cluster's kubelet configuration, and nothing by default", async () => {
+    const kubelet = () =>
+      parseAllDocuments(bundleFile(step("kubeadm-ha-cp-node-1-init").inputs.stdin, "/etc/kubeadm-ha/kubeadm.yaml")!)
+        .map((d) => d.toJS())
+        .find((d) => d.kind === "KubeletConfiguration");
+    await build(stacked());
+    expect(kubelet().failCgroupV1).toBeUndefined();
+    await build({ ...stacked(), allowCgroupV1: true });
+    expect(kubelet().failCgroupV1).toBe(false);
   });
 });
