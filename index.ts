@@ -7,15 +7,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { createInfrastructure } from "./providers";
 import { checkHostKeys } from "./providers/hostKeyCheck";
 import { loadBalancerDnsRecords } from "./providers/dns";
-import { runningKubernetesVersion } from "./config/previousDeployment";
+import { hostScriptsNotice, previousDeployment } from "./config/previousDeployment";
+import { hostScriptsDigest } from "./components/scripts";
 import { Cluster } from "./components/cluster";
 
 export = async () => {
   const { config, sshPrivateKey, sshPrivateKeyText } = loadConfig();
   // the version this stack's last deployment left running: a new kubernetesVersion is a rolling
   // upgrade from it, refused (with the path) before anything else when kubeadm cannot make it
-  const running = await runningKubernetesVersion();
+  const previous = await previousDeployment();
+  const running = previous.kubernetesVersion;
   upgradeStep(running, config.kubernetesVersion);
+  const scripts = hostScriptsDigest();
+  const notice = hostScriptsNotice(previous.hostScripts, scripts);
+  if (notice) void pulumi.log.info(notice);
   // a preview runs nothing on hosts and connects to none; an update first checks every pinned host key
   if (config.provider === "baremetal" && !pulumi.runtime.isDryRun()) checkHostKeys(config, sshPrivateKeyText);
   const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
@@ -32,6 +37,8 @@ export = async () => {
     apiServer: cluster.apiServer,
     /** the version every node runs (written only by a deployment that finished): the next run upgrades from it */
     kubernetesVersion: cluster.kubernetesVersion,
+    /** the digest of the host scripts of this release (a new release re-runs every step once: the preview says so) */
+    hostScripts: scripts,
     etcdEndpoints: cluster.etcdEndpoints,
     etcdInitialCluster: cluster.etcdInitialCluster,
     /** when every certificate and kubeconfig expires (RFC 3339): README, "Certificates" */

@@ -1,5 +1,6 @@
 // Locates and reads the host scripts shipped in components/scripts (also from the built package).
 
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -16,4 +17,20 @@ export function readScript(name: string): string {
     cache.set(name, content);
   }
   return content;
+}
+
+/**
+ * One digest of every host script: a new release of this package changes it, and with it the stdin
+ * of every step, so every step runs once more on every host. The program compares it with the
+ * previous deployment's to say so in the preview.
+ */
+export function hostScriptsDigest(): string {
+  const hash = crypto.createHash("sha256");
+  for (const name of fs
+    .readdirSync(SCRIPTS_SOURCE_DIR)
+    .filter((f) => f.endsWith(".sh"))
+    .sort()) {
+    hash.update(`${name}\n`).update(readScript(name));
+  }
+  return hash.digest("hex").slice(0, 16);
 }

@@ -1,17 +1,37 @@
-// What this stack's last finished deployment left running, read from its own outputs (a
-// StackReference to itself: the engine reads the last checkpoint, so a preview sees it too). Only
-// the program does this; a program that embeds Cluster passes what it knows itself.
+// What this stack's last finished deployment left, read from its own outputs (a StackReference to
+// itself: the engine reads the last checkpoint, so a preview sees it too). Only the program does
+// this; a program that embeds Cluster passes what it knows itself.
 
 import * as pulumi from "@pulumi/pulumi";
 
-/** the stack output Cluster.kubernetesVersion is exported as */
+/** the stack outputs read back: Cluster.kubernetesVersion, and the digest of the host scripts */
 export const KUBERNETES_VERSION_OUTPUT = "kubernetesVersion";
+export const HOST_SCRIPTS_OUTPUT = "hostScripts";
 
-/** The Kubernetes version of the last finished deployment; undefined for a new stack (or one from before the output). */
-export async function runningKubernetesVersion(): Promise<string | undefined> {
+export interface PreviousDeployment {
+  /** the Kubernetes version every node runs; undefined for a new stack (or one from before the output) */
+  kubernetesVersion?: string;
+  /** hostScriptsDigest() of the release that deployed it */
+  hostScripts?: string;
+}
+
+export async function previousDeployment(): Promise<PreviousDeployment> {
   const self = new pulumi.StackReference("previous-deployment", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
-  const { value } = await self.getOutputDetails(KUBERNETES_VERSION_OUTPUT);
-  return typeof value === "string" && value !== "" ? value : undefined;
+  const text = async (name: string) => {
+    const { value } = await self.getOutputDetails(name);
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  return { kubernetesVersion: await text(KUBERNETES_VERSION_OUTPUT), hostScripts: await text(HOST_SCRIPTS_OUTPUT) };
+}
+
+/** What the preview says when this release's host scripts differ from the ones that deployed the stack. */
+export function hostScriptsNotice(previous: string | undefined, current: string): string | undefined {
+  if (previous === undefined || previous === current) return undefined;
+  return (
+    `the host scripts differ from the release that last deployed this stack (${previous} -> ${current}): every host step ` +
+    "runs once more, which the preview lists as updates. Each restarts only what its own files changed; control planes " +
+    'still go one at a time and etcd members restart in turn (README, "Upgrading kubeadm-ha").'
+  );
 }

@@ -2,6 +2,8 @@
 // that name the path instead.
 
 import { ConfigError } from "./reader";
+import { hostScriptsDigest } from "../components/scripts";
+import { hostScriptsNotice } from "./previousDeployment";
 import { describeUpgrade, upgradeStep } from "./upgrade";
 
 function refusal(running: string, target: string): string {
@@ -53,5 +55,20 @@ describe("describeUpgrade", () => {
       "  4. w-1, w-2: cordon and drain, kubeadm upgrade node, kubelet, uncordon",
       "  5. w-3: cordon and drain, kubeadm upgrade node, kubelet, uncordon",
     ]);
+  });
+});
+
+describe("hostScriptsNotice", () => {
+  it("says nothing for a new stack or the same scripts, and why every step re-runs otherwise", () => {
+    expect(hostScriptsNotice(undefined, "b")).toBeUndefined();
+    expect(hostScriptsNotice("b", "b")).toBeUndefined();
+    expect(hostScriptsNotice("a", "b")).toMatch(
+      /differ from the release that last deployed this stack \(a -> b\): every host step runs once more/,
+    );
+  });
+
+  it("the digest covers every script, and is stable", () => {
+    expect(hostScriptsDigest()).toMatch(/^[0-9a-f]{16}$/);
+    expect(hostScriptsDigest()).toBe(hostScriptsDigest());
   });
 });
