@@ -22,3 +22,5 @@ export type { SecretPresence } from "./config/validate";
 export { loadConfig, type LoadedConfig } from "./config/load";
 export { ConfigError, type ConfigIssue } from "./config/reader";
 export * from "./config/types";
+export { upgradeStep, describeUpgrade, type UpgradeStep } from "./config/upgrade";
+export { previousDeployment, type PreviousDeployment } from "./config/previousDeployment";
