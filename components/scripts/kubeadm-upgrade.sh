@@ -55,8 +55,10 @@ if [[ -z "$running" ]]; then
 fi
 upgrade_path_check "$running" "$target"
 
+# (copied artifacts arrive without the executable bit: install_file sets the mode where they run)
 for name in kubeadm kubelet kubectl; do
-  [[ -x "$KHA_ARTIFACTS_DIR/bin/$name" ]] || die "the staged $name for $target is missing under $KHA_ARTIFACTS_DIR/bin (host-prep stages it)"
+  [[ -f "$KHA_ARTIFACTS_DIR/bin/$name" ]] || die "the staged $name for $target is missing under $KHA_ARTIFACTS_DIR/bin (host-prep stages it)"
+  chmod 0755 "$KHA_ARTIFACTS_DIR/bin/$name"
 done
 staged=$("$KHA_ARTIFACTS_DIR/bin/kubeadm" version -o short 2>/dev/null || true)
 [[ "$staged" == "$target" ]] || die "the staged kubeadm is ${staged:-unreadable}, not $target: host-prep did not stage this version"

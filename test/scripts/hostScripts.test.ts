@@ -989,9 +989,10 @@ describe("rolling upgrades: kubeadm-upgrade.sh and node-drain.sh", () => {
     // the running node (1.34.1) and what host-prep staged (1.35.4)
     box.write("usr/local/bin/kubelet", kubelet("v1.34.1"), 0o755);
     box.write("usr/local/bin/kubeadm", "old kubeadm", 0o755);
-    box.write("opt/kubeadm-ha/artifacts/bin/kubeadm", "#!/bin/sh\necho v1.35.4\n", 0o755);
-    box.write("opt/kubeadm-ha/artifacts/bin/kubelet", kubelet("v1.35.4"), 0o755);
-    box.write("opt/kubeadm-ha/artifacts/bin/kubectl", "#!/bin/sh\n", 0o755);
+    // (as copied: without the executable bit)
+    box.write("opt/kubeadm-ha/artifacts/bin/kubeadm", "#!/bin/sh\necho v1.35.4\n", 0o644);
+    box.write("opt/kubeadm-ha/artifacts/bin/kubelet", kubelet("v1.35.4"), 0o644);
+    box.write("opt/kubeadm-ha/artifacts/bin/kubectl", "#!/bin/sh\n", 0o644);
     box.write("etc/kubernetes/admin.conf", "admin");
     box.write("etc/kubernetes/kubelet.conf", "kubelet");
     box.write("etc/kubeadm-ha/kubeadm.yaml", "kind: ClusterConfiguration\nkubernetesVersion: v1.35.4\n");
