@@ -2,14 +2,15 @@
 # The whole test run (README's test command; .ci/run calls it after installing packages and
 # node modules). Each stage runs even when an earlier one failed; the last line is the tally.
 #
-#   bash test/all.sh            every stage
+#   bash test/all.sh            every stage but the opt-in day2
 #   KHA_STAGES="unit scripts" bash test/all.sh   only those stages
 #
 # Stages: types (tsc), lint (ESLint + Prettier), shellcheck, unit (jest: config, providers, components, rendering, host
 # scripts, package), toolchain (builds or reuses the offline Pulumi engine from upstream sources),
 # providers (the tls bridge's self-check), engine (real pulumi runs: smoke, tls, the dev stack's
 # preview, upstream's command plugin over SSH, upstream's kubernetes plugin on a real apiserver),
-# lab (real hosts in a private network namespace) and e2e (real clusters in the lab).
+# lab (real hosts in a private network namespace), e2e (real clusters in the lab) and, opt-in, day2
+# (the day-2 drills: interrupted runs, backups, renewal, rolling upgrade).
 set -euo pipefail
 cd "$(dirname "$0")/.." || exit 1
 # The project's Node.js and the offline engine on PATH (dev/engine/install-deps.sh installs the former).
@@ -69,6 +70,9 @@ run_stage engine run_each test/engine/smoke.test.sh test/engine/tls-roundtrip.te
 run_stage lab run_each test/lab/lab.test.sh test/lab/artifacts.test.sh
 run_stage e2e run_each test/e2e/etcd.test.sh test/e2e/kubernetes.test.sh test/e2e/membership.test.sh \
   test/e2e/controlplanes.test.sh
+# opt-in (KHA_STAGES=day2, or add it to the list): interrupted runs, snapshot and restore, renewal,
+# and the rolling upgrade (which builds a second Kubernetes version); about 20 minutes warm
+run_stage day2 run_each test/e2e/daytwo.test.sh test/e2e/upgrade.test.sh
 
 echo
 if ((failed > 0)); then echo "failed stages: ${failures[*]}"; fi

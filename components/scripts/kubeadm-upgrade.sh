@@ -37,9 +37,11 @@ node_at_target() {
     "$(kc get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
 }
 
+# (retried, bounded: an apiserver the kubelet's restart just restarted answers before its
+# authorization caches are filled, with Forbidden)
 uncordon_self() {
   [[ -e "$cordoned_mark" ]] || return 0
-  kc uncordon "$node" >/dev/null
+  wait_for "the uncordon of $node to be accepted" "${KHA_NODE_TRIES:-90}" 2 kc uncordon "$node"
   rm -f "$cordoned_mark"
   log "uncordoned $node"
 }
@@ -91,5 +93,9 @@ install_file "$KHA_ARTIFACTS_DIR/bin/kubelet" "$KHA_BIN_DIR/kubelet" 0755
 systemctl daemon-reload
 systemctl restart kubelet
 wait_for "the Node $node to report kubelet $target and Ready" "${KHA_NODE_TRIES:-90}" 2 node_at_target
-if [[ "$mode" != worker ]]; then uncordon_self; fi
+if [[ "$mode" != worker ]]; then
+  # the new kubelet may restart the static pods: this control plane's apiserver serves again first
+  wait_for "this control plane's apiserver to answer ready" "${KHA_NODE_TRIES:-90}" 2 apiserver_answers_ready
+  uncordon_self
+fi
 log "$node runs $target"

@@ -28,7 +28,8 @@ case "${KHA_ACTION:?}" in
     log "drained $KHA_NODE for its upgrade from $version"
     ;;
   uncordon)
-    kc uncordon "$KHA_NODE" >/dev/null
+    # (retried, bounded: an apiserver that just restarted answers Forbidden until its caches fill)
+    wait_for "the uncordon of $KHA_NODE to be accepted" 60 2 kc uncordon "$KHA_NODE"
     log "uncordoned $KHA_NODE"
     ;;
   *) die "KHA_ACTION must be drain or uncordon" ;;

@@ -71,6 +71,8 @@ const STUBS: Record<string, string> = {
     // its kubelet version is the installed kubelet's (as after a restart), or STUB_NODE_VERSION
     '  *"get node "*) [ -z "${STUB_NODE_ABSENT:-}" ] || exit 1; case "$*" in *kubeletVersion*) if [ -n "${STUB_NODE_VERSION:-}" ]; then printf %s "$STUB_NODE_VERSION"; else "$KHA_ROOT/usr/local/bin/kubelet" --version | cut -d" " -f2 | tr -d "\\n"; fi;; *jsonpath*) printf %s "${STUB_NODE_READY:-False}";; esac;;',
     '  *" drain "*) exit "${STUB_KUBECTL_DRAIN_EXIT:-0}";;',
+    // the first STUB_UNCORDON_FAILS uncordons are refused, as by an apiserver still filling its caches
+    '  *" uncordon "*) n=$(cat "$STUB_DIR/uncordon-fails" 2>/dev/null || echo "${STUB_UNCORDON_FAILS:-0}"); if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$STUB_DIR/uncordon-fails"; echo "Error from server (Forbidden)" >&2; exit 1; fi;;',
     "esac",
   ].join("\n"),
   ssh: 'cat > "$STUB_DIR/ssh.stdin"; if [ -n "${STUB_SSH_STDERR:-}" ]; then echo "$STUB_SSH_STDERR" >&2; fi; exit "${STUB_SSH_EXIT:-0}"',

@@ -1077,6 +1077,13 @@ describe("rolling upgrades: kubeadm-upgrade.sh and node-drain.sh", () => {
     expect(box.exists("var/lib/kubeadm-ha/upgrade-cordoned")).toBe(false);
   });
 
+  it("an apiserver that refuses the uncordon at first (restarted with the kubelet, caches filling) is asked again, bounded", () => {
+    const run = box.run("kubeadm-upgrade.sh", { ...UP, STUB_UNCORDON_FAILS: "2" }, undefined, ["node"]);
+    expect(run.status).toBe(0);
+    expect(box.calls().filter((c) => c.endsWith("uncordon cp-1"))).toHaveLength(3);
+    expect(box.exists("var/lib/kubeadm-ha/upgrade-cordoned")).toBe(false);
+  });
+
   it("a run interrupted after the kubelet changed still uncordons its control plane", () => {
     box.write("usr/local/bin/kubelet", kubelet("v1.35.4"), 0o755);
     box.write("var/lib/kubeadm-ha/upgrade-cordoned", "");
