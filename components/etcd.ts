@@ -4,13 +4,14 @@
 // snapshot of the running cluster whenever something that risks its data changes.
 
 import * as pulumi from "@pulumi/pulumi";
-import type * as command from "@pulumi/command";
+import * as command from "@pulumi/command";
 import type { ArtifactsConfig, EtcdSnapshotsConfig } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { artifactsDigest, copyArtifacts, localBinaries } from "./artifacts";
 import type { ClusterPki } from "./pki";
 import { clientEndpoints, EtcdMemberAddress, initialCluster, peerUrl, renderEtcdEnv, renderEtcdUnit } from "./render/etcd";
-import { runOnNode } from "./remote";
+import { localSshEnvironment, runOnNode } from "./remote";
+import { readScript } from "./scripts";
 import { HOST_PATHS } from "./hostLayout";
 import { nodeStep, type PerNodeArgs } from "./phase";
 
@@ -35,6 +36,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
   readonly healthGate: command.remote.Command;
   /** etcd-snapshot.sh on the first member, before every member step */
   readonly snapshot: command.remote.Command;
+  /** etcdSnapshots.copyTo: the snapshot copied to the machine running Pulumi (etcd-snapshot-copy.sh) */
+  readonly snapshotCopy?: command.local.Command;
   /** https://<ip>:2379 for every member */
   readonly endpoints: pulumi.Output<string[]>;
   /** name=https://<ip>:2380,... of every member: what etcd-restore.sh needs */
@@ -81,6 +84,9 @@ export class EtcdCluster extends pulumi.ComponentResource {
       },
       parent,
     );
+
+    if (args.snapshots?.copyTo)
+      this.snapshotCopy = copySnapshot(`${name}-snapshot-copy`, first, this.snapshot, args.snapshots.copyTo, parent);
 
     for (const member of args.members) {
       const certs = args.pki.etcdMembers[member.name];
@@ -138,4 +144,42 @@ export class EtcdCluster extends pulumi.ComponentResource {
     );
     this.registerOutputs({ endpoints: this.endpoints, initialCluster: this.initialCluster });
   }
+}
+
+/** The snapshot file a run of etcd-snapshot.sh took (its last line names it); empty when it took none. */
+export function snapshotTaken(stdout: string): string {
+  const match = /^kubeadm-ha\[etcd-snapshot\]: snapshot of .* at revision \S+: (\/\S+\.db)$/m.exec(stdout);
+  return match ? match[1] : "";
+}
+
+/**
+ * etcdSnapshots.copyTo: each snapshot the snapshot step takes is copied, verified, to a directory on
+ * the machine running Pulumi (etcd-snapshot-copy.sh over the program's pinned SSH). It runs again
+ * whenever the snapshot step took another one.
+ */
+function copySnapshot(
+  name: string,
+  node: ClusterNode,
+  snapshot: command.remote.Command,
+  copyTo: string,
+  opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+  const file = snapshot.stdout.apply(snapshotTaken);
+  return new command.local.Command(
+    name,
+    {
+      create: 'bash -c "$KHA_SNAPSHOT_COPY"',
+      environment: {
+        ...localSshEnvironment(node),
+        KHA_SNAPSHOT_COPY: readScript("etcd-snapshot-copy.sh"),
+        KHA_SNAPSHOT_FILE: file,
+        KHA_COPY_TO: copyTo,
+      },
+      stdin: pulumi.secret(node.connection.privateKey ?? ""),
+      triggers: [file],
+      logging: "stdoutAndStderr",
+      addPreviousOutputInEnv: false,
+    },
+    { ...opts, dependsOn: [snapshot] },
+  );
 }

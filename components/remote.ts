@@ -90,9 +90,25 @@ export interface ResetArgs {
  * Local, not remote, so an unreachable host is reported and skipped instead of wedging destroy.
  * Its SSH pins the same host keys as every remote step (local-ssh-run.sh).
  */
+/** What local-ssh-run.sh needs to reach a node (its private key goes in on stdin, never here). */
+export function localSshEnvironment(node: ClusterNode): Record<string, pulumi.Input<string>> {
+  const c = node.connection;
+  const proxy = pulumi.output(c.proxy);
+  return {
+    KHA_SSH_RUN: readScript("local-ssh-run.sh"),
+    KHA_NODE: node.name,
+    KHA_HOST: c.host,
+    KHA_PORT: pulumi.output(c.port ?? 22).apply(String),
+    KHA_USER: pulumi.output(c.user ?? "root"),
+    KHA_HOST_KEY: pulumi.output(c.hostKey ?? ""),
+    KHA_BASTION: proxy.apply((p) => bastionArg(p)),
+    KHA_BASTION_HOST_KEY: proxy.apply((p) => p?.hostKey ?? ""),
+    KHA_REMOTE_SHELL: shellFor(c.user),
+  };
+}
+
 export function resetOnDestroy(name: string, args: ResetArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
   const c = args.node.connection;
-  const proxy = pulumi.output(c.proxy);
   const title = `${args.script.replace(/\.sh$/, "")} on ${args.node.name}`;
   return new command.local.Command(
     name,
@@ -100,15 +116,7 @@ export function resetOnDestroy(name: string, args: ResetArgs, opts: pulumi.Custo
       create: "true",
       delete: 'bash -c "$KHA_SSH_RUN"',
       environment: {
-        KHA_SSH_RUN: readScript("local-ssh-run.sh"),
-        KHA_NODE: args.node.name,
-        KHA_HOST: c.host,
-        KHA_PORT: pulumi.output(c.port ?? 22).apply(String),
-        KHA_USER: pulumi.output(c.user ?? "root"),
-        KHA_HOST_KEY: pulumi.output(c.hostKey ?? ""),
-        KHA_BASTION: proxy.apply((p) => bastionArg(p)),
-        KHA_BASTION_HOST_KEY: proxy.apply((p) => p?.hostKey ?? ""),
-        KHA_REMOTE_SHELL: shellFor(c.user),
+        ...localSshEnvironment(args.node),
         KHA_REMOTE_PROGRAM: stepProgram(title, { script: args.script, helpers: ["lib.sh"], env: args.env }),
       },
       stdin: pulumi.secret(c.privateKey ?? ""),

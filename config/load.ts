@@ -74,6 +74,7 @@ export function loadConfig(): LoadedConfig {
   const config = validateConfig(rawStackConfig(all), { sshPrivateKey: secretKey !== undefined, readFile: readConfigFile });
   // relative paths are relative to the project directory (where Pulumi runs the program)
   if (config.artifacts.dir) config.artifacts.dir = path.resolve(config.artifacts.dir);
+  if (config.etcdSnapshots.copyTo) config.etcdSnapshots.copyTo = path.resolve(config.etcdSnapshots.copyTo);
   if (config.ssh.privateKeyFile) config.ssh.privateKeyFile = path.resolve(config.ssh.privateKeyFile);
   if (config.ssh.knownHostsFile) config.ssh.knownHostsFile = path.resolve(config.ssh.knownHostsFile);
   const file = config.ssh.privateKeyFile;

@@ -107,6 +107,8 @@ export interface EtcdSnapshotsConfig {
   keep: number;
   /** any label: a changed value takes a snapshot on the next `pulumi up` (on demand) */
   take: string;
+  /** a directory on the machine running Pulumi: every snapshot taken is copied there, verified */
+  copyTo?: string;
 }
 
 /** how `pulumi up` rolls a new kubernetesVersion out (README, "Upgrading Kubernetes") */

@@ -8,6 +8,8 @@
 #   check (before `pulumi up` changes anything) verifies the host key and then offers no credential
 #         at all, so it never logs in (a bastion is logged in to, to reach the host): a changed key
 #         fails with both fingerprints before any step sends key material; unreachable only warns.
+#   fetch like run, for a program whose output the caller keeps (a snapshot copy): a host that
+#         cannot be reached fails instead of being skipped.
 #   scan  (ssh.trustOnFirstUse) logs in once, accepting the key the host shows, and prints it
 #         (`type base64`) for the program to pin from then on. A pinned bastion key still holds.
 # The private key arrives on stdin and only ever lives in a 0600 temporary file, next to a
@@ -26,7 +28,7 @@ shell="${KHA_REMOTE_SHELL:-bash -s}"
 tries="${KHA_SSH_TRIES:-3}"
 timeout="${KHA_SSH_TIMEOUT:-10}"
 case "$mode" in
-  run) : "${KHA_REMOTE_PROGRAM:?}" ;;
+  run | fetch) : "${KHA_REMOTE_PROGRAM:?}" ;;
   check | scan) shell=true ;;
   *)
     echo "kubeadm-ha: unknown KHA_SSH_MODE '$mode'" >&2
@@ -122,6 +124,10 @@ for ((attempt = 1; attempt <= tries; attempt++)); do
 done
 case "$mode" in
   run) echo "kubeadm-ha: WARNING: skipped the reset of $KHA_NODE: host unreachable; clean it by hand if it comes back" >&2 ;;
+  fetch)
+    echo "kubeadm-ha: ERROR: $KHA_NODE ($KHA_HOST:$port) unreachable: nothing was copied from it" >&2
+    exit 1
+    ;;
   check) echo "kubeadm-ha: WARNING: could not check the host key of $KHA_NODE: host unreachable" >&2 ;;
   scan)
     echo "kubeadm-ha: ERROR: $KHA_NODE ($KHA_HOST:$port) unreachable: no host key to trust yet" >&2

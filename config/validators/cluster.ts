@@ -120,7 +120,7 @@ export function pkiWarnings(pki: PkiConfig): string[] {
 
 export function readEtcdSnapshots(r: Reader, value: unknown): EtcdSnapshotsConfig {
   const obj = r.object(value, "etcdSnapshots");
-  r.allowKeys(obj, "etcdSnapshots", ["keep", "take"]);
+  r.allowKeys(obj, "etcdSnapshots", ["keep", "take", "copyTo"]);
   const keep = r.int(obj.keep, "etcdSnapshots.keep", 5, 1);
   if (keep > 100)
     r.fail(
@@ -128,7 +128,8 @@ export function readEtcdSnapshots(r: Reader, value: unknown): EtcdSnapshotsConfi
       `(${keep}) keeps more snapshots than a host's disk should hold`,
       "keep at most 100; copy older ones off the host",
     );
-  return { keep, take: r.text(obj.take, "etcdSnapshots.take", KINDS.label) ?? "" };
+  const copyTo = r.text(obj.copyTo, "etcdSnapshots.copyTo", KINDS.path);
+  return { keep, take: r.text(obj.take, "etcdSnapshots.take", KINDS.label) ?? "", ...(copyTo ? { copyTo } : {}) };
 }
 
 export function readUpgrade(r: Reader, value: unknown): UpgradeConfig {

@@ -75,7 +75,8 @@ const STUBS: Record<string, string> = {
     '  *" uncordon "*) n=$(cat "$STUB_DIR/uncordon-fails" 2>/dev/null || echo "${STUB_UNCORDON_FAILS:-0}"); if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$STUB_DIR/uncordon-fails"; echo "Error from server (Forbidden)" >&2; exit 1; fi;;',
     "esac",
   ].join("\n"),
-  ssh: 'cat > "$STUB_DIR/ssh.stdin"; if [ -n "${STUB_SSH_STDERR:-}" ]; then echo "$STUB_SSH_STDERR" >&2; fi; exit "${STUB_SSH_EXIT:-0}"',
+  // (STUB_SSH_STDOUT_FILE: what the remote program prints, e.g. a tar of a snapshot)
+  ssh: 'cat > "$STUB_DIR/ssh.stdin"; if [ -n "${STUB_SSH_STDERR:-}" ]; then echo "$STUB_SSH_STDERR" >&2; fi; if [ -n "${STUB_SSH_STDOUT_FILE:-}" ] && [ "${STUB_SSH_EXIT:-0}" = 0 ]; then cat "$STUB_SSH_STDOUT_FILE"; fi; exit "${STUB_SSH_EXIT:-0}"',
 };
 
 export interface Sandbox {

@@ -1427,6 +1427,62 @@ describe("bridge pod network", () => {
   });
 });
 
+describe("etcd-snapshot-copy.sh (etcdSnapshots.copyTo, on the machine running Pulumi)", () => {
+  const name = "20261206T101500Z-before-change.db";
+  const env = (copyTo: string, tar: string) => ({
+    KHA_NODE: "n-1",
+    KHA_HOST: "10.77.0.11",
+    KHA_HOST_KEY: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvWaQ0v1qJ1tK3c8lq2bZ1nN8JxSqCq0b4mYJt0xZ3y",
+    KHA_SSH_RUN: fs.readFileSync(path.join(SCRIPTS, "local-ssh-run.sh"), "utf8"),
+    KHA_SSH_TRIES: "1",
+    KHA_SNAPSHOT_FILE: `/var/lib/kubeadm-ha/etcd-snapshots/${name}`,
+    KHA_COPY_TO: copyTo,
+    STUB_SSH_STDOUT_FILE: tar,
+  });
+  // what the host sends: the snapshot and its .sha256, as tar (the right checksum, or a wrong one)
+  const hostTar = (sum?: string) => {
+    const src = path.join(box.root, "host-snapshots");
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, name), "etcd-bytes");
+    const real = crypto.createHash("sha256").update("etcd-bytes").digest("hex");
+    fs.writeFileSync(path.join(src, `${name}.sha256`), `${sum ?? real}  ${name}\n`);
+    const tar = path.join(box.root, "snapshot.tar");
+    execFileSync("tar", ["cf", tar, "-C", src, name, `${name}.sha256`]);
+    return tar;
+  };
+
+  it("copies the snapshot the run took, checksum verified, asking the host for exactly that file", () => {
+    const copyTo = path.join(box.root, "backups");
+    const run = box.run("etcd-snapshot-copy.sh", env(copyTo, hostTar()), "key");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`copied ${name} from n-1 to ${copyTo} (sha256 verified)`);
+    expect(fs.readFileSync(path.join(copyTo, name), "utf8")).toBe("etcd-bytes");
+    expect(fs.existsSync(path.join(copyTo, `${name}.sha256`))).toBe(true);
+    expect(fs.readFileSync(path.join(box.stubDir, "ssh.stdin"), "utf8")).toBe(
+      `cd '/var/lib/kubeadm-ha/etcd-snapshots' && tar cf - '${name}' '${name}.sha256'`,
+    );
+    expect(fs.readdirSync(copyTo).filter((f) => f.startsWith(".incoming"))).toEqual([]);
+  });
+
+  it("keeps nothing whose checksum does not match, fails on an unreachable host, and copies nothing when none was taken", () => {
+    const copyTo = path.join(box.root, "backups");
+    const bad = box.run("etcd-snapshot-copy.sh", env(copyTo, hostTar("0".repeat(64))), "key");
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain(`the copy of ${name} does not match its sha256: not kept`);
+    expect(fs.readdirSync(copyTo)).toEqual([]);
+    const gone = box.run("etcd-snapshot-copy.sh", { ...env(copyTo, hostTar()), STUB_SSH_EXIT: "255" }, "key");
+    expect(gone.status).not.toBe(0);
+    expect(gone.stderr).toContain("n-1 (10.77.0.11:22) unreachable: nothing was copied from it");
+    const none = box.run("etcd-snapshot-copy.sh", { ...env(copyTo, hostTar()), KHA_SNAPSHOT_FILE: "" }, "key");
+    expect(none.status).toBe(0);
+    expect(none.stdout).toContain("no snapshot was taken in this run: nothing to copy");
+    const odd = box.run("etcd-snapshot-copy.sh", { ...env(copyTo, hostTar()), KHA_SNAPSHOT_FILE: "/tmp/x'; rm -rf /" }, "key");
+    expect(odd.status).not.toBe(0);
+    expect(odd.stderr).toContain("is not a snapshot path the etcd phase writes");
+  });
+});
+
 describe("local-ssh-run.sh (the program's own SSH: reset on destroy, host key check, trust on first use)", () => {
   const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvWaQ0v1qJ1tK3c8lq2bZ1nN8JxSqCq0b4mYJt0xZ3y";
   const env = {

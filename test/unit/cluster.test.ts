@@ -29,6 +29,7 @@ import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
 import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
+import { snapshotTaken } from "../../components/etcd";
 import { TEST_HOST_KEY } from "./hostKey";
 
 const KEY = pulumi.secret(`-----BEGIN OPENSSH PRIVATE KEY-----\n${KEY_MARKER}-ssh\n-----END OPENSSH PRIVATE KEY-----\n`);
@@ -533,5 +534,28 @@ describe("rolling upgrade of kubernetesVersion", () => {
     expect(kubelet().failCgroupV1).toBeUndefined();
     await build({ ...stacked(), allowCgroupV1: true });
     expect(kubelet().failCgroupV1).toBe(false);
+  });
+});
+
+describe("etcdSnapshots.copyTo", () => {
+  it("copies each snapshot taken to the operator's directory from the first member, after the snapshot step; none without it", async () => {
+    await build(stacked());
+    expect(commands().filter((c) => c.name.endsWith("snapshot-copy"))).toEqual([]);
+    await build({ ...stacked(), etcdSnapshots: { copyTo: "/srv/etcd-backups" } });
+    const copy = step("kubeadm-ha-etcd-snapshot-copy");
+    expect(copy.type).toBe("command:local:Command");
+    expect(copy.inputs.environment.KHA_COPY_TO).toBe("/srv/etcd-backups");
+    expect(copy.inputs.environment.KHA_HOST).toBe("10.77.0.11");
+    expect(copy.inputs.environment.KHA_HOST_KEY).toBe(TEST_HOST_KEY);
+    expect(JSON.stringify(copy.inputs.environment)).not.toContain(KEY_MARKER);
+    expect(wasSecret(copy.raw.stdin)).toBe(true);
+    expect(registeredDependsOn.get("kubeadm-ha-etcd-snapshot-copy")).toContain("kubeadm-ha-etcd-snapshot");
+  });
+
+  it("names the file a snapshot step took, and none when it took none", () => {
+    const took =
+      "kubeadm-ha[etcd-snapshot]: snapshot of https://10.77.0.11:2379 at revision 4242: /var/lib/kubeadm-ha/etcd-snapshots/20261206T101500Z-before-change.db";
+    expect(snapshotTaken(`unchanged /x\n${took}\n`)).toBe("/var/lib/kubeadm-ha/etcd-snapshots/20261206T101500Z-before-change.db");
+    expect(snapshotTaken("kubeadm-ha[etcd-snapshot]: no etcd member answers yet (a new cluster): nothing to snapshot\n")).toBe("");
   });
 });
