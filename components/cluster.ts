@@ -105,6 +105,7 @@ export class Cluster extends pulumi.ComponentResource {
       name,
       spec,
       upgrade,
+      runningKubernetesVersion: args.runningKubernetesVersion,
       nodes: clusterNodes(nodes),
       progress,
       parts,

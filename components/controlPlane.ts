@@ -30,11 +30,11 @@ export interface ControlPlaneArgs extends PerNodeArgs {
   pki: ClusterPki;
   settings: Omit<ClusterSettings, "etcdEndpoints">;
   etcdEndpoints: pulumi.Input<string[]>;
-  /** a planned upgrade (kubeadm-upgrade.sh): the drain bound and the preflight checks to ignore */
+  /** for an upgrade (kubeadm-upgrade.sh): the drain bound and the preflight checks to ignore */
   upgrade?: UpgradeEnv;
 }
 
-/** kubeadm-upgrade.sh's settings; only set while upgrading, so other runs keep each step's input */
+/** kubeadm-upgrade.sh's settings (constant between config changes: a run after an upgrade re-runs no step for them) */
 export interface UpgradeEnv {
   drainTimeout: string;
   ignorePreflightErrors: string[];

@@ -26,8 +26,12 @@ export interface HostPrepArgs extends PerNodeArgs {
   artifacts: ArtifactsConfig;
   /** false: only the base preparation (an etcd-only roll-out, `stopAfter: etcd`) */
   kubernetes?: boolean;
-  /** a planned upgrade: the version the cluster runs; node-install.sh then stages the new one */
-  upgradeFrom?: string;
+  /**
+   * The program knows the version the cluster runs (the previous deployment recorded it), so a new
+   * kubernetesVersion is a planned rolling upgrade: node-install.sh stages it on running nodes.
+   * Without it, a version change under a running kubelet is refused there.
+   */
+  versionRecorded?: boolean;
 }
 
 export function isKubernetesNode(node: ClusterNode): boolean {
@@ -81,8 +85,8 @@ export class HostPrep extends pulumi.ComponentResource {
               KHA_INSTALL_PACKAGES: String(release),
               // a changed local binary or image tar re-runs the install
               KHA_ARTIFACTS_DIGEST: artifactsDigest([...binaries, ...images]),
-              // (only while upgrading: other runs keep the step's input as it was)
-              ...(args.upgradeFrom ? { KHA_UPGRADE_FROM: args.upgradeFrom } : {}),
+              // (constant once recorded: no run after an upgrade re-runs this step for it)
+              ...(args.versionRecorded ? { KHA_VERSION_RECORDED: "true" } : {}),
             },
             files: [
               {

@@ -17,9 +17,8 @@ import { ServiceLoadBalancer } from "./serviceLoadBalancer";
 import { Vip } from "./vip";
 import { Workers } from "./workers";
 
-/** what kubeadm-upgrade.sh needs besides the version, only while upgrading (other runs keep each step's input) */
-function upgradeEnv(ctx: PhaseContext): { drainTimeout: string; ignorePreflightErrors: string[] } | undefined {
-  if (ctx.upgrade.kind !== "upgrade") return undefined;
+/** what kubeadm-upgrade.sh needs besides the version (constant between config changes, so no run after an upgrade re-runs a step for it) */
+function upgradeEnv(ctx: PhaseContext): { drainTimeout: string; ignorePreflightErrors: string[] } {
   return { drainTimeout: ctx.spec.upgrade.drainTimeout, ignorePreflightErrors: ctx.spec.ignorePreflightErrors };
 }
 
@@ -28,18 +27,18 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
     // every node, in parallel; Kubernetes packages only when the roll-out reaches the control plane
     name: "host-prep",
     part: "hostPrep",
-    create: ({ name, spec, nodes, parent, reaches, upgrade }) =>
+    create: (ctx) =>
       new HostPrep(
-        `${name}-prep`,
+        `${ctx.name}-prep`,
         {
-          nodes: nodes.all,
-          kubernetesVersion: spec.kubernetesVersion,
-          artifacts: spec.artifacts,
-          kubernetes: reaches("control-plane"),
-          upgradeFrom: upgrade.kind === "upgrade" ? upgrade.from : undefined,
-          resetOnDestroy: spec.resetOnDestroy,
+          nodes: ctx.nodes.all,
+          kubernetesVersion: ctx.spec.kubernetesVersion,
+          artifacts: ctx.spec.artifacts,
+          kubernetes: ctx.reaches("control-plane"),
+          versionRecorded: ctx.runningKubernetesVersion !== undefined,
+          resetOnDestroy: ctx.spec.resetOnDestroy,
         },
-        { parent },
+        { parent: ctx.parent },
       ),
     leaves: (hostPrep) => hostPrep.done,
   },
@@ -177,7 +176,7 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           dependsOn: [ctx.upgrade.kind === "upgrade" ? controlPlane.ready : controlPlane.init],
           upgrade:
             ctx.upgrade.kind === "upgrade"
-              ? { ...upgradeEnv(ctx)!, to: ctx.upgrade.to, workersInParallel: ctx.spec.upgrade.workersInParallel }
+              ? { ...upgradeEnv(ctx), to: ctx.upgrade.to, workersInParallel: ctx.spec.upgrade.workersInParallel }
               : undefined,
           ...ctx.perNode(ctx.nodes.workers),
         },

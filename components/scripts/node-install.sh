@@ -3,7 +3,8 @@
 # allowed, containerd with the systemd cgroup driver, CNI plugins, kubeadm/kubelet/kubectl from
 # artifacts, image tars imported into containerd, and the kubelet unit enabled. Idempotent.
 #
-# Environment: KHA_KUBERNETES_VERSION, KHA_UPGRADE_FROM (set when the program plans an upgrade), KHA_K8S_URL (base URL of the release binaries; empty when air-gapped),
+# Environment: KHA_KUBERNETES_VERSION, KHA_VERSION_RECORDED (true: the program knows the
+# version the cluster runs, so a new one is a planned rolling upgrade), KHA_K8S_URL (base URL of the release binaries; empty when air-gapped),
 # KHA_INSTALL_PACKAGES (true: apt-get install missing OS packages), KHA_ROOT (tests).
 # Files already written by put-files: containerd config, crictl config, kubelet unit + drop-in.
 set -euo pipefail
@@ -33,13 +34,13 @@ fi
 # A node that runs another Kubernetes version is upgraded by kubeadm-upgrade.sh in its turn (control
 # planes one by one, then workers drained in batches); here its new binaries and images are only
 # staged, so nothing the node runs changes while every node prepares at once. That needs the program
-# to have planned the upgrade (KHA_UPGRADE_FROM: the version the stack last deployed); without it a
+# to have planned the upgrade (KHA_VERSION_RECORDED: it knows the version the stack last deployed); without it a
 # new version under a running kubelet would be a silent half-upgrade, and is refused before anything
 # on the node changes.
 stage_only=false
 running=$(kubelet_version)
 if [[ -f "$KHA_KUBELET_CONF" && -n "$running" && -n "${KHA_KUBERNETES_VERSION:-}" && "$running" != "v$KHA_KUBERNETES_VERSION" ]]; then
-  [[ -n "${KHA_UPGRADE_FROM:-}" ]] ||
+  [[ "${KHA_VERSION_RECORDED:-}" == true ]] ||
     die "this node runs Kubernetes $running and kubernetesVersion is $KHA_KUBERNETES_VERSION, but the program planned no upgrade: it reads the version the cluster runs from the stack's kubernetesVersion output, which a successful pulumi up of this release writes (embedding programs pass it as Cluster's runningKubernetesVersion). Run pulumi up once with kubernetesVersion ${running#v}, then change it"
   upgrade_path_check "$running" "v$KHA_KUBERNETES_VERSION"
   stage_only=true

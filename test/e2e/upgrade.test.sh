@@ -98,7 +98,10 @@ check "kubectl writes succeed" write_configmap after-upgrade
 check "an etcd snapshot was taken before the upgrade" test "$(on_host kha-node-1 'ls /var/lib/kubeadm-ha/etcd-snapshots/*.db 2>/dev/null | wc -l')" -gt "$snapshots_before"
 check "the control planes were upgraded in turn: apply on kha-node-1, upgrade node on the others" \
   bash -c "grep -q 'upgrading kha-node-1 from v$OLD to v$NEW (apply)' '$E2E_STATE/upgrade-upgrade.log' && [[ \$(grep -c 'to v$NEW (node)' '$E2E_STATE/upgrade-upgrade.log') == 2 ]]"
-check "both workers were drained and upgraded" test "$(grep -c "drained kha-node-[45] for its upgrade" "$E2E_STATE/upgrade-upgrade.log")" = 2
+for w in kha-node-4 kha-node-5; do
+  check "$w was drained, upgraded and uncordoned" bash -c "grep -q 'drained $w for its upgrade from v$OLD' '$E2E_STATE/upgrade-upgrade.log' &&
+    grep -q '$w runs v$NEW' '$E2E_STATE/upgrade-upgrade.log' && grep -q 'uncordoned $w' '$E2E_STATE/upgrade-upgrade.log'"
+done
 check "the stack says it runs $NEW" test "$(cd "$REPO" && pulumi stack output kubernetesVersion --stack "$E2E_STACK")" = "$NEW"
 
 # ---- the next up; a skipped minor -------------------------------------------------------------------------

@@ -125,7 +125,7 @@ describe("node-install.sh", () => {
     box.write("usr/local/bin/kubelet", "#!/bin/sh\necho Kubernetes v1.33.4\n", 0o755);
     box.write("usr/local/bin/kubeadm", "old kubeadm", 0o755);
     box.write("etc/kubernetes/kubelet.conf", "kubelet");
-    const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false", KHA_KUBERNETES_VERSION: "1.34.1", KHA_UPGRADE_FROM: "1.33.4" };
+    const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false", KHA_KUBERNETES_VERSION: "1.34.1", KHA_VERSION_RECORDED: "true" };
     const run = box.run("node-install.sh", env);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
@@ -139,7 +139,7 @@ describe("node-install.sh", () => {
   it("refuses a planned upgrade that skips a minor or goes back, naming the path", () => {
     box.write("usr/local/bin/kubelet", "#!/bin/sh\necho Kubernetes v1.33.4\n", 0o755);
     box.write("etc/kubernetes/kubelet.conf", "kubelet");
-    const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false", KHA_UPGRADE_FROM: "1.33.4" };
+    const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false", KHA_VERSION_RECORDED: "true" };
     const skip = box.run("node-install.sh", { ...env, KHA_KUBERNETES_VERSION: "1.35.0" });
     expect(skip.status).not.toBe(0);
     expect(skip.stderr).toContain("kubeadm upgrades one minor at a time and v1.35.0 skips one: upgrade to 1.34.x first");

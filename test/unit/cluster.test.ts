@@ -473,19 +473,32 @@ describe("the O(1) scale step", () => {
 describe("rolling upgrade of kubernetesVersion", () => {
   const upgradeSteps = () => commands().filter((c) => /-upgrade(-drain|-uncordon)?$/.test(c.name));
 
-  it("without a version change there are no upgrade steps, workers join in parallel, and nothing says KHA_UPGRADE_FROM", async () => {
+  it("without a version change there are no upgrade steps and workers join in parallel; the recorded version is said, constantly", async () => {
     const { cluster } = await build(stacked(3), "test", "1.34.1");
     expect(upgradeSteps()).toEqual([]);
-    expect(commands().filter((c) => String(c.inputs.stdin ?? "").includes("KHA_UPGRADE_FROM"))).toEqual([]);
+    expect(step("kubeadm-ha-prep-node-4-install").inputs.stdin).toContain("KHA_VERSION_RECORDED='true'");
     expect(registeredDependsOn.get("kubeadm-ha-workers-node-5-join")).not.toContain("kubeadm-ha-workers-node-4-join");
     expect(await resolve(cluster.kubernetesVersion)).toBe("1.34.1");
+  });
+
+  it("every step of an upgrade run has the same input in the run after it: nothing re-runs for the upgrade's sake", async () => {
+    const stdins = () =>
+      Object.fromEntries(
+        commands()
+          .filter((c) => !/-upgrade(-drain|-uncordon)?$/.test(c.name))
+          .map((c) => [c.name, c.inputs.stdin]),
+      );
+    await build({ ...stacked(3), kubernetesVersion: "1.35.4" }, "test", "1.34.1");
+    const during = stdins();
+    await build({ ...stacked(3), kubernetesVersion: "1.35.4" }, "test", "1.35.4");
+    expect(stdins()).toEqual(during);
   });
 
   it("1.34.1 -> 1.35.4: every node stages, control planes in their chain, then workers one at a time, drained from the first control plane", async () => {
     const raw = { ...stacked(3), kubernetesVersion: "1.35.4", upgrade: { workersInParallel: 2, drainTimeout: "90s" } };
     const { cluster } = await build(raw, "test", "1.34.1");
     for (const node of ["node-1", "node-4"])
-      expect(step(`kubeadm-ha-prep-${node}-install`).inputs.stdin).toContain("KHA_UPGRADE_FROM='1.34.1'");
+      expect(step(`kubeadm-ha-prep-${node}-install`).inputs.stdin).toContain("KHA_VERSION_RECORDED='true'");
     expect(step("kubeadm-ha-cp-node-1-init").inputs.stdin).toContain("KHA_DRAIN_TIMEOUT='90s'");
     expect(step("kubeadm-ha-cp-node-2-join").inputs.stdin).toContain("KHA_IGNORE_PREFLIGHT='SystemVerification'");
     // workers after the last control plane (a kubelet never newer than an apiserver)
