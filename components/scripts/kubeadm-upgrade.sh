@@ -82,9 +82,14 @@ case "$mode" in
 esac
 
 if [[ "$mode" != worker ]]; then
-  install -d -m 0755 "$KHA_STATE_DIR"
-  touch "$cordoned_mark"
-  kc cordon "$node" >/dev/null
+  # a node someone else cordoned stays cordoned afterwards: only our own cordon is undone
+  if [[ "$(kc get node "$node" -o 'jsonpath={.spec.unschedulable}')" == true && ! -e "$cordoned_mark" ]]; then
+    log "$node was cordoned before the upgrade: it stays cordoned after it"
+  else
+    install -d -m 0755 "$KHA_STATE_DIR"
+    touch "$cordoned_mark"
+    kc cordon "$node" >/dev/null
+  fi
   kc drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout="${KHA_DRAIN_TIMEOUT:-300s}" >/dev/null ||
     die "the drain of $node did not finish within ${KHA_DRAIN_TIMEOUT:-300s} (a PodDisruptionBudget?): it stays cordoned; fix what holds it, or raise upgrade.drainTimeout, and run pulumi up again"
 fi

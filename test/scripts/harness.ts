@@ -69,10 +69,13 @@ const STUBS: Record<string, string> = {
     '  *"get --raw /readyz"*) exit "${STUB_KUBECTL_API_EXIT:-0}";;',
     // a Node exists unless STUB_NODE_ABSENT; its Ready condition is STUB_NODE_READY (False)
     // its kubelet version is the installed kubelet's (as after a restart), or STUB_NODE_VERSION
-    '  *"get node "*) [ -z "${STUB_NODE_ABSENT:-}" ] || exit 1; case "$*" in *kubeletVersion*) if [ -n "${STUB_NODE_VERSION:-}" ]; then printf %s "$STUB_NODE_VERSION"; else "$KHA_ROOT/usr/local/bin/kubelet" --version | cut -d" " -f2 | tr -d "\\n"; fi;; *jsonpath*) printf %s "${STUB_NODE_READY:-False}";; esac;;',
+    '  *"get node "*) [ -z "${STUB_NODE_ABSENT:-}" ] || exit 1; case "$*" in *kubeletVersion*) if [ -n "${STUB_NODE_VERSION:-}" ]; then printf %s "$STUB_NODE_VERSION"; else "$KHA_ROOT/usr/local/bin/kubelet" --version | cut -d" " -f2 | tr -d "\\n"; fi;; *unschedulable*) [ ! -e "$STUB_DIR/cordoned" ] || printf true;; *cordoned-for-upgrade*) [ ! -e "$STUB_DIR/annotated" ] || printf true;; *jsonpath*) printf %s "${STUB_NODE_READY:-False}";; esac;;',
+    // cordon state and our annotation, as the apiserver would keep them
+    '  *" cordon "*) touch "$STUB_DIR/cordoned";;',
+    '  *" annotate node "*) case "$*" in *cordoned-for-upgrade-*) rm -f "$STUB_DIR/annotated";; *) touch "$STUB_DIR/annotated";; esac;;',
     '  *" drain "*) exit "${STUB_KUBECTL_DRAIN_EXIT:-0}";;',
     // the first STUB_UNCORDON_FAILS uncordons are refused, as by an apiserver still filling its caches
-    '  *" uncordon "*) n=$(cat "$STUB_DIR/uncordon-fails" 2>/dev/null || echo "${STUB_UNCORDON_FAILS:-0}"); if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$STUB_DIR/uncordon-fails"; echo "Error from server (Forbidden)" >&2; exit 1; fi;;',
+    '  *" uncordon "*) n=$(cat "$STUB_DIR/uncordon-fails" 2>/dev/null || echo "${STUB_UNCORDON_FAILS:-0}"); if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$STUB_DIR/uncordon-fails"; echo "Error from server (Forbidden)" >&2; exit 1; fi; rm -f "$STUB_DIR/cordoned";;',
     "esac",
   ].join("\n"),
   // (STUB_SSH_STDOUT_FILE: what the remote program prints, e.g. a tar of a snapshot)

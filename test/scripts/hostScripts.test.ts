@@ -1084,6 +1084,20 @@ describe("rolling upgrades: kubeadm-upgrade.sh and node-drain.sh", () => {
     expect(box.exists("var/lib/kubeadm-ha/upgrade-cordoned")).toBe(false);
   });
 
+  it("a node someone else cordoned is drained and upgraded, and stays cordoned (control plane and worker)", () => {
+    fs.writeFileSync(path.join(box.stubDir, "cordoned"), "");
+    const run = box.run("kubeadm-upgrade.sh", UP, undefined, ["node"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("cp-1 was cordoned before the upgrade: it stays cordoned after it");
+    expect(box.calls().filter((c) => / (cordon|uncordon) cp-1/.test(c))).toEqual([]);
+    expect(box.calls().filter((c) => / drain cp-1/.test(c))).toHaveLength(1);
+    const env = { KHA_NODE: "w-1", KHA_KUBERNETES_VERSION: "1.35.4", STUB_NODE_VERSION: "v1.34.1" };
+    expect(box.run("node-drain.sh", { ...env, KHA_ACTION: "drain" }).stdout).toContain("w-1 was cordoned before the upgrade");
+    const left = box.run("node-drain.sh", { ...env, KHA_ACTION: "uncordon" });
+    expect(left.stdout).toContain("w-1 was not cordoned for the upgrade: left as it is");
+    expect(box.calls().filter((c) => / (uncordon|annotate node) w-1/.test(c))).toEqual([]);
+  });
+
   it("a run interrupted after the kubelet changed still uncordons its control plane", () => {
     box.write("usr/local/bin/kubelet", kubelet("v1.35.4"), 0o755);
     box.write("var/lib/kubeadm-ha/upgrade-cordoned", "");
