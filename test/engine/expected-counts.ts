@@ -10,6 +10,7 @@ import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
 import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
+import { previousDeployment } from "../../config/previousDeployment";
 
 async function main(file: string): Promise<void> {
   setupMocks("expected");
@@ -23,8 +24,14 @@ async function main(file: string): Promise<void> {
     sshPrivateKey: false,
     readFile: (p) => (fs.existsSync(p) ? fs.readFileSync(p, "utf8") : undefined),
   });
+  // (as index.ts: the stack's previous deployment is read first)
+  const previous = await previousDeployment();
   const infra = createInfrastructure(config.clusterName, config, pulumi.secret("key"));
-  const cluster = new Cluster(config.clusterName, { nodes: infra.nodes, spec: clusterSpecOf(config) });
+  const cluster = new Cluster(config.clusterName, {
+    nodes: infra.nodes,
+    spec: clusterSpecOf(config),
+    runningKubernetesVersion: previous.kubernetesVersion,
+  });
   await resolve(cluster.etcdEndpoints);
   await settle();
   const counts: Record<string, number> = {};

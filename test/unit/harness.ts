@@ -41,6 +41,9 @@ export function scannedHostKey(name: string): string {
 function fakeState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   counter += 1;
   switch (type) {
+    // the program's read of its own stack: a new stack, no outputs yet
+    case "pulumi:pulumi:StackReference":
+      return { ...inputs, outputs: {}, secretOutputNames: [] };
     case "digitalocean:index/droplet:Droplet":
       return {
         ...inputs,
@@ -110,6 +113,8 @@ export function setupMocks(stack = "test"): void {
     "kubeadm-ha",
     stack,
     false,
+    // (the program reads its own stack's previous outputs: config/previousDeployment.ts)
+    "organization",
   );
   // The mocks' newResource sees no resource options: read protect and ignoreChanges off the
   // registration request the mock monitor receives.
