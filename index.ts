@@ -17,7 +17,7 @@ export = async () => {
   // upgrade from it, refused (with the path) before anything else when kubeadm cannot make it
   const previous = await previousDeployment();
   const running = previous.kubernetesVersion;
-  upgradeStep(running, config.kubernetesVersion);
+  upgradeStep(running ?? undefined, config.kubernetesVersion);
   const scripts = hostScriptsDigest();
   const notice = hostScriptsNotice(previous.hostScripts, scripts);
   if (notice) void pulumi.log.info(notice);

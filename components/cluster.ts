@@ -28,10 +28,10 @@ export interface ClusterArgs {
   /**
    * The Kubernetes version the cluster runs now: the previous deployment's `kubernetesVersion`
    * output (the program reads it from its own stack). A different spec.kubernetesVersion is then a
-   * rolling upgrade; undefined for a new cluster. Without it a version change on running nodes is
-   * refused on the hosts.
+   * rolling upgrade; null for a new cluster (nothing runs yet). Undefined (not known) refuses a
+   * version change on running nodes, on the hosts.
    */
-  runningKubernetesVersion?: string;
+  runningKubernetesVersion?: string | null;
 }
 
 export interface NodeSummary {
@@ -86,7 +86,7 @@ export class Cluster extends pulumi.ComponentResource {
     ])
       void pulumi.log.warn(warning, this);
     // throws for a downgrade or a skipped minor, naming the path, before any resource exists
-    const upgrade = upgradeStep(args.runningKubernetesVersion, spec.kubernetesVersion);
+    const upgrade = upgradeStep(args.runningKubernetesVersion ?? undefined, spec.kubernetesVersion);
     if (upgrade.kind === "upgrade") {
       const all = clusterNodes(nodes);
       const plan = describeUpgrade(

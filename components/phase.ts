@@ -127,8 +127,8 @@ export interface PhaseContext {
   spec: ClusterSpec;
   /** a new kubernetesVersion on a running cluster (config/upgrade.ts), or none */
   upgrade: UpgradeStep;
-  /** the version the cluster runs, as the previous deployment recorded it; undefined when unknown */
-  runningKubernetesVersion?: string;
+  /** the version the cluster runs, as the previous deployment recorded it; null: nothing runs yet; undefined: unknown */
+  runningKubernetesVersion?: string | null;
   nodes: ClusterNodes;
   progress: NodeProgress;
   parts: ClusterParts;

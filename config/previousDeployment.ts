@@ -9,8 +9,11 @@ export const KUBERNETES_VERSION_OUTPUT = "kubernetesVersion";
 export const HOST_SCRIPTS_OUTPUT = "hostScripts";
 
 export interface PreviousDeployment {
-  /** the Kubernetes version every node runs; undefined for a new stack (or one from before the output) */
-  kubernetesVersion?: string;
+  /**
+   * The Kubernetes version every node runs; null for a new stack (nothing runs yet); undefined when
+   * the stack was deployed by a release before the output (unknown: a version change is refused).
+   */
+  kubernetesVersion?: string | null;
   /** hostScriptsDigest() of the release that deployed it */
   hostScripts?: string;
 }
@@ -23,7 +26,10 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
     const { value } = await self.getOutputDetails(name);
     return typeof value === "string" && value !== "" ? value : undefined;
   };
-  return { kubernetesVersion: await text(KUBERNETES_VERSION_OUTPUT), hostScripts: await text(HOST_SCRIPTS_OUTPUT) };
+  const version = await text(KUBERNETES_VERSION_OUTPUT);
+  // (every release exports `nodes`: without it, no deployment finished yet)
+  const deployed = (await self.getOutputDetails("nodes")).value !== undefined;
+  return { kubernetesVersion: version ?? (deployed ? undefined : null), hostScripts: await text(HOST_SCRIPTS_OUTPUT) };
 }
 
 /** What the preview says when this release's host scripts differ from the ones that deployed the stack. */

@@ -64,7 +64,7 @@ function external(): Raw {
   };
 }
 
-async function build(raw: Raw, stack = "test", runningKubernetesVersion?: string) {
+async function build(raw: Raw, stack = "test", runningKubernetesVersion?: string | null) {
   setupMocks(stack);
   resetRecorded();
   const config = validateConfig(raw, { sshPrivateKey: true });
@@ -479,6 +479,14 @@ describe("rolling upgrade of kubernetesVersion", () => {
     expect(step("kubeadm-ha-prep-node-4-install").inputs.stdin).toContain("KHA_VERSION_RECORDED='true'");
     expect(registeredDependsOn.get("kubeadm-ha-workers-node-5-join")).not.toContain("kubeadm-ha-workers-node-4-join");
     expect(await resolve(cluster.kubernetesVersion)).toBe("1.34.1");
+  });
+
+  it("a new stack (null: nothing runs yet) counts as recorded from its first run, so its second run re-runs no install step; unknown does not", async () => {
+    const installs = () => commands().filter((c) => c.name.endsWith("-install") && c.name.includes("-prep-"));
+    await build(stacked(), "test", null);
+    expect(installs().every((c) => String(c.inputs.stdin).includes("KHA_VERSION_RECORDED='true'"))).toBe(true);
+    await build(stacked(), "test", undefined);
+    expect(installs().some((c) => String(c.inputs.stdin).includes("KHA_VERSION_RECORDED"))).toBe(false);
   });
 
   it("every step of an upgrade run has the same input in the run after it: nothing re-runs for the upgrade's sake", async () => {
