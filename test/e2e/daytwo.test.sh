@@ -209,20 +209,7 @@ renewed() {
 sed 's#server: https://.*#server: https://localhost:6443#' "$WORK/admin.conf" | on_host kha-node-4 'umask 077 && cat > /root/admin-proxy.conf'
 before=$(expiries kha-node-1)
 # a bounded request loop through the worker's nginx proxy while the up runs (at most 15 minutes)
-probe() {
-  local ok=0 failed=0 i
-  for ((i = 0; i < 1800; i++)); do
-    [[ ! -e "$WORK/probe-stop" ]] || break
-    if on_host kha-node-4 kubectl --kubeconfig /root/admin-proxy.conf --request-timeout=3s get --raw /readyz >/dev/null 2>&1; then
-      ok=$((ok + 1))
-    else
-      failed=$((failed + 1))
-    fi
-    sleep 0.5
-  done
-  echo "$ok $failed" >"$WORK/probe-result"
-}
-probe &
+proxy_probe kha-node-4 1800 &
 probe_pid=$!
 (cd "$REPO" && pulumi config set --path 'kubeadm-ha:pki.earlyRenewalHours' 9000 --stack "$E2E_STACK")
 timed "pulumi up renewing every certificate (earlyRenewalHours 9000 > validityHours 8760)" pl up --yes --skip-preview \

@@ -150,3 +150,21 @@ e2e_kubernetes_cleanup() {
 # kubectl from inside the lab with the stack's admin kubeconfig
 k() { "$LAB" exec "$KUBECTL" --kubeconfig "$WORK/admin.conf" --request-timeout=10s "$@"; }
 node_ready() { k get node "$1" --no-headers 2>/dev/null | awk '{print $2}' | grep -qx Ready; }
+
+# proxy_probe HOST TRIES: a bounded request loop (every 0.5 s, at most TRIES requests) through HOST's
+# apiserver proxy with /root/admin-proxy.conf (the admin kubeconfig pointed at localhost:6443),
+# until $WORK/probe-stop exists; writes "answered failed" to $WORK/probe-result. Run it in the
+# background around the `pulumi up` it watches.
+proxy_probe() {
+  local host=$1 tries=$2 ok=0 failed=0 i
+  for ((i = 0; i < tries; i++)); do
+    [[ ! -e "$WORK/probe-stop" ]] || break
+    if on_host "$host" /usr/local/bin/kubectl --kubeconfig /root/admin-proxy.conf --request-timeout=3s get --raw /readyz >/dev/null 2>&1; then
+      ok=$((ok + 1))
+    else
+      failed=$((failed + 1))
+    fi
+    sleep 0.5
+  done
+  echo "$ok $failed" >"$WORK/probe-result"
+}

@@ -54,20 +54,7 @@ check "  the workers are drained, one at a time" grep -q "kha-node-4: cordon and
 
 # ---- the upgrade, with a request loop through a worker's proxy ------------------------------------------
 sed 's#server: https://.*#server: https://localhost:6443#' "$WORK/admin.conf" | on_host kha-node-4 'umask 077 && cat > /root/admin-proxy.conf'
-probe() {
-  local ok=0 failed=0 i
-  for ((i = 0; i < 2400; i++)); do
-    [[ ! -e "$WORK/probe-stop" ]] || break
-    if on_host kha-node-4 /usr/local/bin/kubectl --kubeconfig /root/admin-proxy.conf --request-timeout=3s get --raw /readyz >/dev/null 2>&1; then
-      ok=$((ok + 1))
-    else
-      failed=$((failed + 1))
-    fi
-    sleep 0.5
-  done
-  echo "$ok $failed" >"$WORK/probe-result"
-}
-probe &
+proxy_probe kha-node-4 2400 &
 probe_pid=$!
 timed "pulumi up upgrading $OLD -> $NEW" pl up --yes --skip-preview >"$E2E_STATE/upgrade-upgrade.log" 2>&1 ||
   { touch "$WORK/probe-stop"; tail -120 "$E2E_STATE/upgrade-upgrade.log"; exit 1; }
