@@ -10,6 +10,7 @@ import { loadBalancerDnsRecords } from "./providers/dns";
 import { hostScriptsNotice, previousDeployment } from "./config/previousDeployment";
 import { hostScriptsDigest } from "./components/scripts";
 import { Cluster } from "./components/cluster";
+import { checkRoleChanges, describeMembership } from "./config/membership";
 
 export = async () => {
   const { config, sshPrivateKey, sshPrivateKeyText } = loadConfig();
@@ -24,6 +25,12 @@ export = async () => {
   // a preview runs nothing on hosts and connects to none; an update first checks every pinned host key
   if (config.provider === "baremetal" && !pulumi.runtime.isDryRun()) checkHostKeys(config, sshPrivateKeyText);
   const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
+  // a host that stays must keep its control-plane and worker roles (refused before anything runs);
+  // what joins and leaves is said in the preview before it happens
+  const planned = infrastructure.nodes.map((n) => ({ name: n.name, roles: n.roles }));
+  checkRoleChanges(previous.nodes, planned);
+  const membership = describeMembership(previous.nodes, planned);
+  if (membership.length > 0) void pulumi.log.info(membership.join("\n"));
   const cluster = new Cluster(config.clusterName, {
     nodes: infrastructure.nodes,
     spec: clusterSpecOf(config),

@@ -3,6 +3,8 @@
 // this; a program that embeds Cluster passes what it knows itself.
 
 import * as pulumi from "@pulumi/pulumi";
+import type { MemberNode } from "./membership";
+import { NODE_ROLES, type NodeRole } from "./types";
 
 /** the stack outputs read back: Cluster.kubernetesVersion, and the digest of the host scripts */
 export const KUBERNETES_VERSION_OUTPUT = "kubernetesVersion";
@@ -16,6 +18,17 @@ export interface PreviousDeployment {
   kubernetesVersion?: string | null;
   /** hostScriptsDigest() of the release that deployed it */
   hostScripts?: string;
+  /** the nodes and roles it deployed (the `nodes` output); undefined for a new stack */
+  nodes?: MemberNode[];
+}
+
+/** the `nodes` output as read back: only well-formed entries (name and known roles) */
+export function memberNodes(value: unknown): MemberNode[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const known = (r: unknown): r is NodeRole => typeof r === "string" && (NODE_ROLES as readonly string[]).includes(r);
+  return value
+    .filter((n): n is { name: string; roles: unknown[] } => typeof n?.name === "string" && Array.isArray(n?.roles))
+    .map((n) => ({ name: n.name, roles: n.roles.filter(known) }));
 }
 
 export async function previousDeployment(): Promise<PreviousDeployment> {
@@ -28,8 +41,13 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
   };
   const version = await text(KUBERNETES_VERSION_OUTPUT);
   // (every release exports `nodes`: without it, no deployment finished yet)
-  const deployed = (await self.getOutputDetails("nodes")).value !== undefined;
-  return { kubernetesVersion: version ?? (deployed ? undefined : null), hostScripts: await text(HOST_SCRIPTS_OUTPUT) };
+  const nodes = (await self.getOutputDetails("nodes")).value;
+  const deployed = nodes !== undefined;
+  return {
+    kubernetesVersion: version ?? (deployed ? undefined : null),
+    hostScripts: await text(HOST_SCRIPTS_OUTPUT),
+    nodes: memberNodes(nodes),
+  };
 }
 
 /** What the preview says when this release's host scripts differ from the ones that deployed the stack. */
