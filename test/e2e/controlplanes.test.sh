@@ -114,6 +114,12 @@ check "  resets its host (kubeadm reset)" grep -q "^delete .*cp-kha-node-3-reset
 check "  (etcd reset)" grep -q "^delete .*etcd-kha-node-3-reset$" <<<"$plan"
 check "  adds kha-node-5's etcd member" grep -q "^create .*etcd-kha-node-5-install$" <<<"$plan"
 check "  and runs the etcd membership gate (which removes kha-node-3's member)" grep -q "^update .*etcd-health$" <<<"$plan"
+said=$(pl preview 2>&1 || true)
+check "the preview says in words: kha-node-3 leaves as a control plane" grep -q "control plane kha-node-3 leaves: drained, its Node deleted" <<<"$said"
+check "  its etcd member is removed" grep -q "kha-node-3's member is removed" <<<"$said"
+check "  kha-node-5 joins etcd as a learner, 3 members before and after" \
+  grep -q "kha-node-5 joins the running etcd cluster as a learner" <<<"$said"
+check "  (3 -> 3 members)" grep -q "etcd: 3 -> 3 members" <<<"$said"
 timed "pulumi up: kha-node-3 leaves, kha-node-5 takes its etcd role" pl up --yes --skip-preview > "$E2E_STATE/cp-remove.log" 2>&1 ||
   { tail -80 "$E2E_STATE/cp-remove.log"; exit 1; }
 removed_at=$(grep -n "removing etcd member kha-node-3" "$E2E_STATE/cp-remove.log" | head -n1 | cut -d: -f1)
@@ -125,6 +131,14 @@ check "kha-node-3's host is reset" host_reset kha-node-3
 check "the worker's proxy no longer lists kha-node-3" proxy_omits 10.77.0.13
 check "  and lists the three left" proxy_lists 10.77.0.11 10.77.0.12 10.77.0.15
 judge "3 control planes again" kha-node-2 1 2 5
+# a worker that stays in the config cannot become a control plane in place: refused before anything runs
+set_hosts "- { name: kha-node-1, address: 10.77.0.11, $CP_ETCD" "- { name: kha-node-2, address: 10.77.0.12, $CP_ETCD" \
+  "- { name: kha-node-4, address: 10.77.0.14, roles: [control-plane, worker] }" "- { name: kha-node-5, address: 10.77.0.15, $CP_ETCD"
+said=$(pl preview 2>&1 || true)
+check "a worker turned control plane in place is refused, naming hosts[2].roles and the fix" \
+  grep -q "kubeadm-ha:hosts\[2\].roles: kha-node-4 runs as worker; changing it to control-plane, worker in place is not supported" <<<"$said"
+set_hosts "- { name: kha-node-1, address: 10.77.0.11, $CP_ETCD" "- { name: kha-node-2, address: 10.77.0.12, $CP_ETCD" \
+  "$W4" "- { name: kha-node-5, address: 10.77.0.15, $CP_ETCD"
 
 # ---- 3. the first control plane's host wiped and given back ----------------------------------------
 timed "wipe kha-node-1 (fresh disk, new host key)" bash "$LAB" wipe-host kha-node-1 >/dev/null
