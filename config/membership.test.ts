@@ -86,3 +86,12 @@ describe("memberNodes", () => {
     ]);
   });
 });
+
+describe("ConfigError", () => {
+  it("is a Pulumi RunError, so the CLI prints its message without a stack trace", () => {
+    const { RunError } = jest.requireActual<typeof import("@pulumi/pulumi")>("@pulumi/pulumi");
+    const e = new ConfigError([{ key: "etcdCount", message: "m", fix: "f" }]);
+    expect(RunError.isInstance(e)).toBe(true);
+    expect(e.message).toBe("invalid stack config (1 problem):\n  - kubeadm-ha:etcdCount: m\n    fix: f");
+  });
+});

@@ -1,6 +1,7 @@
 // Typed reads of raw stack config that collect every problem instead of stopping at the first.
 // Each problem names the config key (as `pulumi config set` spells it) and the fix.
 
+import { RunError } from "@pulumi/pulumi";
 import type { ValueKind } from "./validators/patterns";
 
 export const NAMESPACE = "kubeadm-ha";
@@ -12,7 +13,11 @@ export interface ConfigIssue {
   fix: string;
 }
 
-export class ConfigError extends Error {
+/**
+ * A RunError: Pulumi prints its message alone, without the Node stack trace an operator has no use
+ * for (the message names every key and its fix).
+ */
+export class ConfigError extends RunError {
   constructor(readonly issues: ConfigIssue[]) {
     super(
       `invalid stack config (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +

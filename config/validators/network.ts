@@ -82,8 +82,13 @@ export function checkNetworks(
     r.fail("serviceCidr", `/${service.prefix} is larger than kube-apiserver accepts (/12 at most)`, "use a /12 to /24, e.g. 10.96.0.0/12");
   }
   const nodes = counts.controlPlaneCount + counts.workerCount + (hosts.length ? 0 : counts.etcdCount);
-  if (pod && pod.prefix > 24 - Math.ceil(Math.log2(Math.max(nodes, 1) + 1))) {
-    r.fail("podCidr", `/${pod.prefix} leaves too few /24 node ranges for ${nodes} nodes`, "use a larger block, e.g. a /16");
+  const widest = 24 - Math.ceil(Math.log2(Math.max(nodes, 1) + 1));
+  if (pod && pod.prefix > widest) {
+    r.fail(
+      "podCidr",
+      `/${pod.prefix} leaves too few /24 node ranges for ${nodes} nodes`,
+      `use a /${widest} or a larger block, e.g. 10.0.0.0/${widest}`,
+    );
   }
   if (pod && service && cidrsOverlap(pod, service)) {
     r.fail(
