@@ -1,6 +1,8 @@
 // npm run bench: evaluates the whole program under mocks for growing clusters and prints the
 // resources registered and the evaluation time per size, with per-node ratios so linear growth
 // (and any super-linear step) is visible. Reports figures; asserts nothing about time.
+// test/bench/eval.sh runs it compiled (as the published library runs in an embedding program);
+// `npm run bench:ts-node` runs it through ts-node, as `pulumi up` runs this repository's program.
 
 import * as pulumi from "@pulumi/pulumi";
 import { recorded, resetRecorded, resolve, settle, setupMocks } from "../unit/harness";
@@ -10,7 +12,7 @@ import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
 import { TEST_HOST_KEY } from "../unit/hostKey";
 
-const SIZES = (process.env.KHA_BENCH_SIZES ?? "3,10,30,100").split(",").map(Number);
+const SIZES = (process.env.KHA_BENCH_SIZES ?? "3,10,30,100,300").split(",").map(Number);
 const KEY = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVATE KEY-----\n");
 
 function hosts(n: number) {
@@ -34,7 +36,9 @@ async function evaluate(n: number): Promise<{ resources: number; ms: number }> {
   setupMocks(`bench-${n}`);
   resetRecorded();
   const start = process.hrtime.bigint();
-  const config = validateConfig({ provider: "baremetal", cni: "bridge", hosts: hosts(n) }, { sshPrivateKey: true });
+  // a /24 per node: past 255 nodes the pod range must be wider than the default /16
+  const podCidr = `10.128.0.0/${Math.min(16, 24 - Math.ceil(Math.log2(n + 1)))}`;
+  const config = validateConfig({ provider: "baremetal", cni: "bridge", hosts: hosts(n), podCidr }, { sshPrivateKey: true });
   const infra = createInfrastructure(config.clusterName, config, KEY);
   const cluster = new Cluster(config.clusterName, { nodes: infra.nodes, spec: clusterSpecOf(config) });
   await resolve(cluster.kubeconfig!);
