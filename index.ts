@@ -23,7 +23,7 @@ export = async () => {
   const notice = hostScriptsNotice(previous.hostScripts, scripts);
   if (notice) void pulumi.log.info(notice);
   // a preview runs nothing on hosts and connects to none; an update first checks every pinned host key
-  if (config.provider === "baremetal" && !pulumi.runtime.isDryRun()) checkHostKeys(config, sshPrivateKeyText);
+  if (config.provider === "baremetal" && !pulumi.runtime.isDryRun()) await checkHostKeys(config, sshPrivateKeyText);
   const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
   // a host that stays must keep its control-plane and worker roles (refused before anything runs);
   // what joins and leaves is said in the preview before it happens
