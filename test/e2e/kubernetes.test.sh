@@ -114,6 +114,13 @@ cm_holder=$(lease_holder kube-controller-manager)
 sched_holder=$(lease_holder kube-scheduler)
 check "kube-controller-manager lease has one holder ($cm_holder)" test -n "$cm_holder"
 check "kube-scheduler lease has one holder ($sched_holder)" test -n "$sched_holder"
+# the operator's report (npm run status): exit 0 on the healthy cluster
+status_run() { (cd "$REPO" && "$LAB" exec npx --no-install ts-node --transpile-only status/cli.ts --stack "$E2E_STACK" "$@"); }
+status_rc=0
+status_run > "$WORK/status-healthy.txt" 2>&1 || status_rc=$?
+sed 's/^/    /' "$WORK/status-healthy.txt"
+check "status on the healthy cluster exits 0" test "$status_rc" = 0
+check "  and lists every node" test "$(grep -cE '^kha-node-[1-5] ' "$WORK/status-healthy.txt")" = 5
 
 # ---- 5. service load balancer ----------------------------------------------------------------------
 k create deployment echo --image=kubeadm-ha.local/echo:lab --replicas=2 --port=8080 >/dev/null
@@ -167,6 +174,18 @@ check "scheduler lease moved too" wait_until "scheduler lease handover" 60 1 sch
 kw create deployment after-failover --image=kubeadm-ha.local/echo:lab >/dev/null
 scheduled() { kw get pods -l app=after-failover -o jsonpath='{.items[0].spec.nodeName}' | grep -q kha-node; }
 check "a new Deployment is scheduled while $holder_node is down" wait_until "after-failover scheduled" 60 2 scheduled
+status_rc=0
+status_run > "$WORK/status-down.txt" 2>&1 || status_rc=$?
+sed 's/^/    /' "$WORK/status-down.txt"
+down_ip="10.77.0.1${holder_node##*-}"
+check "status with $holder_node down exits 1" test "$status_rc" = 1
+check "  naming $holder_node" grep -q "^  - $holder_node: cannot be reached over SSH" "$WORK/status-down.txt"
+check "  the moved leases" grep -q "^  - kube-controller-manager: moved to kha-node-" "$WORK/status-down.txt"
+check "  and the proxies that lost its apiserver (kha-node-4, kha-node-5)" \
+  bash -c "grep -q '^  - kha-node-4: its apiserver proxy lost upstream $down_ip:6443 ($holder_node)' '$WORK/status-down.txt' &&
+    grep -q '^  - kha-node-5: its apiserver proxy lost upstream $down_ip:6443 ($holder_node)' '$WORK/status-down.txt'"
+json_healthy() { status_run --json 2>/dev/null | node -e 'let t = ""; process.stdin.on("data", (c) => (t += c)).on("end", () => console.log(JSON.parse(t).healthy))'; }
+check "  and --json says healthy: false" test "$(json_healthy)" = false
 loop_done() { on_host kha-node-5 'test -s /root/loop.result'; }
 wait_until "request loop to finish" 60 2 loop_done || true
 read -r ok fail < <(on_host kha-node-5 'cat /root/loop.result' || echo "0 120")
