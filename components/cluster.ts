@@ -140,6 +140,7 @@ export class Cluster extends pulumi.ComponentResource {
     // the last deployment's value, so the next run plans the rest of the upgrade again
     const finished = [
       this.controlPlane?.ready,
+      ...Object.values(this.controlPlane?.joins ?? {}),
       ...Object.values(this.workers?.upgrades ?? {}),
       ...Object.values(this.workers?.joins ?? {}),
     ];

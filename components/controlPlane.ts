@@ -32,6 +32,13 @@ export interface ControlPlaneArgs extends PerNodeArgs {
   etcdEndpoints: pulumi.Input<string[]>;
   /** for an upgrade (kubeadm-upgrade.sh): the drain bound and the preflight checks to ignore */
   upgrade?: UpgradeEnv;
+  /**
+   * The joins of a cluster that runs nothing yet go at once (kubeadm sees etcd as external, so a
+   * control-plane join adds no etcd member: nothing kubeadm serialises). Otherwise one at a time:
+   * a join step's update (new settings, renewed certificates, an upgrade) restarts that control
+   * plane, and two must never be down together.
+   */
+  parallelJoins?: boolean;
 }
 
 /** kubeadm-upgrade.sh's settings (constant between config changes: a run after an upgrade re-runs no step for them) */
@@ -89,8 +96,10 @@ export class ControlPlane extends pulumi.ComponentResource {
   readonly joins: Record<string, command.remote.Command> = {};
   /** per control plane: drains it and deletes its Node when it leaves (see leaveStep) */
   readonly leaves: Record<string, command.local.Command> = {};
-  /** the last control-plane step: the whole control plane is up after it */
+  /** the last control-plane step of the chain (with parallelJoins, only the last join started) */
   readonly ready: command.remote.Command;
+  /** resolves once the init and every join succeeded: the whole control plane is up */
+  readonly allJoined: pulumi.Output<string>;
   readonly first: ClusterNode;
   readonly server: pulumi.Output<string>;
   /** admin kubeconfig (client certificate in group kubeadm:cluster-admins); a secret */
@@ -198,8 +207,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             kubeletServingCerts: settings.hardening.kubeletServingCerts,
             env: upgradeEnvVars(args.upgrade),
             files: files(node),
-            // one at a time, as kubeadm advises for control-plane joins
-            dependsOn: [...dependsOn, after],
+            dependsOn: args.parallelJoins ? [...dependsOn, this.init] : [...dependsOn, after],
           },
           parent,
         ),
@@ -210,12 +218,13 @@ export class ControlPlane extends pulumi.ComponentResource {
       previous = join;
     }
     this.ready = previous;
+    this.allJoined = pulumi.all([this.init.id, ...Object.values(this.joins).map((j) => j.id)]).apply((ids) => ids.join(","));
 
     this.server = adminServer(settings, first);
     this.kubeconfig = pulumi.secret(
       pulumi
         // resolves once the control plane is up, so consumers (a Kubernetes provider) wait for it
-        .all([this.server, pki.kubernetesCa.certPem, pki.admin.certPem, pki.admin.keyPem, this.ready.id])
+        .all([this.server, pki.kubernetesCa.certPem, pki.admin.certPem, pki.admin.keyPem, this.allJoined])
         .apply(([server, caCertPem, clientCertPem, clientKeyPem]) =>
           renderKubeconfig({ clusterName: settings.clusterName, server, caCertPem, clientCertPem, clientKeyPem }),
         ),

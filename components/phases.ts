@@ -128,6 +128,8 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           },
           etcdEndpoints: etcd.endpoints,
           upgrade: upgradeEnv(ctx),
+          // a stack that never finished a deployment runs nothing yet (previousDeployment: null)
+          parallelJoins: ctx.runningKubernetesVersion === null,
           ...ctx.perNode(ctx.nodes.controlPlanes, etcd.healthGate),
         },
         { parent: ctx.parent },

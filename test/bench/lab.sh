@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The lab benchmark: kubeadm-ha's `pulumi up` against a plain kubeadm script (kubeadm-baseline.sh)
+# on the same lab hosts with the same local artifacts, 3 control planes + 2 workers, each from bare
+# hosts (every host's disk thrown away and booted fresh before every run) to every node Ready,
+# alternating, KHA_BENCH_ROUNDS rounds (default 3). Then, on the last round's cluster: a no-op
+# `pulumi up` (time, and SSH logins counted in every host's sshd journal), adding one worker, and
+# `pulumi destroy`. With KHA_BENCH_SCALE=true (default), also 3 control planes + 10 workers from
+# bare hosts. Prints min/median/max of each measure, the ratio of medians, the critical path of
+# the last `pulumi up` from bare hosts, and writes it all as JSON to dev/lab/.work/bench/.
+# Reports figures; it fails only when a run fails.
+#
+#   bash test/bench/lab.sh                      (needs root; about 20 min, plus 5 for the scale run)
+#   KHA_BENCH_ROUNDS=1 KHA_BENCH_SCALE=false bash test/bench/lab.sh
+set -euo pipefail
+# shellcheck source=test/e2e/lib.sh
+source "$(dirname "$0")/../e2e/lib.sh"
+E2E_NAME=bench
+BENCH_DIR="$REPO/test/bench"
+OUT_DIR="$REPO/dev/lab/.work/bench"
+ROUNDS=${KHA_BENCH_ROUNDS:-3}
+SCALE=${KHA_BENCH_SCALE:-true}
+READY_TRIES=200 # x 3 s
+
+e2e_require_engine
+e2e_kubernetes
+mkdir -p "$OUT_DIR"
+RESULTS="$WORK/results.tsv" # measure <tab> seconds
+: >"$RESULTS"
+record() { printf '%s\t%s\n' "$1" "$2" >>"$RESULTS"; }
+
+# the baseline's etcd: an image of the etcd binary kubeadm-ha's lab stack runs (from the same artifacts)
+ETCD_TAG="$(sed -n 's/^ *etcdVersion: *//p' "$REPO/Pulumi.dev.yaml")-bench"
+ETCD_IMAGE="$OUT_DIR/etcd_$ETCD_TAG.tar"
+bash "$BENCH_DIR/etcd-image.sh" "$ART/bin/etcd" "$ART/build/tools/ocitar" "$ETCD_IMAGE" "$ETCD_TAG"
+
+# fresh_hosts N: every lab host's disk thrown away, N hosts booted bare
+fresh_hosts() {
+  bash "$LAB" purge >/dev/null
+  bash "$LAB" up "$1" >/dev/null
+}
+
+addresses() { # "1 2 3" -> the hosts' addresses
+  local i ids
+  read -r -a ids <<<"$1"
+  for i in "${ids[@]}"; do printf '10.77.0.%s ' "$((10 + i))"; done
+}
+
+# every one of N nodes Ready, seen from the first control plane
+all_ready() {
+  [[ $(on_host kha-node-1 "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --no-headers 2>/dev/null" |
+    awk '$2 == "Ready"' | wc -l) -eq $1 ]]
+}
+
+baseline() { # baseline CONTROL_PLANES WORKERS (host indexes)
+  KHA_BENCH_CONTROL_PLANES="$(addresses "$1")" KHA_BENCH_WORKERS="$(addresses "$2")" \
+    KHA_BENCH_ARTIFACTS="$ART" KHA_BENCH_ETCD_IMAGE="$ETCD_IMAGE" KHA_BENCH_ETCD_TAG="$ETCD_TAG" \
+    KHA_BENCH_KUBERNETES_VERSION="$(sed -n 's/^ *kubeadm-ha:kubernetesVersion: *//p' "$REPO/Pulumi.dev.yaml")" \
+    KHA_BENCH_SSH_KEY="$REPO/dev/lab/.work/ssh/id_ed25519" KHA_BENCH_KNOWN_HOSTS="$REPO/dev/lab/.work/ssh/known_hosts" \
+    "$LAB" exec bash "$BENCH_DIR/kubeadm-baseline.sh"
+}
+
+# bench_stack N_WORKERS: the dev stack's config (the README's stack) with N workers, as stack `bench`
+bench_stack() {
+  local workers=$1 i
+  E2E_STACK=bench
+  sed -e '/^    - { name: kha-node-[45],/d' -e '/^encryptionsalt:/d' "$REPO/Pulumi.dev.yaml" >"$WORK/bench.yaml"
+  for ((i = workers + 3; i >= 4; i--)); do
+    local roles="[worker]"
+    [[ $i == 4 ]] && roles="[worker, loadbalancer]"
+    sed -i "s#^    - { name: kha-node-3, .*#&\n    - { name: kha-node-$i, address: 10.77.0.$((10 + i)), roles: $roles }#" "$WORK/bench.yaml"
+  done
+  local salt
+  salt=$(grep '^encryptionsalt:' "$REPO/Pulumi.bench.yaml" 2>/dev/null || true)
+  cp "$WORK/bench.yaml" "$REPO/Pulumi.bench.yaml"
+  if [[ -n "$salt" ]]; then echo "$salt" >>"$REPO/Pulumi.bench.yaml"; fi
+  kha_backend "$E2E_STATE"
+  (cd "$REPO" && { pulumi stack select bench 2>/dev/null || pulumi stack init bench --non-interactive; } >/dev/null)
+}
+
+forget_stack() { # the hosts are thrown away next: drop the state instead of destroying
+  (cd "$REPO" && pulumi stack rm bench --yes --force --non-interactive >/dev/null 2>&1) || true
+  rm -f "$REPO/Pulumi.bench.yaml"
+  E2E_STACK=""
+}
+
+ours() { # ours N_WORKERS EVENT_LOG: pulumi up (of the stack bench_stack made), then every node Ready
+  pl up --yes --skip-preview --event-log "$2" >"$WORK/up.log" 2>&1 || { tail -60 "$WORK/up.log"; return 1; }
+  wait_until "every node Ready" "$READY_TRIES" 3 all_ready $((3 + $1))
+}
+
+# measure NAME CMD...: wall time of CMD into the results
+measure() {
+  local name=$1 start
+  shift
+  start=$(date +%s.%N)
+  "$@"
+  local took
+  took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  record "$name" "$took"
+  say "$name: $took s"
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+  fresh_hosts 5
+  measure "baseline 3+2 from bare hosts" baseline "1 2 3" "4 5"
+  fresh_hosts 6
+  bench_stack 2
+  measure "kubeadm-ha 3+2 from bare hosts" ours 2 "$WORK/events-$round.jsonl"
+  if ((round < ROUNDS)); then forget_stack; fi
+done
+
+# critical path of the last run from bare hosts
+ts() { (cd "$REPO" && npx --no-install ts-node --transpile-only "$@"); }
+ts "$BENCH_DIR/profile.ts" "$WORK/events-$ROUNDS.jsonl" | tee "$WORK/profile.txt"
+
+# no-op up: no SSH session on any host
+# (the hosts share this machine's clock)
+sleep 1
+since=$(date '+%Y-%m-%d %H:%M:%S')
+for i in 1 2 3; do measure "kubeadm-ha no-op up" pl up --yes --skip-preview >/dev/null; done
+until_ts=$(date '+%Y-%m-%d %H:%M:%S')
+sleep 1
+logins=0
+for i in 1 2 3 4 5 6; do logins=$((logins + $(ssh_logins "kha-node-$i" "$since" "$until_ts"))); done
+record "SSH logins during the no-op ups" "$logins"
+say "SSH logins on the hosts during the no-op ups: $logins"
+
+# one worker more, then destroy
+bench_stack 3
+measure "kubeadm-ha add one worker" ours 3 "$WORK/events-add.jsonl"
+measure "kubeadm-ha destroy" pl destroy --yes --skip-preview >/dev/null
+forget_stack
+
+if [[ "$SCALE" == true ]]; then
+  fresh_hosts 13
+  bench_stack 10
+  measure "kubeadm-ha 3+10 from bare hosts" ours 10 "$WORK/events-scale.jsonl"
+  measure "kubeadm-ha destroy 3+10" pl destroy --yes --skip-preview >/dev/null
+  forget_stack
+fi
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+ts "$BENCH_DIR/summary.ts" "$RESULTS" "$WORK/profile.txt" "$(git -C "$REPO" rev-parse --short HEAD)" "$OUT_DIR/bench-$stamp.json"
+say "written: $OUT_DIR/bench-$stamp.json"
