@@ -158,7 +158,7 @@ for host in "${control_planes[@]:1}"; do join "$host" true; done
 for host in "${workers[@]}"; do join "$host" false; done
 
 # ---- 5. the pod network ----------------------------------------------------------------------------
-k() { on "$first" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+k() { on "$first" "kubectl --kubeconfig /etc/kubernetes/admin.conf $(printf '%q ' "$@")"; }
 nodes=$(k get nodes -o jsonpath='{range .items[*]}{.spec.podCIDR} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}')
 for host in "${control_planes[@]}" "${workers[@]}"; do
   own=$(awk -v ip="$host" '$2 == ip {print $1}' <<<"$nodes")
