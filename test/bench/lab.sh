@@ -84,7 +84,8 @@ forget_stack() { # the hosts are thrown away next: drop the state instead of des
 }
 
 ours() { # ours N_WORKERS EVENT_LOG: pulumi up (of the stack bench_stack made), then every node Ready
-  pl up --yes --skip-preview --event-log "$2" >"$WORK/up.log" 2>&1 || { tail -60 "$WORK/up.log"; return 1; }
+  # (--event-log is one of the CLI's debug flags)
+  PULUMI_DEBUG_COMMANDS=true pl up --yes --skip-preview --event-log "$2" >"$WORK/up.log" 2>&1 || { tail -60 "$WORK/up.log"; return 1; }
   wait_until "every node Ready" "$READY_TRIES" 3 all_ready $((3 + $1))
 }
 
