@@ -97,3 +97,15 @@ export function copyArtifacts(
       ),
   );
 }
+
+/** image tars only control planes run (kubeadm's names: kube-apiserver_v1.34.1.tar, ...) */
+const CONTROL_PLANE_IMAGES = /^kube-(apiserver|controller-manager|scheduler)[_:-]/;
+
+/**
+ * The image tars a node gets: the control-plane images only on control planes (on a worker they
+ * would be copied and imported for nothing, the largest of the set); every other image everywhere.
+ */
+export function imagesForRoles(images: LocalArtifact[], roles: readonly string[]): LocalArtifact[] {
+  if (roles.includes("control-plane")) return images;
+  return images.filter((i) => !CONTROL_PLANE_IMAGES.test(i.target.split("/").pop() ?? ""));
+}

@@ -25,6 +25,10 @@ export interface CniArgs {
 
 export class Cni extends pulumi.ComponentResource {
   readonly steps: command.remote.Command[] = [];
+  /** per node name: its own pod-network step (the bridge CNI); none for a CNI applied once */
+  readonly byNode: Record<string, command.remote.Command> = {};
+  /** the cluster-wide steps (the bridge's RBAC, or the manifest applied once) */
+  readonly clusterSteps: command.remote.Command[] = [];
 
   constructor(name: string, args: CniArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:cni:Cni", name, {}, opts);
@@ -42,9 +46,10 @@ export class Cni extends pulumi.ComponentResource {
         parent,
       );
       this.steps.push(rbac);
+      this.clusterSteps.push(rbac);
       for (const node of args.nodes) {
         this.steps.push(
-          runOnNode(
+          (this.byNode[node.name] = runOnNode(
             `${name}-${node.name}`,
             {
               node,
@@ -57,13 +62,13 @@ export class Cni extends pulumi.ComponentResource {
               dependsOn: [args.joined[node.name], rbac],
             },
             parent,
-          ),
+          )),
         );
       }
     } else {
       const manifestPath = HOST_PATHS.cniManifestFile;
       this.steps.push(
-        runOnNode(
+        (this.clusterSteps[0] = runOnNode(
           `${name}-apply`,
           {
             node: args.firstControlPlane,
@@ -79,7 +84,7 @@ export class Cni extends pulumi.ComponentResource {
             dependsOn: [args.controlPlaneReady],
           },
           parent,
-        ),
+        )),
       );
     }
     this.registerOutputs({});

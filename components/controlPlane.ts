@@ -98,8 +98,6 @@ export class ControlPlane extends pulumi.ComponentResource {
   readonly leaves: Record<string, command.local.Command> = {};
   /** the last control-plane step of the chain (with parallelJoins, only the last join started) */
   readonly ready: command.remote.Command;
-  /** resolves once the init and every join succeeded: the whole control plane is up */
-  readonly allJoined: pulumi.Output<string>;
   readonly first: ClusterNode;
   readonly server: pulumi.Output<string>;
   /** admin kubeconfig (client certificate in group kubeadm:cluster-admins); a secret */
@@ -218,13 +216,13 @@ export class ControlPlane extends pulumi.ComponentResource {
       previous = join;
     }
     this.ready = previous;
-    this.allJoined = pulumi.all([this.init.id, ...Object.values(this.joins).map((j) => j.id)]).apply((ids) => ids.join(","));
 
     this.server = adminServer(settings, first);
     this.kubeconfig = pulumi.secret(
       pulumi
-        // resolves once the control plane is up, so consumers (a Kubernetes provider) wait for it
-        .all([this.server, pki.kubernetesCa.certPem, pki.admin.certPem, pki.admin.keyPem, this.allJoined])
+        // resolves once the first control plane's API answers (after kubeadm init), so consumers (a
+        // Kubernetes provider) wait for it, and no longer: its objects go in while the others join
+        .all([this.server, pki.kubernetesCa.certPem, pki.admin.certPem, pki.admin.keyPem, this.init.id])
         .apply(([server, caCertPem, clientCertPem, clientKeyPem]) =>
           renderKubeconfig({ clusterName: settings.clusterName, server, caCertPem, clientCertPem, clientKeyPem }),
         ),

@@ -67,6 +67,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         node: first,
         script: "etcd-snapshot.sh",
         helpers: ["lib.sh"],
+        lock: HOST_PATHS.etcdLock,
         env: {
           KHA_ETCD_ENDPOINTS: endpointList,
           KHA_SNAPSHOT_LABEL: args.snapshots?.take || "before-change",
@@ -102,6 +103,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
           {
             node: member,
             script: "etcd-install.sh",
+            lock: HOST_PATHS.etcdLock,
             // (etcd-snapshot.sh and etcd-restore.sh: on every member for the operator, README "etcd snapshots and restore")
             helpers: ["lib.sh", "etcd-member.sh", "etcd-snapshot.sh", "etcd-restore.sh"],
             env: {

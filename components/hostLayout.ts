@@ -25,6 +25,11 @@ export const HOST_PATHS = {
   joinStartedMark: "/var/lib/kubeadm-ha/join-started",
   /** held by every step for its whole run (render/program.ts): two runs never act on one host at once */
   hostLock: "/run/kubeadm-ha.lock",
+  /**
+   * held instead by the etcd member steps (install, snapshot): they touch only etcd's files, so on a
+   * host that is also a Kubernetes node they run beside host preparation's image import
+   */
+  etcdLock: "/run/kubeadm-ha-etcd.lock",
   /** the expiry of ClusterPki's renewal clock: a new one renews kubeadm's kubeconfigs (renew_kubeconfigs) */
   kubeconfigRenewal: "/etc/kubeadm-ha/kubeconfig-renewal",
   cniManifestFile: "/etc/kubeadm-ha/cni-manifest.yaml",

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { ArtifactsConfig } from "../config/types";
 import type { ClusterNode } from "../providers/node";
-import { artifactsDigest, copyArtifacts, localBinaries, localImages } from "./artifacts";
+import { artifactsDigest, copyArtifacts, imagesForRoles, localBinaries, localImages } from "./artifacts";
 import {
   pauseImage,
   renderContainerdConfig,
@@ -45,6 +45,8 @@ export function kubernetesReleaseUrl(artifacts: ArtifactsConfig, version: string
 export class HostPrep extends pulumi.ComponentResource {
   /** per node name: the last preparation step; later phases depend on it */
   readonly done: Record<string, command.remote.Command> = {};
+  /** per node name: the base step (swap, sysctls, directories), before binaries and images */
+  readonly base: Record<string, command.remote.Command> = {};
 
   constructor(name: string, args: HostPrepArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:hostPrep:HostPrep", name, {}, opts);
@@ -71,8 +73,10 @@ export class HostPrep extends pulumi.ComponentResource {
           },
           parent,
         );
+        this.base[node.name] = base;
         if (!isKubernetesNode(node) || args.kubernetes === false) return base;
-        const copies = copyArtifacts(`${name}-${node.name}`, node, [...binaries, ...images], { parent: this, dependsOn: [base] });
+        const nodeImages = imagesForRoles(images, node.roles);
+        const copies = copyArtifacts(`${name}-${node.name}`, node, [...binaries, ...nodeImages], { parent: this, dependsOn: [base] });
         return runOnNode(
           `${name}-${node.name}-install`,
           {
@@ -84,7 +88,7 @@ export class HostPrep extends pulumi.ComponentResource {
               KHA_K8S_URL: release ? kubernetesReleaseUrl(args.artifacts, args.kubernetesVersion) : "",
               KHA_INSTALL_PACKAGES: String(release),
               // a changed local binary or image tar re-runs the install
-              KHA_ARTIFACTS_DIGEST: artifactsDigest([...binaries, ...images]),
+              KHA_ARTIFACTS_DIGEST: artifactsDigest([...binaries, ...nodeImages]),
               // (constant once recorded: no run after an upgrade re-runs this step for it)
               ...(args.versionRecorded ? { KHA_VERSION_RECORDED: "true" } : {}),
             },

@@ -62,11 +62,13 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
       ),
   },
   {
-    // a member on every etcd node once it is prepared, then the health gate
+    // a member on every etcd node once its base preparation is done (beside the Kubernetes binaries'
+    // and images arriving, under the etcd lock), then the health gate
     name: "etcd",
     part: "etcd",
-    create: (ctx) =>
-      new EtcdCluster(
+    create: (ctx) => {
+      const base = part(ctx, "hostPrep").base;
+      return new EtcdCluster(
         `${ctx.name}-etcd`,
         {
           members: ctx.nodes.etcdMembers,
@@ -75,10 +77,12 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           artifacts: ctx.spec.artifacts,
           snapshots: ctx.spec.etcdSnapshots,
           kubernetesVersion: ctx.spec.kubernetesVersion,
-          ...ctx.perNode(ctx.nodes.etcdMembers),
+          after: Object.fromEntries(ctx.nodes.etcdMembers.map((n) => [n.name, [base[n.name]]])),
+          resetOnDestroy: ctx.spec.resetOnDestroy,
         },
         { parent: ctx.parent },
-      ),
+      );
+    },
   },
   {
     // `apiEndpoint: vip`: keepalived on the control planes, before kubeadm needs the address
@@ -222,7 +226,17 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           httpNodePort: lb.httpNodePort,
           httpsNodePort: lb.httpsNodePort,
           image: lb.image,
-          dependsOn: [...part(ctx, "cni").steps, ...Object.values(part(ctx, "workers").joins), controlPlane.ready],
+          // the load balancer nodes' own pod network, after the first control plane: its objects go in
+          // while the other control planes join (their pods run only on the load balancer nodes)
+          dependsOn: [
+            ...part(ctx, "cni").clusterSteps,
+            ...ctx.nodes.loadBalancers.flatMap((n) => {
+              const joined =
+                n.name === controlPlane.first.name ? controlPlane.init : (controlPlane.joins[n.name] ?? part(ctx, "workers").joins[n.name]);
+              return [part(ctx, "cni").byNode[n.name], joined].filter((r) => r !== undefined);
+            }),
+            ctx.upgrade.kind === "upgrade" ? controlPlane.ready : controlPlane.init,
+          ],
         },
         { parent: ctx.parent },
       );

@@ -26,6 +26,8 @@ export interface StepArgs {
   dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** the step prints a secret (a join token): keep stdout secret and unlogged */
   secretStdout?: boolean;
+  /** the lock file the step holds (default: the host lock; HOST_PATHS.etcdLock for etcd member steps) */
+  lock?: string;
 }
 
 /** Renders the stdin program of a step; an Output, secret when any input is. */
@@ -45,6 +47,7 @@ export function stepProgram(title: string, args: Omit<StepArgs, "node" | "depend
       files: bundle,
       run: `${HOST_PATHS.scriptsDir}/${args.script}`,
       env: envValues as Record<string, string>,
+      lock: args.lock,
     });
   });
 }

@@ -54,6 +54,8 @@ export interface StepProgram {
   files: BundleFile[];
   /** absolute path of the script to run once files are in place */
   run: string;
+  /** the lock file held for the whole step (default: the host lock) */
+  lock?: string;
   env: Record<string, string>;
 }
 
@@ -64,15 +66,16 @@ export function renderStepProgram(step: StepProgram): string {
       if (!ENV_NAME.test(name)) throw new Error(`bad environment name ${name}`);
       return `${name}=${shellQuote(value)}`;
     });
+  const lock = step.lock ?? HOST_PATHS.hostLock;
   return [
     `# kubeadm-ha: ${step.title.replace(/\n/g, " ")}`,
     "set -euo pipefail",
     // one step at a time per host, across runs too: a run that was killed may have left a step
     // (a kubeadm join, say) running on; the next run's step waits for it instead of racing it.
     // Bounded: a lock held longer than any step takes is reported, not waited out forever.
-    `exec 9>>${HOST_PATHS.hostLock}`,
+    `exec 9>>${lock}`,
     `flock -n 9 || { echo "kubeadm-ha: another kubeadm-ha step is running on this host; waiting for it (at most ${LOCK_WAIT_SECONDS} s)" >&2;`,
-    `  flock -w ${LOCK_WAIT_SECONDS} 9 || { echo "kubeadm-ha: ERROR: another kubeadm-ha step still holds ${HOST_PATHS.hostLock} after ${LOCK_WAIT_SECONDS} s (see: fuser -v ${HOST_PATHS.hostLock})" >&2; exit 1; }; }`,
+    `  flock -w ${LOCK_WAIT_SECONDS} 9 || { echo "kubeadm-ha: ERROR: another kubeadm-ha step still holds ${lock} after ${LOCK_WAIT_SECONDS} s (see: fuser -v ${lock})" >&2; exit 1; }; }`,
     `install -d -m 0755 ${HOST_PATHS.scriptsDir}`,
     // steps run concurrently on a node: each writes its own copy of put-files.sh and renames it
     // into place, so no step ever reads a file another step is still writing
