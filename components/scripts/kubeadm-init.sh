@@ -16,7 +16,7 @@
 #
 # Environment: KHA_NODE_NAME, KHA_ETCD_ENDPOINTS (comma-separated https URLs), KHA_OTHER_APISERVERS
 # (host:port of the other control planes, space-separated), KHA_DRAIN_TIMEOUT and KHA_IGNORE_PREFLIGHT
-# (an upgrade: kubeadm-upgrade.sh), KHA_ROOT (tests), KHA_APPROVE_TRIES (30),
+# (an upgrade: kubeadm-upgrade.sh), KHA_ROOT (tests), KHA_APPROVE_TRIES (60, a second apart),
 # KHA_NODE_GONE_TRIES (45: how long a rejoin waits for the old Node to go NotReady, 2 s each).
 # Files: /etc/kubeadm-ha/kubeadm.yaml, kubeadm-rejoin.yaml and hardening.env, the PKI, the security
 # defaults' files. Marks: init-started and join-started, each removed only once its kubeadm
@@ -176,10 +176,10 @@ bash "$(dirname "$0")/kubelet-csr-approver-install.sh"
 # The first kubelet asks for its serving certificate as soon as its Node exists; approve it now
 # rather than on the timer's first tick. Bounded and not fatal: the timer keeps trying.
 if hardening_on KHA_KUBELET_SERVING_CERTS && [[ ! -e "$KHA_KUBELET_DIR/pki/kubelet-server-current.pem" ]]; then
-  for ((try = 1; try <= ${KHA_APPROVE_TRIES:-30}; try++)); do
+  for ((try = 1; try <= ${KHA_APPROVE_TRIES:-60}; try++)); do
     bash "$(dirname "$0")/kubelet-csr-approve.sh" || true
     [[ ! -e "$KHA_KUBELET_DIR/pki/kubelet-server-current.pem" ]] || break
-    sleep 2
+    sleep 1
   done
   [[ -e "$KHA_KUBELET_DIR/pki/kubelet-server-current.pem" ]] ||
     log "the kubelet has no serving certificate yet; the approver's timer will approve it"

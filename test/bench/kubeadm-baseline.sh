@@ -185,6 +185,6 @@ want=$((${#control_planes[@]} + ${#workers[@]}))
 deadline=$((SECONDS + ${KHA_BENCH_READY_TIMEOUT:-600}))
 until [[ $(k get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l) -eq $want ]]; do
   ((SECONDS < deadline)) || { log "not every node Ready in time"; k get nodes >&2 || true; exit 1; }
-  sleep 2
+  sleep 1
 done
 log "$want nodes Ready"

@@ -19,7 +19,7 @@ BENCH_DIR="$REPO/test/bench"
 OUT_DIR="$REPO/dev/lab/.work/bench"
 ROUNDS=${KHA_BENCH_ROUNDS:-3}
 SCALE=${KHA_BENCH_SCALE:-true}
-READY_TRIES=200 # x 3 s
+READY_TRIES=600 # x 1 s (the baseline script polls every second too)
 
 e2e_require_engine
 e2e_kubernetes
@@ -86,7 +86,8 @@ forget_stack() { # the hosts are thrown away next: drop the state instead of des
 ours() { # ours N_WORKERS EVENT_LOG: pulumi up (of the stack bench_stack made), then every node Ready
   # (--event-log is one of the CLI's debug flags)
   PULUMI_DEBUG_COMMANDS=true pl up --yes --skip-preview --event-log "$2" >"$WORK/up.log" 2>&1 || { tail -60 "$WORK/up.log"; return 1; }
-  wait_until "every node Ready" "$READY_TRIES" 3 all_ready $((3 + $1))
+  cp "$WORK/up.log" "$OUT_DIR/last-up.log"
+  wait_until "every node Ready" "$READY_TRIES" 1 all_ready $((3 + $1))
 }
 
 # measure NAME CMD...: wall time of CMD into the results
@@ -118,7 +119,8 @@ ts "$BENCH_DIR/profile.ts" "$WORK/events-$ROUNDS.jsonl" | tee "$WORK/profile.txt
 # (the hosts share this machine's clock)
 sleep 1
 since=$(date '+%Y-%m-%d %H:%M:%S')
-for i in 1 2 3; do measure "kubeadm-ha no-op up" pl up --yes --skip-preview >/dev/null; done
+quiet() { "$@" >"$WORK/quiet.log" 2>&1 || { tail -60 "$WORK/quiet.log"; return 1; }; }
+for i in 1 2 3; do measure "kubeadm-ha no-op up" quiet pl up --yes --skip-preview; done
 until_ts=$(date '+%Y-%m-%d %H:%M:%S')
 sleep 1
 logins=0
@@ -129,14 +131,14 @@ say "SSH logins on the hosts during the no-op ups: $logins"
 # one worker more, then destroy
 bench_stack 3
 measure "kubeadm-ha add one worker" ours 3 "$WORK/events-add.jsonl"
-measure "kubeadm-ha destroy" pl destroy --yes --skip-preview >/dev/null
+measure "kubeadm-ha destroy" quiet pl destroy --yes --skip-preview
 forget_stack
 
 if [[ "$SCALE" == true ]]; then
   fresh_hosts 13
   bench_stack 10
   measure "kubeadm-ha 3+10 from bare hosts" ours 10 "$WORK/events-scale.jsonl"
-  measure "kubeadm-ha destroy 3+10" pl destroy --yes --skip-preview >/dev/null
+  measure "kubeadm-ha destroy 3+10" quiet pl destroy --yes --skip-preview
   forget_stack
 fi
 

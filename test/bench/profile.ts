@@ -27,7 +27,9 @@ export function stepsOf(lines: string[]): Step[] {
     if (!line.trim()) continue;
     const e = JSON.parse(line) as EngineEvent;
     const pre = e.resourcePreEvent?.metadata;
-    if (pre && pre.op !== "same" && !pre.urn.includes("pulumi:pulumi:Stack")) {
+    // steps only: components (kubeadm-ha:...) span their children, providers and the stack are no steps
+    const type = pre?.urn.split("::")[2]?.split("$").pop() ?? "";
+    if (pre && pre.op !== "same" && !/^(kubeadm-ha:|pulumi:providers:|pulumi:pulumi:Stack)/.test(type)) {
       steps.set(pre.urn, { name: pre.urn.split("::").pop() ?? pre.urn, op: pre.op, start: e.timestamp });
     }
     const done = (e.resOutputsEvent ?? e.resOpFailedEvent)?.metadata;
