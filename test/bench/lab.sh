@@ -63,12 +63,15 @@ baseline() { # baseline CONTROL_PLANES WORKERS (host indexes)
 bench_stack() {
   local workers=$1 i
   E2E_STACK=bench
-  sed -e '/^    - { name: kha-node-[45],/d' -e '/^encryptionsalt:/d' "$REPO/Pulumi.dev.yaml" >"$WORK/bench.yaml"
+  # (the stack file is in the CLI's flow style, "- {name: ...}"; either spacing is matched)
+  sed -e '/^    - { *name: kha-node-[45],/d' -e '/^encryptionsalt:/d' "$REPO/Pulumi.dev.yaml" >"$WORK/bench.yaml"
   for ((i = workers + 3; i >= 4; i--)); do
     local roles="[worker]"
     [[ $i == 4 ]] && roles="[worker, loadbalancer]"
-    sed -i "s#^    - { name: kha-node-3, .*#&\n    - { name: kha-node-$i, address: 10.77.0.$((10 + i)), roles: $roles }#" "$WORK/bench.yaml"
+    sed -i "s#^    - { *name: kha-node-3, .*#&\n    - {name: kha-node-$i, address: 10.77.0.$((10 + i)), roles: $roles}#" "$WORK/bench.yaml"
   done
+  # the hosts are what was asked for, or the benchmark measures something else
+  [[ $(grep -c '^    - { *name: kha-node-' "$WORK/bench.yaml") == $((3 + workers)) ]] || { say "FAIL: bench stack has not 3 + $workers hosts"; exit 1; }
   local salt
   salt=$(grep '^encryptionsalt:' "$REPO/Pulumi.bench.yaml" 2>/dev/null || true)
   cp "$WORK/bench.yaml" "$REPO/Pulumi.bench.yaml"
