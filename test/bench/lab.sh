@@ -11,6 +11,10 @@
 #
 #   bash test/bench/lab.sh                      (needs root; about 20 min, plus 5 for the scale run)
 #   KHA_BENCH_ROUNDS=1 KHA_BENCH_SCALE=false bash test/bench/lab.sh
+#   KHA_BENCH_ROUNDS=0 bash test/bench/lab.sh   (the scale run alone)
+# 13 hosts need more inotify instances than the kernel's default 128 per user (every host's root is
+# this machine's root): the scale run raises fs.inotify.max_user_instances for its duration, says
+# so, and puts the old value back.
 set -euo pipefail
 # shellcheck source=test/e2e/lib.sh
 source "$(dirname "$0")/../e2e/lib.sh"
@@ -93,6 +97,12 @@ ours() { # ours N_WORKERS EVENT_LOG: pulumi up (of the stack bench_stack made), 
   wait_until "every node Ready" "$READY_TRIES" 1 all_ready $((3 + $1))
 }
 
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+ts() { (cd "$REPO" && npx --no-install ts-node --transpile-only "$@"); }
+: >"$WORK/profile.txt"
+# the JSON (and the table) after every measure: a later failure keeps what was measured
+summarize() { ts "$BENCH_DIR/summary.ts" "$RESULTS" "$WORK/profile.txt" "$(git -C "$REPO" rev-parse --short HEAD)" "$OUT_DIR/bench-$stamp.json" >/dev/null; }
+
 # measure NAME CMD...: wall time of CMD into the results
 measure() {
   local name=$1 start
@@ -103,6 +113,7 @@ measure() {
   took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   record "$name" "$took"
   say "$name: $took s"
+  summarize
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -114,8 +125,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
   if ((round < ROUNDS)); then forget_stack; fi
 done
 
+if ((ROUNDS > 0)); then
 # critical path of the last run from bare hosts
-ts() { (cd "$REPO" && npx --no-install ts-node --transpile-only "$@"); }
 ts "$BENCH_DIR/profile.ts" "$WORK/events-$ROUNDS.jsonl" | tee "$WORK/profile.txt"
 
 # no-op up: no SSH session on any host
@@ -136,8 +147,16 @@ bench_stack 3
 measure "kubeadm-ha add one worker" ours 3 "$WORK/events-add.jsonl"
 measure "kubeadm-ha destroy" quiet pl destroy --yes --skip-preview
 forget_stack
+fi
 
 if [[ "$SCALE" == true ]]; then
+  inotify=$(cat /proc/sys/fs/inotify/max_user_instances)
+  if ((inotify < 1024)); then
+    say "raising fs.inotify.max_user_instances from $inotify to 1024 for 13 hosts (put back at the end)"
+    echo 1024 >/proc/sys/fs/inotify/max_user_instances
+    rc=0
+    trap 'rc=$?; echo '"$inotify"' >/proc/sys/fs/inotify/max_user_instances; (exit $rc); e2e_kubernetes_cleanup' EXIT
+  fi
   fresh_hosts 13
   bench_stack 10
   measure "kubeadm-ha 3+10 from bare hosts" ours 10 "$WORK/events-scale.jsonl"
@@ -145,6 +164,6 @@ if [[ "$SCALE" == true ]]; then
   forget_stack
 fi
 
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+summarize
 ts "$BENCH_DIR/summary.ts" "$RESULTS" "$WORK/profile.txt" "$(git -C "$REPO" rev-parse --short HEAD)" "$OUT_DIR/bench-$stamp.json"
 say "written: $OUT_DIR/bench-$stamp.json"
