@@ -1,8 +1,10 @@
 // The critical path of a `pulumi up`, from its event log (`pulumi up --event-log FILE`): every step's
 // start (resourcePreEvent) and end (resOutputsEvent or resOpFailedEvent) at the engine's one-second
 // resolution. Walking back from the step that ended last, each step's predecessor is the step that
-// ended last before it started: what it waited for. Prints that chain, then each kind of step
-// (node names folded to N) with its span, count and longest single step.
+// ended last before it started: most likely what it waited for (an approximation from times alone:
+// the event log carries no dependencies, and within one second another node's step can be credited).
+// Prints that chain, then each kind of step (node names folded to N) with its span, count and
+// longest single step, which is the reliable view.
 //   ts-node test/bench/profile.ts EVENTS.jsonl
 
 import { readFileSync } from "fs";
