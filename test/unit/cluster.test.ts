@@ -470,6 +470,59 @@ describe("the O(1) scale step", () => {
   });
 });
 
+describe("the order from bare hosts", () => {
+  it("a new cluster's control planes join at once; a running one's one after another", async () => {
+    await build(stacked(), "test", null);
+    expect(registeredDependsOn.get("kubeadm-ha-cp-node-3-join")).toContain("kubeadm-ha-cp-node-1-init");
+    expect(registeredDependsOn.get("kubeadm-ha-cp-node-3-join")).not.toContain("kubeadm-ha-cp-node-2-join");
+    await build(stacked(), "test", "1.34.1");
+    expect(registeredDependsOn.get("kubeadm-ha-cp-node-3-join")).toContain("kubeadm-ha-cp-node-2-join");
+    await build(stacked(), "test", undefined);
+    expect(registeredDependsOn.get("kubeadm-ha-cp-node-3-join")).toContain("kubeadm-ha-cp-node-2-join");
+  });
+
+  it("etcd members wait for the base preparation only, and hold the etcd lock instead of the host lock", async () => {
+    await build(stacked(), "test", null);
+    for (const step of ["kubeadm-ha-etcd-snapshot", "kubeadm-ha-etcd-node-1-reset"]) {
+      expect(registeredDependsOn.get(step)).toContain("kubeadm-ha-prep-node-1-base");
+      expect(registeredDependsOn.get(step)).not.toContain("kubeadm-ha-prep-node-1-install");
+    }
+    expect(step("kubeadm-ha-etcd-node-1-install").inputs.stdin).toContain("exec 9>>/run/kubeadm-ha-etcd.lock");
+    expect(step("kubeadm-ha-prep-node-1-install").inputs.stdin).toContain("exec 9>>/run/kubeadm-ha.lock");
+    // kubeadm init still waits for the node's binaries and images and for etcd's health gate
+    expect(registeredDependsOn.get("kubeadm-ha-cp-node-1-init")).toEqual(
+      expect.arrayContaining(["kubeadm-ha-prep-node-1-install", "kubeadm-ha-etcd-health"]),
+    );
+  });
+
+  it("the service load balancer waits for the first control plane and its own nodes, not for the other control planes", async () => {
+    await build(stacked(), "test", null);
+    const slb = [...registeredDependsOn.entries()].filter(([name]) => name.startsWith("kubeadm-ha-slb-")).flatMap(([, deps]) => deps);
+    expect(slb).toEqual(expect.arrayContaining(["kubeadm-ha-cp-node-1-init", "kubeadm-ha-workers-node-4-join", "kubeadm-ha-cni-node-4"]));
+    expect(slb).not.toContain("kubeadm-ha-cp-node-3-join");
+  });
+
+  it("workers get every image but the control planes'", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-artifacts-"));
+    fs.mkdirSync(path.join(dir, "bin"));
+    fs.mkdirSync(path.join(dir, "images"));
+    for (const bin of ["etcd", "etcdctl", "kubeadm", "kubelet", "kubectl"]) fs.writeFileSync(path.join(dir, "bin", bin), bin);
+    for (const tar of ["kube-apiserver_v1.34.1.tar", "kube-proxy_v1.34.1.tar", "pause_3.10.1.tar"])
+      fs.writeFileSync(path.join(dir, "images", tar), tar);
+    try {
+      await build({ ...stacked(), artifacts: { source: "local", dir } }, "test", null);
+      const copied = (node: string) =>
+        ofType("command:remote:CopyToRemote")
+          .filter((c) => c.name.includes(`-${node}-images-`))
+          .map((c) => c.name.replace(/.*-images-/, ""));
+      expect(copied("node-1")).toEqual(["kube-apiserver-v1.34.1.tar", "kube-proxy-v1.34.1.tar", "pause-3.10.1.tar"]);
+      expect(copied("node-4")).toEqual(["kube-proxy-v1.34.1.tar", "pause-3.10.1.tar"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("rolling upgrade of kubernetesVersion", () => {
   const upgradeSteps = () => commands().filter((c) => /-upgrade(-drain|-uncordon)?$/.test(c.name));
 
