@@ -108,6 +108,19 @@ describe("judge", () => {
     expect(text).toContain("stack dev: healthy");
     expect(text.split("\n").filter((l) => /^(n[123]|w1) /.test(l))).toHaveLength(4);
     expect(text).toContain("lease kube-scheduler: n2");
+    // a lease taken for the first time (0 transitions) is no move
+    const fresh = judge({
+      stack: "dev",
+      nodes: healthy(),
+      cluster: parseClusterView(
+        "n1",
+        k8sNodes(),
+        leases("n2", "2026-12-06T11:59:00Z").replace('"leaseTransitions":1', '"leaseTransitions":0'),
+      ),
+      earlyRenewalHours: 720,
+      now,
+    });
+    expect(fresh.findings).toEqual([]);
   });
 
   it("a control plane down: the node, its etcd member, the moved lease and every proxy that lost it", () => {

@@ -245,7 +245,8 @@ export function judge(a: JudgeArgs): Report {
       });
     }
     const taken = l.acquired ? (a.now.getTime() - Date.parse(l.acquired)) / 1000 : Infinity;
-    if (taken <= (a.movedWithinSeconds ?? 600)) {
+    // (a first acquisition, transitions 0, is no move)
+    if (taken <= (a.movedWithinSeconds ?? 600) && l.transitions > 0) {
       add({
         severity: "note",
         subject: l.name,
@@ -299,9 +300,11 @@ export function render(r: Report, now: Date): string {
     const seen = r.cluster?.nodes.find((c) => c.name === n.name);
     const etcd = !n.roles.includes("etcd")
       ? "-"
-      : n.etcd?.healthy
-        ? `${n.etcd.memberId === undefined || r.etcd.leader !== n.name ? "member" : "leader"} ${((n.etcd.dbSize ?? 0) / 2 ** 20).toFixed(1)} MiB`
-        : "DOWN";
+      : n.sshError
+        ? "?"
+        : n.etcd?.healthy
+          ? `${n.etcd.memberId === undefined || r.etcd.leader !== n.name ? "member" : "leader"} ${((n.etcd.dbSize ?? 0) / 2 ** 20).toFixed(1)} MiB`
+          : "DOWN";
     const proxy = n.proxy.length === 0 ? "-" : `${n.proxy.filter((p) => p.up).length}/${n.proxy.length} up`;
     const cert = soonest(n);
     return [
