@@ -69,8 +69,9 @@ JS
 # a private key pasted into the stack file in plain text: refused, with the fix, before anything runs
 plain_key_refused() {
   STACK="engine-plainkey"
-  grep -v "privateKeyFile" Pulumi.dev.yaml > "$REPO/Pulumi.$STACK.yaml"
-  printf '  kubeadm-ha:sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY----- not-a-real-key"\n' >> "$REPO/Pulumi.$STACK.yaml"
+  # (the key goes right under `config:`: the stack file ends with its top-level encryptionsalt)
+  grep -v "privateKeyFile" Pulumi.dev.yaml |
+    sed 's/^config:$/&\n  kubeadm-ha:sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY----- not-a-real-key"/' > "$REPO/Pulumi.$STACK.yaml"
   pulumi stack init "$STACK" --non-interactive >/dev/null
   local status=0
   if pulumi preview --stack "$STACK" --non-interactive > "$WORK/plainkey.log" 2>&1; then status=1; fi
