@@ -16,7 +16,7 @@ export interface LoadedConfig {
 }
 
 /** Reads a file named in config (relative to the project directory); undefined when it cannot. */
-function readConfigFile(file: string): string | undefined {
+export function readConfigFile(file: string): string | undefined {
   try {
     return fs.readFileSync(path.resolve(file), "utf8");
   } catch {

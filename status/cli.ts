@@ -7,14 +7,14 @@
 // the SSH key goes to local-ssh-run.sh on stdin, and no output marked secret is read.
 // Bare-metal stacks; run it where the hosts are reachable (the lab: dev/lab/lab.sh exec npm run status).
 
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { rawStackConfig } from "../config/load";
+import { rawStackConfig, readConfigFile } from "../config/load";
 import { ConfigError } from "../config/reader";
 import { validateConfig } from "../config/validate";
 import type { HostSpec } from "../config/types";
-import { bastionArg } from "../components/remote";
+import { runLocalSsh } from "../providers/localSsh";
 import { readScript } from "../components/scripts";
 import { judge, parseClusterView, parseNodeStatus, render, type NodeFacts, type NodeTarget } from "./report";
 
@@ -29,38 +29,6 @@ function pulumi(args: string[]): string {
   const r = spawnSync("pulumi", [...args, "--non-interactive"], { encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) throw new Refusal(`pulumi ${args[0]} ${args[1] ?? ""} failed: ${(r.stderr || r.error?.message || "").trim()}`);
   return r.stdout;
-}
-
-function sshRun(host: HostSpec, privateKey: string, program: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", readScript("local-ssh-run.sh")], {
-      env: {
-        ...process.env,
-        KHA_SSH_MODE: "fetch",
-        KHA_NODE: host.name,
-        KHA_HOST: host.address,
-        KHA_PORT: String(host.port),
-        KHA_USER: host.user,
-        KHA_HOST_KEY: host.hostKey ?? "",
-        KHA_BASTION: bastionArg(host.bastion),
-        KHA_BASTION_HOST_KEY: host.bastion?.hostKey ?? "",
-        KHA_REMOTE_PROGRAM: program,
-        KHA_SSH_TRIES: "1",
-        KHA_SSH_TIMEOUT: "5",
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(privateKey);
-  });
 }
 
 /** `pulumi config --json` values as the engine hands them to the program (text; objects as JSON) */
@@ -78,19 +46,12 @@ async function main(argv: string[]): Promise<number> {
   const asJson = argv.includes("--json");
   const stackArgs = stack ? ["--stack", stack] : [];
   const all = stackConfig(stackArgs);
-  const readFile = (file: string) => {
-    try {
-      return fs.readFileSync(path.resolve(file), "utf8");
-    } catch {
-      return undefined;
-    }
-  };
   const secretKey = all["kubeadm-ha:sshPrivateKey"];
-  const config = validateConfig(rawStackConfig(all), { sshPrivateKey: secretKey !== undefined, readFile });
+  const config = validateConfig(rawStackConfig(all), { sshPrivateKey: secretKey !== undefined, readFile: readConfigFile });
   if (config.provider !== "baremetal") {
     throw new Refusal(`status reads bare-metal stacks; this one is ${config.provider} (cloud stacks: not yet)`);
   }
-  const privateKey = secretKey ?? readFile(config.ssh.privateKeyFile ?? "");
+  const privateKey = secretKey ?? readConfigFile(config.ssh.privateKeyFile ?? "");
   if (!privateKey) throw new Refusal(`kubeadm-ha:ssh.privateKeyFile: ${config.ssh.privateKeyFile} cannot be read`);
   const outputs = JSON.parse(pulumi(["stack", "output", "--json", ...stackArgs])) as Record<string, unknown>;
   const running = typeof outputs.kubernetesVersion === "string" ? outputs.kubernetesVersion : undefined;
@@ -108,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
         t.roles.includes("etcd") ? `export KHA_ETCD_ENDPOINT=https://${t.privateIp}:2379` : "",
         t.roles.includes("control-plane") ? "export KHA_STATUS_CLUSTER=true" : "",
       ].join("\n");
-      const r = await sshRun(t.host, privateKey, `${env}\n${script}`);
+      const r = await runLocalSsh(t.host, privateKey, { KHA_SSH_MODE: "fetch", KHA_REMOTE_PROGRAM: `${env}\n${script}` });
       if (r.status !== 0) {
         const why = r.stderr.split("\n").find((l) => l.startsWith("kubeadm-ha:")) ?? `exit ${r.status}`;
         return { facts: { ...t, certs: [], proxy: [], sshError: why.replace(/^kubeadm-ha: (ERROR: )?/, "") } as NodeFacts };
