@@ -5,7 +5,7 @@ import { loadConfig } from "./config/load";
 import { upgradeStep } from "./config/upgrade";
 import * as pulumi from "@pulumi/pulumi";
 import { createInfrastructure } from "./providers";
-import { checkHostKeys } from "./providers/hostKeyCheck";
+import { afterHostKeyCheck, checkHostKeys } from "./providers/hostKeyCheck";
 import { loadBalancerDnsRecords } from "./providers/dns";
 import { hostScriptsNotice, previousDeployment } from "./config/previousDeployment";
 import { hostScriptsDigest } from "./components/scripts";
@@ -22,9 +22,11 @@ export = async () => {
   const scripts = hostScriptsDigest();
   const notice = hostScriptsNotice(previous.hostScripts, scripts);
   if (notice) void pulumi.log.info(notice);
-  // a preview runs nothing on hosts and connects to none; an update first checks every pinned host key
-  if (config.provider === "baremetal" && !pulumi.runtime.isDryRun()) await checkHostKeys(config, sshPrivateKeyText);
-  const infrastructure = createInfrastructure(config.clusterName, config, sshPrivateKey);
+  // a preview runs nothing on hosts and connects to none; an update checks every pinned host key,
+  // while the resources are built: no connection gets the private key before the check passed
+  const hostKeysChecked =
+    config.provider === "baremetal" && !pulumi.runtime.isDryRun() ? checkHostKeys(config, sshPrivateKeyText) : Promise.resolve();
+  const infrastructure = createInfrastructure(config.clusterName, config, afterHostKeyCheck(sshPrivateKey, hostKeysChecked));
   // a host that stays must keep its control-plane and worker roles (refused before anything runs);
   // what joins and leaves is said in the preview before it happens
   const planned = infrastructure.nodes.map((n) => ({ name: n.name, roles: n.roles }));
@@ -38,6 +40,8 @@ export = async () => {
   });
   const lb = cluster.serviceLoadBalancer;
   if (lb) loadBalancerDnsRecords({ config, nodes: lb.nodes, name: `${config.clusterName}-slb`, parent: lb });
+  // a changed host key ends the run here, with every host it concerns named, before any step ran
+  await hostKeysChecked;
 
   return {
     kubeconfig: cluster.kubeconfig,

@@ -10,6 +10,7 @@ import * as command from "@pulumi/command";
 import type { ArtifactsConfig } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { HOST_PATHS } from "./hostLayout";
+import { cachedDigest, digestCachePath, loadDigestCache, saveDigestCache, type DigestCache } from "./fileDigest";
 
 export interface LocalArtifact {
   /** absolute path on the machine running Pulumi */
@@ -54,24 +55,38 @@ export function localImages(artifacts: ArtifactsConfig): LocalArtifact[] {
   });
 }
 
-const digests = new Map<string, string>();
+let cache: DigestCache | undefined;
+
+function digestOf(file: string): string {
+  const cacheFile = digestCachePath();
+  cache ??= loadDigestCache(cacheFile);
+  const digest = cachedDigest(file, cache);
+  saveDigestCache(cacheFile, cache);
+  return digest;
+}
+
+/**
+ * The file as a Pulumi asset that carries its sha256. The engine takes an asset's `hash` when one is
+ * sent (the state records the same field) and otherwise reads the whole file again for every
+ * resource that copies it: the same binaries and image tars on every node, about 2 GB of reading
+ * on each no-op `up` of five nodes. The Node SDK sends every own key of an asset object, so the
+ * remembered digest goes along; an SDK that stopped sending it would only make the engine read the
+ * files again (components/artifacts.test.ts checks what is sent).
+ */
+export function hashedFileAsset(file: string): pulumi.asset.FileAsset {
+  const asset = new pulumi.asset.FileAsset(file);
+  Object.defineProperty(asset, "hash", { value: digestOf(file), enumerable: true });
+  return asset;
+}
 
 /**
  * sha256 of the artifacts' contents, for a step's inputs: a rebuilt binary or image tar changes
- * it, so the step that installs them runs again. Cached per path, size and mtime.
+ * it, so the step that installs them runs again. Each file's digest is remembered across runs
+ * (components/fileDigest.ts) while the file is unchanged.
  */
 export function artifactsDigest(items: LocalArtifact[]): string {
   const hash = crypto.createHash("sha256");
-  for (const item of items) {
-    const stat = fs.statSync(item.source);
-    const key = `${item.source}:${stat.size}:${stat.mtimeMs}`;
-    let digest = digests.get(key);
-    if (!digest) {
-      digest = crypto.createHash("sha256").update(fs.readFileSync(item.source)).digest("hex");
-      digests.set(key, digest);
-    }
-    hash.update(`${item.target}=${digest}\n`);
-  }
+  for (const item of items) hash.update(`${item.target}=${digestOf(item.source)}\n`);
   return hash.digest("hex");
 }
 
@@ -87,7 +102,7 @@ export function copyArtifacts(
         `${name}-${item.target.replace(/[^A-Za-z0-9.-]/g, "-")}`,
         {
           connection: node.connection,
-          source: new pulumi.asset.FileAsset(item.source),
+          source: hashedFileAsset(item.source),
           remotePath: `${HOST_PATHS.artifactsDir}/${item.target}`,
           // A copy runs again only when its file changed, not when the connection did. A host given
           // back reinstalled (a new host key) or a replaced VM (a new address) has none of it: copy anew.

@@ -37,3 +37,18 @@ export async function checkHostKeys(config: ClusterConfig, privateKey: string): 
     );
   }
 }
+
+/**
+ * The value once the check passed; never, if it failed. The program hands every SSH connection the
+ * private key through this, so the check runs while the program builds its resources (a no-op `up`
+ * does not wait for it first) and still no step can reach any host before every pinned key was
+ * seen to match. The caller awaits the check itself too: its failure ends the program with the
+ * check's error while the steps wait here for a key that never comes.
+ */
+export function afterHostKeyCheck<T>(value: pulumi.Input<T>, checked: Promise<void>): pulumi.Output<T> {
+  const passed = checked.then(
+    () => true,
+    () => new Promise<boolean>(() => undefined),
+  );
+  return pulumi.all([value, passed]).apply(([v]) => v) as pulumi.Output<T>;
+}

@@ -27,6 +27,8 @@ READY_TRIES=600 # x 1 s (the baseline script polls every second too)
 
 e2e_require_engine
 e2e_kubernetes
+# as bash dev/lab/dev.sh up does: the compiled program (program.js runs it when it matches the sources)
+(cd "$REPO" && { node program.js --check || npm run --silent build; })
 mkdir -p "$OUT_DIR"
 RESULTS="$WORK/results.tsv" # measure <tab> seconds
 : >"$RESULTS"
