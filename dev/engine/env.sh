@@ -29,6 +29,9 @@ esac
 export PULUMI_HOME="${PULUMI_HOME:-$KHA_CACHE/pulumi-home}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# this CLI writes a log of every run to $PULUMI_HOME/logs (its default cap is 500 MB); the lab runs
+# hundreds of them on a disk the lab hosts also use, whose kubelets evict pods below 15% free
+export PULUMI_LOG_ROTATION_MAX_TOTAL_MB="${PULUMI_LOG_ROTATION_MAX_TOTAL_MB:-100}"
 # `pulumi install` and `pulumi plugin install` (without --file) download
 # plugins regardless of the switch above: send every plugin download to a
 # closed loopback port so they fail at once instead of going online. Our CLI
