@@ -70,7 +70,8 @@ check "SHA256SUMS matches" bash -c "cd '$DIR' && sha256sum --quiet -c SHA256SUMS
 check "dev/lab/.work/artifacts -> $DIR" test "$(readlink -f "$LAB_WORK/artifacts")" == "$(readlink -f "$DIR")"
 
 mapfile -t kubeadm_images < <("$DIR/bin/kubeadm" config images list --kubernetes-version "v$VERSION" --image-repository registry.k8s.io 2>/dev/null | grep -v '/etcd:')
-expected=("${kubeadm_images[@]}" kubeadm-ha.local/apiserver-proxy:lab kubeadm-ha.local/haproxy:lab kubeadm-ha.local/echo:lab)
+expected=("${kubeadm_images[@]}" kubeadm-ha.local/apiserver-proxy:lab kubeadm-ha.local/haproxy:lab kubeadm-ha.local/echo:lab
+  registry.k8s.io/metrics-server/metrics-server:v0.8.0)
 check "kubeadm lists 6 images besides etcd (${kubeadm_images[*]})" test "${#kubeadm_images[@]}" -eq 6
 
 # --- each tar: OCI layout, independently checked --------------------------------------------------

@@ -10,9 +10,11 @@
 #                                         >= 3.5.21; KHA_ETCD_SOURCE=debian takes Debian's 3.4 debs
 #                                         through dev/lab/artifacts-etcd.sh instead)
 #   images/*.tar                          OCI image-layout tars for `ctr -n k8s.io images import`
-#                                         (images.sh: what kubeadm lists for V, plus the lab's
-#                                         apiserver-proxy, haproxy and echo images)
-#   build/                                intermediate outputs (server binaries, coredns, our tools)
+#                                         (images.sh: what kubeadm lists for V, metrics-server
+#                                         (KHA_METRICS_SERVER_VERSION, default 0.8.0), plus the
+#                                         lab's apiserver-proxy, haproxy and echo images)
+#   build/                                intermediate outputs (server binaries, coredns,
+#                                         metrics-server, our tools)
 #   SHA256SUMS                            of bin/* and images/*.tar
 # and points ${KHA_LAB_WORK:-lab/.work}/artifacts at that directory (the lab stacks say
 # `artifacts: {source: local, dir: dev/lab/.work/artifacts}`). Prints the directory.
@@ -26,6 +28,8 @@
 #            upstream's tags and version stamps
 #   etcd     see above
 #   coredns  coredns.sh: github.com/coredns/coredns at the tag kubeadm lists
+#   metrics-server  metrics-server.sh: sigs.k8s.io/metrics-server/cmd/metrics-server at
+#            vKHA_METRICS_SERVER_VERSION, same way (wrapper module, upstream's version stamps)
 #   images   images.sh: Debian packages by `apt-get download` + `dpkg-deb -x` (debroot.sh, .debs
 #            cached in $KHA_CACHE/artifacts/debs), one gzip layer per image, fixed mtimes and
 #            sorted entries: a rebuild gives the same digests
@@ -35,10 +39,12 @@
 # in the output ("time: ..." lines and a table at the end):
 #   cold (empty module cache and build cache for these modules): k8s 989 s (16.5 min, ~200
 #     modules downloaded; CoreDNS building alongside), coredns 358 s, images 42 s (.debs
-#     downloaded), tools 1 s
+#     downloaded), tools 1 s; metrics-server 195 s (its ~95 modules at its own versions, k8s.io
+#     v0.33.2 and prometheus among them, downloaded and compiled; 3 s with warm Go caches)
 #   artifact cache empty, Go caches warm: 73 s (k8s 19 s of linking, coredns 5 s, images 42 s)
 #   warm (nothing changed): 6 s (input hashing and SHA256SUMS)
-# Sizes: bin/ 252 MB, images/ 133 MB (9 tars; kube-apiserver 29 MB ... pause 0.7 MB).
+# Sizes: bin/ 252 MB, images/ 152 MB (10 tars; kube-apiserver 29 MB, metrics-server 20 MB ...
+# pause 0.7 MB). A change to images.sh itself rebuilds every tar (it is in each key): same bytes.
 # Checks: test/lab/artifacts.test.sh; a one-host kubeadm cluster from these artifacts on the lab:
 # dev/lab/artifacts/smoke.sh.
 set -euo pipefail
@@ -51,6 +57,7 @@ LAB_WORK="${KHA_LAB_WORK:-$REPO_ROOT/dev/lab/.work}"
 VERSION="${1:-${KHA_K8S_VERSION:-1.34.1}}"
 ETCD_VERSION="${KHA_ETCD_VERSION:-3.5.21}"
 ETCD_SOURCE="${KHA_ETCD_SOURCE:-go}"
+METRICS_SERVER_VERSION="${KHA_METRICS_SERVER_VERSION:-0.8.0}"
 DIR="$KHA_CACHE/artifacts/k8s-$VERSION"
 BUILD="$DIR/build"
 
@@ -110,6 +117,19 @@ part_coredns() {
   part_done coredns "$key"
 }
 
+part_metrics_server() {
+  local key version="v$METRICS_SERVER_VERSION" bin="$BUILD/metrics-server/metrics-server"
+  key="$(inputs_key "$(go_key)" "$version" "$ARTIFACTS_SRC/metrics-server.sh" "$ARTIFACTS_SRC/lib.sh")"
+  if part_current metrics-server "$key" && [[ "$("$bin" --version 2>/dev/null)" == "$version" ]]; then
+    log "metrics-server $version: up to date"
+    return 0
+  fi
+  rm -rf "$BUILD/metrics-server" "$BUILD/metrics-server.new"
+  nice -n 10 bash "$ARTIFACTS_SRC/metrics-server.sh" "$version" "$BUILD/metrics-server.new"
+  mv "$BUILD/metrics-server.new" "$BUILD/metrics-server"
+  part_done metrics-server "$key"
+}
+
 part_images() { nice -n 10 bash "$ARTIFACTS_SRC/images.sh" "$BUILD" "$DIR/images" "$VERSION"; }
 
 install_if_changed() {
@@ -135,6 +155,8 @@ link_lab() {
 
 main() {
   [[ "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "version must be MAJOR.MINOR.PATCH, not $VERSION"
+  [[ "$METRICS_SERVER_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    die "KHA_METRICS_SERVER_VERSION must be MAJOR.MINOR.PATCH, not $METRICS_SERVER_VERSION"
   go_env
   mkdir -p "$BUILD" "$DIR/bin" "$DIR/images"
   exec 9>"$DIR/.lock"
@@ -146,6 +168,7 @@ main() {
   timed "part k8s" part_k8s
   timed "part etcd" part_etcd
   timed "part coredns" part_coredns
+  timed "part metrics-server" part_metrics_server
   timed "part images" part_images
   (cd "$DIR" && sha256sum bin/* images/*.tar >SHA256SUMS.part && mv SHA256SUMS.part SHA256SUMS)
   link_lab

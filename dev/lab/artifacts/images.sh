@@ -2,14 +2,18 @@
 # Builds the lab's image tars (OCI image layout, one gzip layer each, made by go/ocitar) into
 #   images.sh BUILD_DIR OUT_DIR K8S_VERSION
 # BUILD_DIR holds k8s/ (kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy,
-# kubeadm), coredns/coredns and tools/ (ocitar, rootcopy, pause, echo). Image names come from the
-# built `kubeadm config images list` (imageRepository registry.k8s.io) plus the lab's own:
+# kubeadm), coredns/coredns, metrics-server/metrics-server and tools/ (ocitar, rootcopy, pause,
+# echo). Image names come from the built `kubeadm config images list` (imageRepository
+# registry.k8s.io), metrics-server's (its tag from its own --version) and the lab's own:
 #   registry.k8s.io/kube-{apiserver,controller-manager,scheduler}:vV  FROM scratch: the binary
 #   registry.k8s.io/kube-proxy:vV        + iptables/ip6tables (nft backend, as Debian 12 hosts
 #                                        use), conntrack and nft from Debian packages
 #   registry.k8s.io/pause:<tag>          our go/pause (user 65535, as upstream)
 #   registry.k8s.io/coredns/coredns:<tag> CoreDNS from its Go module (runs as root; kubeadm's
 #                                        Deployment drops every capability but NET_BIND_SERVICE)
+#   registry.k8s.io/metrics-server/metrics-server:<tag>  metrics-server from its Go module,
+#                                        ENTRYPOINT /metrics-server, user 65534 (nobody) as
+#                                        upstream's Dockerfile (FROM distroless/static, USER 65534)
 #   kubeadm-ha.local/apiserver-proxy:lab Debian nginx + its stream module, enabled in
 #                                        /etc/nginx/modules-enabled/50-mod-stream.conf
 #   kubeadm-ha.local/haproxy:lab         Debian haproxy, ENTRYPOINT haproxy -W -db (user nobody)
@@ -119,9 +123,10 @@ kube_proxy_root() {
   rm -rf "$staging"
 }
 
-# --- pause, coredns, echo ------------------------------------------------------------------------
+# --- pause, coredns, metrics-server, echo --------------------------------------------------------
 pause_root() { install -m 0755 "$TOOLS/pause" "$1/pause"; }
 coredns_root() { install -m 0755 "$BUILD/coredns/coredns" "$1/coredns"; }
+metrics_server_root() { install -m 0755 "$BUILD/metrics-server/metrics-server" "$1/metrics-server"; }
 echo_root() { install -m 0755 "$TOOLS/echo" "$1/echo"; }
 
 # --- the apiserver proxy: Debian nginx with the stream module ------------------------------------
@@ -182,6 +187,9 @@ main() {
   local have=""
   [[ -x "$BUILD/coredns/coredns" ]] && have="$("$BUILD/coredns/coredns" -version)" && have="${have%%$'\n'*}"
   [[ "$have" == "CoreDNS-${coredns_tag#v}" ]] || die "kubeadm wants coredns $coredns_tag, build/coredns is '$have' (coredns.sh $coredns_tag)"
+  local ms_tag=""
+  [[ -x "$BUILD/metrics-server/metrics-server" ]] && ms_tag="$("$BUILD/metrics-server/metrics-server" --version 2>/dev/null)"
+  [[ "$ms_tag" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "build/metrics-server/metrics-server --version says '$ms_tag' (metrics-server.sh VERSION)"
 
   for name in kube-apiserver kube-controller-manager kube-scheduler; do kube_image "$name" "v$VERSION"; done
   local apt_key
@@ -192,6 +200,8 @@ main() {
     -name "$REPO/pause:$pause_tag" -entrypoint '["/pause"]' -user 65535:65535
   timed "image coredns" build_image "coredns_$coredns_tag.tar" "$BUILD/coredns/coredns" -- coredns_root -- \
     -name "$REPO/coredns/coredns:$coredns_tag" -entrypoint '["/coredns"]' -env "$PATH_ENV"
+  timed "image metrics-server" build_image "metrics-server_$ms_tag.tar" "$BUILD/metrics-server/metrics-server" -- metrics_server_root -- \
+    -name "$REPO/metrics-server/metrics-server:$ms_tag" -entrypoint '["/metrics-server"]' -env "$PATH_ENV" -user 65534:65534
   timed "image apiserver-proxy" build_image "apiserver-proxy_lab.tar" "apt:$apt_key" "${NGINX_DEBS[@]}" -- nginx_root -- \
     -name "$LAB_REPO/apiserver-proxy:lab" -cmd '["/usr/sbin/nginx","-c","/etc/kubeadm-ha-proxy/nginx.conf"]' \
     -env "$PATH_ENV" -stopsignal SIGQUIT
@@ -202,7 +212,7 @@ main() {
     -name "$LAB_REPO/echo:lab" -entrypoint '["/echo"]' -user 65534:65534
 
   # drop tars of images no longer built (an older tag)
-  local keep=" kube-apiserver_v$VERSION.tar kube-controller-manager_v$VERSION.tar kube-scheduler_v$VERSION.tar kube-proxy_v$VERSION.tar pause_$pause_tag.tar coredns_$coredns_tag.tar apiserver-proxy_lab.tar haproxy_lab.tar echo_lab.tar "
+  local keep=" kube-apiserver_v$VERSION.tar kube-controller-manager_v$VERSION.tar kube-scheduler_v$VERSION.tar kube-proxy_v$VERSION.tar pause_$pause_tag.tar coredns_$coredns_tag.tar metrics-server_$ms_tag.tar apiserver-proxy_lab.tar haproxy_lab.tar echo_lab.tar "
   local f
   for f in "$OUT"/*.tar; do
     [[ "$keep" == *" $(basename "$f") "* ]] || { log "removing stale $(basename "$f")"; rm -f "$f" "$OUT/.keys/$(basename "$f").key"; }
