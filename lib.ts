@@ -11,6 +11,7 @@ export { ApiserverProxy, type ApiserverProxyArgs } from "./components/apiserverP
 export { Vip, type VipArgs } from "./components/vip";
 export { Cni, type CniArgs } from "./components/cni";
 export { ServiceLoadBalancer, type ServiceLoadBalancerArgs } from "./components/serviceLoadBalancer";
+export { MetricsServer, type MetricsServerArgs } from "./components/metricsServer";
 export { nodesWithRole, sshConnection } from "./providers/node";
 export type { ClusterNode, NodeRole, ConnectionArgs } from "./providers/node";
 export { createInfrastructure, AwsInfrastructure, BareMetalInfrastructure, DigitalOceanInfrastructure } from "./providers";

@@ -16,6 +16,7 @@ import { HostPrep, isKubernetesNode } from "./hostPrep";
 import { ClusterNodes, ClusterParts, NodeProgress, part, PhaseContext, runPhase } from "./phase";
 import { PHASE_LIST, PHASES } from "./phases";
 import type { ClusterPki } from "./pki";
+import type { MetricsServer } from "./metricsServer";
 import type { ServiceLoadBalancer } from "./serviceLoadBalancer";
 import type { Vip } from "./vip";
 import type { Workers } from "./workers";
@@ -62,6 +63,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly workers?: Workers;
   readonly cni?: Cni;
   readonly serviceLoadBalancer?: ServiceLoadBalancer;
+  /** the resource metrics API (addons.metricsServer) */
+  readonly metricsServer?: MetricsServer;
   /** admin kubeconfig (secret); undefined when stopped before the control plane */
   readonly kubeconfig?: pulumi.Output<string>;
   readonly apiServer?: pulumi.Output<string>;
@@ -128,6 +131,7 @@ export class Cluster extends pulumi.ComponentResource {
       workers: this.workers,
       cni: this.cni,
       serviceLoadBalancer: this.serviceLoadBalancer,
+      metricsServer: this.metricsServer,
     } = parts);
     this.kubeconfig = this.controlPlane?.kubeconfig;
     this.apiServer = this.controlPlane?.server;

@@ -19,6 +19,7 @@ import type { HostPrep } from "./hostPrep";
 import type { ClusterPki } from "./pki";
 import { HostFile, resetOnDestroy, runOnNode } from "./remote";
 import type { ServiceLoadBalancer } from "./serviceLoadBalancer";
+import type { MetricsServer } from "./metricsServer";
 import type { Vip } from "./vip";
 import type { Workers } from "./workers";
 
@@ -119,6 +120,7 @@ export interface ClusterParts {
   workers?: Workers;
   cni?: Cni;
   serviceLoadBalancer?: ServiceLoadBalancer;
+  metricsServer?: MetricsServer;
 }
 
 export interface PhaseContext {

@@ -13,6 +13,7 @@ import { HostPrep } from "./hostPrep";
 import { part, type AnyClusterPhase, type PhaseContext } from "./phase";
 import { ClusterPki } from "./pki";
 import { controlPlaneEndpoint } from "./render/kubeadm";
+import { MetricsServer } from "./metricsServer";
 import { ServiceLoadBalancer } from "./serviceLoadBalancer";
 import { Vip } from "./vip";
 import { Workers } from "./workers";
@@ -235,6 +236,37 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
                 n.name === controlPlane.first.name ? controlPlane.init : (controlPlane.joins[n.name] ?? part(ctx, "workers").joins[n.name]);
               return [part(ctx, "cni").byNode[n.name], joined].filter((r) => r !== undefined);
             }),
+            ctx.upgrade.kind === "upgrade" ? controlPlane.ready : controlPlane.init,
+          ],
+        },
+        { parent: ctx.parent },
+      );
+    },
+  },
+  {
+    // the resource metrics API (kubectl top), on a worker once one runs with its pod network
+    name: "metrics-server",
+    part: "metricsServer",
+    enabled: ({ spec }) => spec.addons.metricsServer.enabled,
+    create: (ctx) => {
+      const controlPlane = part(ctx, "controlPlane");
+      const cni = part(ctx, "cni");
+      // where it can run: the workers (a cluster of control planes only: those)
+      const hosts = ctx.nodes.workers.length > 0 ? ctx.nodes.workers : ctx.nodes.controlPlanes;
+      const joined = (name: string) =>
+        name === controlPlane.first.name ? controlPlane.init : (controlPlane.joins[name] ?? part(ctx, "workers").joins[name]);
+      return new MetricsServer(
+        `${ctx.name}-metrics`,
+        {
+          kubeconfig: controlPlane.kubeconfig,
+          clusterIdentifier: pulumi.interpolate`${ctx.spec.clusterName}/${part(ctx, "pki").discoveryHash}`,
+          image: ctx.spec.addons.metricsServer.image,
+          verifyKubelets: ctx.spec.hardening.kubeletServingCerts,
+          validityHours: ctx.spec.pki.validityHours,
+          earlyRenewalHours: ctx.spec.pki.earlyRenewalHours,
+          dependsOn: [
+            ...cni.clusterSteps,
+            ...hosts.flatMap((n) => [cni.byNode[n.name], joined(n.name)].filter((r) => r !== undefined)),
             ctx.upgrade.kind === "upgrade" ? controlPlane.ready : controlPlane.init,
           ],
         },

@@ -12,9 +12,10 @@ describe("clusterSpec: the cluster part of the config, for programs without a st
       podCidr: "10.244.0.0/16",
       serviceCidr: "10.96.0.0/12",
       cni: "calico",
-      stopAfter: "service-load-balancer",
+      stopAfter: "metrics-server",
       resetOnDestroy: true,
     });
+    expect(spec.addons).toEqual({ metricsServer: { enabled: true, image: "registry.k8s.io/metrics-server/metrics-server:v0.8.0" } });
     expect(spec.apiEndpoint).toMatchObject({ mode: "nginx-proxy", port: 6443 });
   });
 

@@ -20,6 +20,7 @@ import type { Counts } from "./validators/hosts";
 import { checkNetworks, readApiEndpoint } from "./validators/network";
 import { DNS_LABEL, KINDS } from "./validators/patterns";
 import { readServiceLoadBalancer } from "./validators/serviceLoadBalancer";
+import { readAddons } from "./validators/addons";
 
 /** The stack config keys a ClusterSpec is read from. */
 export const CLUSTER_SPEC_KEYS = [
@@ -36,6 +37,7 @@ export const CLUSTER_SPEC_KEYS = [
   "cni",
   "artifacts",
   "serviceLoadBalancer",
+  "addons",
   "leaderElection",
   "pki",
   "etcdSnapshots",
@@ -84,6 +86,7 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
     cni: r.oneOf(raw.cni, "cni", CNIS, "calico"),
     artifacts: artifactsFor(readArtifacts(r, raw.artifacts), kubernetesVersion),
     serviceLoadBalancer: readServiceLoadBalancer(r, raw.serviceLoadBalancer, provider, hosts, counts.workerCount),
+    addons: readAddons(r, raw.addons),
     leaderElection: readLeaderElection(r, raw.leaderElection),
     pki: readPki(r, raw.pki),
     etcdSnapshots: readEtcdSnapshots(r, raw.etcdSnapshots),
@@ -91,7 +94,7 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
     allowCgroupV1: r.bool(raw.allowCgroupV1, "allowCgroupV1", false),
     hardening: readHardening(r, raw.hardening, kubernetesVersion),
     ignorePreflightErrors: readPreflight(r, raw.ignorePreflightErrors),
-    stopAfter: r.oneOf(raw.stopAfter, "stopAfter", PHASES, "service-load-balancer"),
+    stopAfter: r.oneOf(raw.stopAfter, "stopAfter", PHASES, PHASES[PHASES.length - 1]),
     apiserverProxyImage: r.text(raw.apiserverProxyImage, "apiserverProxyImage", KINDS.image, "docker.io/library/nginx:1.29.1-alpine"),
   };
 }
@@ -121,6 +124,7 @@ export function clusterSpecOf(config: ClusterConfig): ClusterSpec {
     cni: config.cni,
     artifacts: config.artifacts,
     serviceLoadBalancer: config.serviceLoadBalancer,
+    addons: config.addons,
     leaderElection: config.leaderElection,
     pki: config.pki,
     etcdSnapshots: config.etcdSnapshots,

@@ -88,6 +88,12 @@ export interface ServiceRoute {
   tlsPort?: number;
 }
 
+/** `addons` (config/validators/addons.ts): cluster add-ons deployed through the cluster's own API */
+export interface AddonsConfig {
+  /** metrics-server: the resource metrics API (`kubectl top`, HorizontalPodAutoscalers) */
+  metricsServer: { enabled: boolean; image: string };
+}
+
 export interface ServiceLoadBalancerConfig {
   enabled: boolean;
   httpNodePort: number;
@@ -201,6 +207,7 @@ export interface ClusterSpec {
   cni: CniName;
   artifacts: ArtifactsConfig;
   serviceLoadBalancer: ServiceLoadBalancerConfig;
+  addons: AddonsConfig;
   leaderElection: LeaderElectionConfig;
   pki: PkiConfig;
   etcdSnapshots: EtcdSnapshotsConfig;

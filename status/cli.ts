@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
         return { facts: { ...t, certs: [], proxy: [], sshError: why.replace(/^kubeadm-ha: (ERROR: )?/, "") } as NodeFacts };
       }
       const parsed = parseNodeStatus(t, r.stdout);
-      return { facts: parsed, rawNodes: parsed.rawNodes, rawLeases: parsed.rawLeases };
+      return { facts: parsed, rawNodes: parsed.rawNodes, rawLeases: parsed.rawLeases, rawApiServices: parsed.rawApiServices };
     }),
   );
   const nodes: NodeFacts[] = answers.map(({ facts }) => {
@@ -83,7 +83,9 @@ async function main(argv: string[]): Promise<number> {
     return { name, roles, privateIp, sshError, kubelet, etcd, certs, proxy };
   });
   const viewFrom = answers.find((a) => a.rawNodes);
-  const cluster = viewFrom ? parseClusterView(viewFrom.facts.name, viewFrom.rawNodes!, viewFrom.rawLeases) : undefined;
+  const cluster = viewFrom
+    ? parseClusterView(viewFrom.facts.name, viewFrom.rawNodes!, viewFrom.rawLeases, viewFrom.rawApiServices)
+    : undefined;
   const now = new Date();
   const report = judge({
     stack: stack ?? "(selected)",

@@ -7,6 +7,7 @@
 #   proxy    UPSTREAM(host:port)  up|down  WHAT-IT-ANSWERED
 #   nodes    BASE64(kubectl get nodes -o json)        (KHA_STATUS_CLUSTER=true, control planes)
 #   leases   BASE64(kubectl -n kube-system get leases -o json)   (the same)
+#   apiservices  BASE64(kubectl get apiservices -o json)  (the same)
 # It reads and changes nothing. Environment: layout.sh's paths, KHA_ETCD_ENDPOINT (this member's
 # client URL, when it runs etcd), KHA_STATUS_CLUSTER.
 set -euo pipefail
@@ -73,5 +74,8 @@ if [[ "${KHA_STATUS_CLUSTER:-}" == true && -f "$KHA_ADMIN_CONF" ]]; then
   if nodes=$(k get nodes -o json 2>/dev/null); then tab nodes "$(base64 -w0 <<<"$nodes")"; fi
   if leases=$(k -n kube-system get lease -o json 2>/dev/null); then
     tab leases "$(base64 -w0 <<<"$leases")"
+  fi
+  if apiservices=$(k get apiservices -o json 2>/dev/null); then
+    tab apiservices "$(base64 -w0 <<<"$apiservices")"
   fi
 fi

@@ -26,7 +26,7 @@ describe("node-status.sh", () => {
     stub(
       local,
       "kubectl",
-      'case "$*" in *"get nodes"*) echo \'{"items":[{"metadata":{"name":"n1"}}]}\';; *lease*) echo \'{"items":[]}\';; esac',
+      'case "$*" in *"get nodes"*) echo \'{"items":[{"metadata":{"name":"n1"}}]}\';; *lease*) echo \'{"items":[]}\';; *apiservices*) echo \'{"items":[{"metadata":{"name":"v1beta1.metrics.k8s.io"},"spec":{"service":{"name":"metrics-server","namespace":"kube-system"}}}]}\';; esac',
     );
     stub(bin, "systemctl", '[ "$1 $3" = "is-active kubelet" ]');
     stub(bin, "curl", 'case "$*" in *10.0.0.1:6443*) printf 200;; *) printf 000; exit 28;; esac');
@@ -95,7 +95,17 @@ describe("node-status.sh", () => {
       { upstream: "10.0.0.1:6443", up: true, detail: "readyz 200" },
       { upstream: "10.0.0.2:6443", up: false, detail: "readyz 000" },
     ]);
-    expect(parseClusterView("n1", f.rawNodes!, f.rawLeases).nodes.map((n) => n.name)).toEqual(["n1"]);
+    const view = parseClusterView("n1", f.rawNodes!, f.rawLeases, f.rawApiServices);
+    expect(view.nodes.map((n) => n.name)).toEqual(["n1"]);
+    expect(view.apiServices).toEqual([
+      {
+        name: "v1beta1.metrics.k8s.io",
+        service: "kube-system/metrics-server",
+        available: false,
+        reason: "no Available condition yet",
+        message: "",
+      },
+    ]);
   });
 
   it("says nothing of etcd or the cluster where the node has neither, and a stopped kubelet is inactive", () => {

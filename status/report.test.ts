@@ -199,4 +199,48 @@ describe("judge", () => {
     const r = judge({ stack: "s", nodes: healthy(), earlyRenewalHours: 720, now });
     expect(r.findings[0]).toMatchObject({ severity: "degraded", subject: "cluster" });
   });
+
+  it("an aggregated API the apiserver cannot reach (metrics.k8s.io) is degraded and named; the apiserver's own groups are not judged", () => {
+    const apiServices = (metricsAvailable: boolean) =>
+      JSON.stringify({
+        items: [
+          {
+            metadata: { name: "v1.apps" },
+            spec: { service: null },
+            status: { conditions: [{ type: "Available", status: "True", reason: "Local" }] },
+          },
+          {
+            metadata: { name: "v1beta1.metrics.k8s.io" },
+            spec: { service: { name: "metrics-server", namespace: "kube-system" } },
+            status: {
+              conditions: [
+                metricsAvailable
+                  ? { type: "Available", status: "True", reason: "Passed" }
+                  : {
+                      type: "Available",
+                      status: "False",
+                      reason: "MissingEndpoints",
+                      message: 'endpoints for service/metrics-server in "kube-system" have no addresses',
+                    },
+              ],
+            },
+          },
+        ],
+      });
+    const view = (ok: boolean) => parseClusterView("n1", k8sNodes(), leases("n2", "2026-12-06T09:00:00Z"), apiServices(ok));
+    const fine = judge({ stack: "s", nodes: healthy(), cluster: view(true), earlyRenewalHours: 720, now });
+    expect(fine.healthy).toBe(true);
+    expect(fine.cluster!.apiServices.map((a) => a.name)).toEqual(["v1beta1.metrics.k8s.io"]);
+    expect(render(fine, now)).toContain("api v1beta1.metrics.k8s.io (kube-system/metrics-server): available");
+    const broken = judge({ stack: "s", nodes: healthy(), cluster: view(false), earlyRenewalHours: 720, now });
+    expect(broken.healthy).toBe(false);
+    expect(broken.findings).toContainEqual(
+      expect.objectContaining({
+        severity: "degraded",
+        subject: "v1beta1.metrics.k8s.io",
+        message: expect.stringContaining("MissingEndpoints"),
+        fix: expect.stringContaining("kubectl -n kube-system"),
+      }),
+    );
+  });
 });

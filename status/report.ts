@@ -35,6 +35,8 @@ export interface ClusterView {
   askedOn: string;
   nodes: { name: string; ready: boolean; reason: string; since: string; version: string }[];
   leases: { name: string; holder: string; acquired?: string; renewed?: string; transitions: number }[];
+  /** the aggregated APIs (served by a Service in the cluster, e.g. metrics.k8s.io) and whether the apiserver reaches them */
+  apiServices: { name: string; service: string; available: boolean; reason: string; message: string }[];
 }
 
 export interface Finding {
@@ -56,8 +58,10 @@ export interface Report {
 }
 
 /** the records node-status.sh prints, one tab-separated line each */
-export function parseNodeStatus(target: NodeTarget, text: string): NodeFacts & { rawNodes?: string; rawLeases?: string } {
-  const facts: NodeFacts & { rawNodes?: string; rawLeases?: string } = { ...target, certs: [], proxy: [] };
+type RawViews = { rawNodes?: string; rawLeases?: string; rawApiServices?: string };
+
+export function parseNodeStatus(target: NodeTarget, text: string): NodeFacts & RawViews {
+  const facts: NodeFacts & RawViews = { ...target, certs: [], proxy: [] };
   for (const line of text.split("\n")) {
     const [kind, ...f] = line.split("\t");
     if (kind === "kubelet") facts.kubelet = { active: f[0] === "active", version: f[1] ?? "unknown" };
@@ -66,6 +70,7 @@ export function parseNodeStatus(target: NodeTarget, text: string): NodeFacts & {
     else if (kind === "proxy" && f.length >= 2) facts.proxy.push({ upstream: f[0], up: f[1] === "up", detail: f[2] ?? "" });
     else if (kind === "nodes") facts.rawNodes = Buffer.from(f[0] ?? "", "base64").toString("utf8");
     else if (kind === "leases") facts.rawLeases = Buffer.from(f[0] ?? "", "base64").toString("utf8");
+    else if (kind === "apiservices") facts.rawApiServices = Buffer.from(f[0] ?? "", "base64").toString("utf8");
   }
   return facts;
 }
@@ -92,12 +97,22 @@ interface K8sNode {
     nodeInfo?: { kubeletVersion?: string };
   };
 }
+interface K8sApiService {
+  metadata: { name: string };
+  spec?: { service?: { name?: string; namespace?: string } | null };
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
 interface K8sLease {
   metadata: { name: string };
   spec?: { holderIdentity?: string; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
 }
 
-export function parseClusterView(askedOn: string, nodesJson: string, leasesJson: string | undefined): ClusterView {
+export function parseClusterView(
+  askedOn: string,
+  nodesJson: string,
+  leasesJson: string | undefined,
+  apiServicesJson?: string,
+): ClusterView {
   const nodes = (JSON.parse(nodesJson) as { items: K8sNode[] }).items.map((n) => {
     const ready = n.status?.conditions?.find((c) => c.type === "Ready");
     return {
@@ -120,7 +135,22 @@ export function parseClusterView(askedOn: string, nodesJson: string, leasesJson:
           transitions: l.spec?.leaseTransitions ?? 0,
         }))
     : [];
-  return { askedOn, nodes, leases };
+  // the apiserver's own groups have no service: only aggregated ones can be unreachable
+  const apiServices = apiServicesJson
+    ? (JSON.parse(apiServicesJson) as { items: K8sApiService[] }).items
+        .filter((a) => a.spec?.service?.name)
+        .map((a) => {
+          const available = a.status?.conditions?.find((c) => c.type === "Available");
+          return {
+            name: a.metadata.name,
+            service: `${a.spec!.service!.namespace ?? "default"}/${a.spec!.service!.name}`,
+            available: available?.status === "True",
+            reason: available?.reason ?? "no Available condition yet",
+            message: available?.message ?? "",
+          };
+        })
+    : [];
+  return { askedOn, nodes, leases, apiServices };
 }
 
 const ago = (from: string | undefined, now: Date) =>
@@ -254,6 +284,17 @@ export function judge(a: JudgeArgs): Report {
       });
     }
   }
+  // ---- aggregated APIs (metrics.k8s.io: kubectl top, autoscalers) ----
+  for (const api of a.cluster?.apiServices ?? []) {
+    if (!api.available) {
+      add({
+        severity: "degraded",
+        subject: api.name,
+        message: `the apiserver cannot use it (${api.reason}${api.message ? `: ${api.message}` : ""})`,
+        fix: `kubectl -n ${api.service.split("/")[0]} get pods,endpoints; kubectl -n ${api.service.split("/")[0]} logs service/${api.service.split("/")[1]}`,
+      });
+    }
+  }
   // ---- apiserver proxies ----
   for (const n of a.nodes) byIp.set(n.privateIp, n.name);
   for (const n of a.nodes) {
@@ -331,6 +372,8 @@ export function render(r: Report, now: Date): string {
   );
   for (const l of r.cluster?.leases ?? [])
     out.push(`lease ${l.name}: ${l.holder} (taken ${ago(l.acquired, now)}, renewed ${ago(l.renewed, now)})`);
+  for (const api of r.cluster?.apiServices ?? [])
+    out.push(`api ${api.name} (${api.service}): ${api.available ? "available" : "UNAVAILABLE"}`);
   for (const severity of ["degraded", "warning", "note"] as const) {
     const fs = r.findings.filter((f) => f.severity === severity);
     if (fs.length === 0) continue;

@@ -5,6 +5,8 @@
 #      cluster CA, anonymous access only to health endpoints, the admin in kubeadm:cluster-admins,
 #      a Secret encrypted in etcd, the audit log, no bootstrap token left
 #   2. the kube-controller-manager and kube-scheduler leases each have one holder
+#   2b. the metrics API: `kubectl top nodes` lists every node, its APIService carries a CA, metrics-
+#      server checks the kubelets against the cluster CA, and the status report says it is available
 #   5. a request with a Host header to a worker's NodePort 30800 reaches a test Deployment
 #   3. stop the control plane holding the leases: through a worker's nginx proxy the API keeps
 #      answering (failed requests counted in a bounded loop), the leases move within the lease
@@ -114,6 +116,16 @@ cm_holder=$(lease_holder kube-controller-manager)
 sched_holder=$(lease_holder kube-scheduler)
 check "kube-controller-manager lease has one holder ($cm_holder)" test -n "$cm_holder"
 check "kube-scheduler lease has one holder ($sched_holder)" test -n "$sched_holder"
+# ---- the metrics API (addons.metricsServer, on by default) ------------------------------------------
+# the up awaited metrics-server's readiness (its first scrape of every kubelet, verified against the
+# cluster CA); the apiserver marks the APIService available on its next check: bounded 30 x 2 s
+top_lists_all() { test "$(k top nodes --no-headers 2>/dev/null | grep -c '^kha-node-[1-5] ')" = 5; }
+check "kubectl top nodes lists every node (metrics-server, bounded 60 s)" wait_until "kubectl top nodes" 30 2 top_lists_all
+k top nodes 2>&1 | sed 's/^/    /' || true
+api_has_ca() { test "$(k get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.spec.insecureSkipTLSVerify}|{.spec.caBundle}' | cut -c1-6)" = "|LS0tL"; }
+check "  its APIService carries a CA, not insecureSkipTLSVerify" api_has_ca
+verifies_kubelets() { k -n kube-system get deploy metrics-server -o jsonpath='{.spec.template.spec.containers[0].args}' | grep -q -- '--kubelet-certificate-authority='; }
+check "  and it checks the kubelets against the cluster CA" verifies_kubelets
 # the operator's report (npm run status): exit 0 on the healthy cluster
 status_run() { (cd "$REPO" && "$LAB" exec npx --no-install ts-node --transpile-only status/cli.ts --stack "$E2E_STACK" "$@"); }
 status_rc=0
@@ -121,6 +133,7 @@ status_run > "$WORK/status-healthy.txt" 2>&1 || status_rc=$?
 sed 's/^/    /' "$WORK/status-healthy.txt"
 check "status on the healthy cluster exits 0" test "$status_rc" = 0
 check "  and lists every node" test "$(grep -cE '^kha-node-[1-5] ' "$WORK/status-healthy.txt")" = 5
+check "  and says the metrics API is available" grep -q "^api v1beta1.metrics.k8s.io (kube-system/metrics-server): available" "$WORK/status-healthy.txt"
 
 # ---- 5. service load balancer ----------------------------------------------------------------------
 k create deployment echo --image=kubeadm-ha.local/echo:lab --replicas=2 --port=8080 >/dev/null

@@ -448,9 +448,10 @@ describe("kubeadm wiring", () => {
 describe("the service load balancer's Kubernetes provider", () => {
   it("names the cluster by its CA, so a new admin credential never replaces the objects", async () => {
     await build(stacked());
+    // the service load balancer's and metrics-server's
     const providers = ofType("pulumi:providers:kubernetes");
-    expect(providers).toHaveLength(1);
-    expect(providers[0].inputs.clusterIdentifier).toBe(`kubeadm-ha/${FIXTURE_CA_HASH}`);
+    expect(providers.map((p) => p.name).sort()).toEqual(["kubeadm-ha-metrics-k8s", "kubeadm-ha-slb-k8s"]);
+    for (const p of providers) expect(p.inputs.clusterIdentifier).toBe(`kubeadm-ha/${FIXTURE_CA_HASH}`);
   });
 });
 

@@ -26,6 +26,7 @@ describe("the kubeadm-ha package", () => {
         "ApiserverProxy",
         "Cni",
         "ServiceLoadBalancer",
+        "MetricsServer",
         "BareMetalInfrastructure",
         "AwsInfrastructure",
         "DigitalOceanInfrastructure",
