@@ -1,9 +1,8 @@
 // The entry Pulumi runs (Pulumi.yaml: main program.js, runtime typescript: false). When `npm run build`
 // compiled these very sources into dist/ (dist/.sources holds their digest), it runs the compiled
-// program: no TypeScript to transpile, and no source-map-support, which made each resource's stack
-// capture cost more than the resource (a no-op `pulumi up` starts about 2 s sooner). Otherwise, a
-// fresh clone or an edited source, it runs the TypeScript through ts-node as before: a stale build
-// is never run.
+// program: no TypeScript to transpile on every run (a no-op `pulumi up` of the dev stack took 9.0 s
+// compiled, 9.6-10.3 s through ts-node). Otherwise, a fresh clone or an edited source, it runs the
+// TypeScript through ts-node as before: a stale build is never run.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");

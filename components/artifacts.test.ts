@@ -1,4 +1,9 @@
-import { imagesForRoles } from "./artifacts";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { hashedFileAsset, imagesForRoles } from "./artifacts";
 
 describe("imagesForRoles", () => {
   const images = [
@@ -26,17 +31,11 @@ describe("imagesForRoles", () => {
 
 describe("hashedFileAsset", () => {
   it("is sent to the engine with the file's sha256, so the engine does not read the file again", async () => {
-    const fs = await import("fs");
-    const os = await import("os");
-    const path = await import("path");
-    const crypto = await import("crypto");
-    const rpc = await import("@pulumi/pulumi/runtime/rpc");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-asset-"));
     process.env.KHA_DIGEST_CACHE = path.join(dir, "digests.json");
     try {
       const file = path.join(dir, "kubelet");
       fs.writeFileSync(file, "kubelet binary");
-      const { hashedFileAsset } = await import("./artifacts");
       const sent = await rpc.serializeProperty("test", hashedFileAsset(file), new Set(), { keepOutputValues: false });
       expect(sent).toMatchObject({
         [rpc.specialSigKey]: rpc.specialAssetSig,

@@ -13,6 +13,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
+import { clusterApiProvider, type ClusterApiArgs } from "./kubernetesApi";
 
 export const METRICS_NAMESPACE = "kube-system";
 const NAME = "metrics-server";
@@ -20,11 +21,7 @@ const NAME = "metrics-server";
 export const METRICS_SERVICE_DNS = `${NAME}.${METRICS_NAMESPACE}.svc`;
 const CONTAINER_PORT = 10250;
 
-export interface MetricsServerArgs {
-  /** admin kubeconfig of the cluster: the Kubernetes provider is built from it, never ambient */
-  kubeconfig: pulumi.Input<string>;
-  /** what makes the cluster the same cluster (as for the service load balancer) */
-  clusterIdentifier?: pulumi.Input<string>;
+export interface MetricsServerArgs extends Omit<ClusterApiArgs, "enableConfigMapMutable"> {
   image: string;
   /** kubelets serve certificates the cluster CA signed (hardening.kubeletServingCerts) */
   verifyKubelets: boolean;
@@ -96,11 +93,7 @@ export class MetricsServer extends pulumi.ComponentResource {
       tlsOpts,
     );
 
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterIdentifier, enableServerSideApply: true, deleteUnreachable: true },
-      { parent: this },
-    );
+    this.provider = clusterApiProvider(`${name}-k8s`, args, this);
     const k8sOpts = { parent: this, provider: this.provider, dependsOn: args.dependsOn };
     const labels = { "k8s-app": NAME };
     const meta = (extra: Record<string, string> = {}) => ({ name: NAME, namespace: METRICS_NAMESPACE, labels: { ...labels, ...extra } });

@@ -10,6 +10,7 @@ import { Cni } from "./cni";
 import { ControlPlane } from "./controlPlane";
 import { EtcdCluster } from "./etcd";
 import { HostPrep } from "./hostPrep";
+import type { ClusterNode } from "../providers/node";
 import { part, type AnyClusterPhase, type PhaseContext } from "./phase";
 import { ClusterPki } from "./pki";
 import { controlPlaneEndpoint } from "./render/kubeadm";
@@ -21,6 +22,28 @@ import { Workers } from "./workers";
 /** what kubeadm-upgrade.sh needs besides the version (constant between config changes, so no run after an upgrade re-runs a step for it) */
 function upgradeEnv(ctx: PhaseContext): { drainTimeout: string; ignorePreflightErrors: string[] } {
   return { drainTimeout: ctx.spec.upgrade.drainTimeout, ignorePreflightErrors: ctx.spec.ignorePreflightErrors };
+}
+
+/** A Kubernetes provider's clusterIdentifier: the cluster is its CA (the hash kubeadm pins joins to). */
+function clusterIdentifier(ctx: PhaseContext): pulumi.Output<string> {
+  return pulumi.interpolate`${ctx.spec.clusterName}/${part(ctx, "pki").discoveryHash}`;
+}
+
+/**
+ * What objects sent through the cluster's API wait for, when their pods run on `nodes`: the CNI's
+ * cluster-wide steps, those nodes joined and running their pod network, and the first control plane
+ * (the whole control plane during an upgrade), not every control plane's join.
+ */
+function apiObjectsAfter(ctx: PhaseContext, nodes: ClusterNode[]): pulumi.Resource[] {
+  const controlPlane = part(ctx, "controlPlane");
+  const cni = part(ctx, "cni");
+  const joined = (name: string) =>
+    name === controlPlane.first.name ? controlPlane.init : (controlPlane.joins[name] ?? part(ctx, "workers").joins[name]);
+  return [
+    ...cni.clusterSteps,
+    ...nodes.flatMap((n) => [cni.byNode[n.name], joined(n.name)].filter((r) => r !== undefined)),
+    ctx.upgrade.kind === "upgrade" ? controlPlane.ready : controlPlane.init,
+  ];
 }
 
 export const PHASE_LIST: readonly AnyClusterPhase[] = [
@@ -215,29 +238,19 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
     enabled: ({ spec, nodes }) => spec.serviceLoadBalancer.enabled && nodes.loadBalancers.length > 0,
     create: (ctx) => {
       const lb = ctx.spec.serviceLoadBalancer;
-      const controlPlane = part(ctx, "controlPlane");
       return new ServiceLoadBalancer(
         `${ctx.name}-slb`,
         {
-          kubeconfig: controlPlane.kubeconfig,
-          // the cluster is its CA: the hash kubeadm pins joins to
-          clusterIdentifier: pulumi.interpolate`${ctx.spec.clusterName}/${part(ctx, "pki").discoveryHash}`,
+          kubeconfig: part(ctx, "controlPlane").kubeconfig,
+          clusterIdentifier: clusterIdentifier(ctx),
           nodes: ctx.nodes.loadBalancers,
           routes: lb.routes,
           httpNodePort: lb.httpNodePort,
           httpsNodePort: lb.httpsNodePort,
           image: lb.image,
-          // the load balancer nodes' own pod network, after the first control plane: its objects go in
-          // while the other control planes join (their pods run only on the load balancer nodes)
-          dependsOn: [
-            ...part(ctx, "cni").clusterSteps,
-            ...ctx.nodes.loadBalancers.flatMap((n) => {
-              const joined =
-                n.name === controlPlane.first.name ? controlPlane.init : (controlPlane.joins[n.name] ?? part(ctx, "workers").joins[n.name]);
-              return [part(ctx, "cni").byNode[n.name], joined].filter((r) => r !== undefined);
-            }),
-            ctx.upgrade.kind === "upgrade" ? controlPlane.ready : controlPlane.init,
-          ],
+          // its pods run only on the load balancer nodes: their objects go in while the other
+          // control planes join
+          dependsOn: apiObjectsAfter(ctx, ctx.nodes.loadBalancers),
         },
         { parent: ctx.parent },
       );
@@ -248,31 +261,21 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
     name: "metrics-server",
     part: "metricsServer",
     enabled: ({ spec }) => spec.addons.metricsServer.enabled,
-    create: (ctx) => {
-      const controlPlane = part(ctx, "controlPlane");
-      const cni = part(ctx, "cni");
-      // where it can run: the workers (a cluster of control planes only: those)
-      const hosts = ctx.nodes.workers.length > 0 ? ctx.nodes.workers : ctx.nodes.controlPlanes;
-      const joined = (name: string) =>
-        name === controlPlane.first.name ? controlPlane.init : (controlPlane.joins[name] ?? part(ctx, "workers").joins[name]);
-      return new MetricsServer(
+    create: (ctx) =>
+      new MetricsServer(
         `${ctx.name}-metrics`,
         {
-          kubeconfig: controlPlane.kubeconfig,
-          clusterIdentifier: pulumi.interpolate`${ctx.spec.clusterName}/${part(ctx, "pki").discoveryHash}`,
+          kubeconfig: part(ctx, "controlPlane").kubeconfig,
+          clusterIdentifier: clusterIdentifier(ctx),
           image: ctx.spec.addons.metricsServer.image,
           verifyKubelets: ctx.spec.hardening.kubeletServingCerts,
           validityHours: ctx.spec.pki.validityHours,
           earlyRenewalHours: ctx.spec.pki.earlyRenewalHours,
-          dependsOn: [
-            ...cni.clusterSteps,
-            ...hosts.flatMap((n) => [cni.byNode[n.name], joined(n.name)].filter((r) => r !== undefined)),
-            ctx.upgrade.kind === "upgrade" ? controlPlane.ready : controlPlane.init,
-          ],
+          // where it can run: the workers (a cluster of control planes only: those)
+          dependsOn: apiObjectsAfter(ctx, ctx.nodes.workers.length > 0 ? ctx.nodes.workers : ctx.nodes.controlPlanes),
         },
         { parent: ctx.parent },
-      );
-    },
+      ),
   },
 ];
 

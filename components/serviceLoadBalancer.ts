@@ -13,20 +13,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { ServiceRoute } from "../config/types";
 import type { ClusterNode } from "../providers/node";
+import { clusterApiProvider, type ClusterApiArgs } from "./kubernetesApi";
 import { HTTP_CONTAINER_PORT, HTTPS_CONTAINER_PORT, renderHaproxyConfig } from "./render/haproxy";
 
 export const LB_LABEL = { role: "loadbalancer" };
 export const LB_NAMESPACE = "kubeadm-ha-ingress";
 
-export interface ServiceLoadBalancerArgs {
-  /** admin kubeconfig of the cluster: the Kubernetes provider is built from it, never ambient */
-  kubeconfig: pulumi.Input<string>;
-  /**
-   * What makes the cluster the same cluster (its CA). Without it, upstream's provider replaces
-   * itself, and so every object here, whenever the kubeconfig is not known at preview time: any
-   * renewal of the admin certificate would delete and recreate the load balancer.
-   */
-  clusterIdentifier?: pulumi.Input<string>;
+export interface ServiceLoadBalancerArgs extends Omit<ClusterApiArgs, "enableConfigMapMutable"> {
   /** the nodes to label and run the load balancer on */
   nodes: ClusterNode[];
   routes: ServiceRoute[];
@@ -47,22 +40,9 @@ export class ServiceLoadBalancer extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeadm-ha:serviceLoadBalancer:ServiceLoadBalancer", name, {}, opts);
-    // clusterIdentifier: the provider (and every object) is replaced only when the cluster changes.
-    // deleteUnreachable: a cluster whose machines are already gone must not wedge `pulumi destroy`.
-    // enableConfigMapMutable: a routes change patches the HAProxy ConfigMap in place (upstream's
-    // default replaces it, which with a fixed name deletes it first); the checksum annotation on
-    // the pod template then rolls the DaemonSet, awaited by the provider.
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      {
-        kubeconfig: args.kubeconfig,
-        clusterIdentifier: args.clusterIdentifier,
-        enableServerSideApply: true,
-        enableConfigMapMutable: true,
-        deleteUnreachable: true,
-      },
-      { parent: this },
-    );
+    // enableConfigMapMutable: a routes change patches the HAProxy ConfigMap in place; the checksum
+    // annotation on the pod template then rolls the DaemonSet, awaited by the provider.
+    this.provider = clusterApiProvider(`${name}-k8s`, { ...args, enableConfigMapMutable: true }, this);
     const k8sOpts = { parent: this, provider: this.provider, dependsOn: args.dependsOn };
 
     const labels = args.nodes.map(

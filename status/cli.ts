@@ -16,7 +16,7 @@ import { validateConfig } from "../config/validate";
 import type { HostSpec } from "../config/types";
 import { runLocalSsh } from "../providers/localSsh";
 import { readScript } from "../components/scripts";
-import { judge, parseClusterView, parseNodeStatus, render, type NodeFacts, type NodeTarget } from "./report";
+import { judge, parseClusterView, parseNodeStatus, render, type NodeFacts, type NodeTarget, type RawViews } from "./report";
 
 class Refusal extends Error {}
 
@@ -63,29 +63,32 @@ async function main(argv: string[]): Promise<number> {
     privateIp: h.privateIp ?? h.address,
     host: h,
   }));
-  const answers = await Promise.all(
-    targets.map(async (t) => {
+  const answers: (NodeFacts & RawViews)[] = await Promise.all(
+    targets.map(async ({ host, ...t }) => {
       const env = [
         t.roles.includes("etcd") ? `export KHA_ETCD_ENDPOINT=https://${t.privateIp}:2379` : "",
         t.roles.includes("control-plane") ? "export KHA_STATUS_CLUSTER=true" : "",
       ].join("\n");
-      const r = await runLocalSsh(t.host, privateKey, { KHA_SSH_MODE: "fetch", KHA_REMOTE_PROGRAM: `${env}\n${script}` });
+      const r = await runLocalSsh(host, privateKey, { KHA_SSH_MODE: "fetch", KHA_REMOTE_PROGRAM: `${env}\n${script}` });
       if (r.status !== 0) {
         const why = r.stderr.split("\n").find((l) => l.startsWith("kubeadm-ha:")) ?? `exit ${r.status}`;
-        return { facts: { ...t, certs: [], proxy: [], sshError: why.replace(/^kubeadm-ha: (ERROR: )?/, "") } as NodeFacts };
+        return { ...t, certs: [], proxy: [], sshError: why.replace(/^kubeadm-ha: (ERROR: )?/, "") };
       }
-      const parsed = parseNodeStatus(t, r.stdout);
-      return { facts: parsed, rawNodes: parsed.rawNodes, rawLeases: parsed.rawLeases, rawApiServices: parsed.rawApiServices };
+      return parseNodeStatus(t, r.stdout);
     }),
   );
-  const nodes: NodeFacts[] = answers.map(({ facts }) => {
-    const { name, roles, privateIp, sshError, kubelet, etcd, certs, proxy } = facts;
-    return { name, roles, privateIp, sshError, kubelet, etcd, certs, proxy };
-  });
+  const nodes: NodeFacts[] = answers.map(({ name, roles, privateIp, sshError, kubelet, etcd, certs, proxy }) => ({
+    name,
+    roles,
+    privateIp,
+    sshError,
+    kubelet,
+    etcd,
+    certs,
+    proxy,
+  }));
   const viewFrom = answers.find((a) => a.rawNodes);
-  const cluster = viewFrom
-    ? parseClusterView(viewFrom.facts.name, viewFrom.rawNodes!, viewFrom.rawLeases, viewFrom.rawApiServices)
-    : undefined;
+  const cluster = viewFrom ? parseClusterView(viewFrom.name, viewFrom.rawNodes!, viewFrom.rawLeases, viewFrom.rawApiServices) : undefined;
   const now = new Date();
   const report = judge({
     stack: stack ?? "(selected)",

@@ -58,7 +58,7 @@ export interface Report {
 }
 
 /** the records node-status.sh prints, one tab-separated line each */
-type RawViews = { rawNodes?: string; rawLeases?: string; rawApiServices?: string };
+export type RawViews = { rawNodes?: string; rawLeases?: string; rawApiServices?: string };
 
 export function parseNodeStatus(target: NodeTarget, text: string): NodeFacts & RawViews {
   const facts: NodeFacts & RawViews = { ...target, certs: [], proxy: [] };
@@ -286,14 +286,14 @@ export function judge(a: JudgeArgs): Report {
   }
   // ---- aggregated APIs (metrics.k8s.io: kubectl top, autoscalers) ----
   for (const api of a.cluster?.apiServices ?? []) {
-    if (!api.available) {
-      add({
-        severity: "degraded",
-        subject: api.name,
-        message: `the apiserver cannot use it (${api.reason}${api.message ? `: ${api.message}` : ""})`,
-        fix: `kubectl -n ${api.service.split("/")[0]} get pods,endpoints; kubectl -n ${api.service.split("/")[0]} logs service/${api.service.split("/")[1]}`,
-      });
-    }
+    if (api.available) continue;
+    const [namespace, service] = api.service.split("/");
+    add({
+      severity: "degraded",
+      subject: api.name,
+      message: `the apiserver cannot use it (${api.reason}${api.message ? `: ${api.message}` : ""})`,
+      fix: `kubectl -n ${namespace} get pods,endpoints; kubectl -n ${namespace} logs service/${service}`,
+    });
   }
   // ---- apiserver proxies ----
   for (const n of a.nodes) byIp.set(n.privateIp, n.name);
