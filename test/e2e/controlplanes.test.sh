@@ -82,7 +82,7 @@ W4="- { name: kha-node-4, address: 10.77.0.14, roles: [worker] }"
 
 e2e_stack e2e-cp
 timed "pulumi up from bare hosts (3 control planes with etcd + 1 worker)" pl up --yes --skip-preview > "$E2E_STATE/cp-up.log" 2>&1 ||
-  { tail -80 "$E2E_STATE/cp-up.log"; exit 1; }
+  { failed_run "$E2E_STATE/cp-up.log"; exit 1; }
 (cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
 # the same admin credential on the worker, through its proxy
 sed 's#server: https://.*#server: https://localhost:6443#' "$WORK/admin.conf" | on_host kha-node-4 'umask 077 && cat > /root/admin-proxy.conf'
@@ -99,7 +99,7 @@ say "planned changes for the fourth control plane:"; printf '%s\n' "$plan" | sed
 check "the preview creates kha-node-5's control-plane join" grep -q "^create .*cp-kha-node-5-join$" <<<"$plan"
 check "  and deletes nothing" lacks "^delete" "$plan"
 timed "pulumi up adding control plane kha-node-5" pl up --yes --skip-preview > "$E2E_STATE/cp-add.log" 2>&1 ||
-  { tail -80 "$E2E_STATE/cp-add.log"; exit 1; }
+  { failed_run "$E2E_STATE/cp-add.log"; exit 1; }
 check "kha-node-5 is a Ready control plane (bounded 3 min)" wait_until "kha-node-5 Ready" 60 3 cp_ready kha-node-5
 check "the worker's proxy lists kha-node-5's apiserver" proxy_lists 10.77.0.15
 judge "4 control planes" kha-node-2 1 2 3
@@ -121,7 +121,7 @@ check "  kha-node-5 joins etcd as a learner, 3 members before and after" \
   grep -q "kha-node-5 joins the running etcd cluster as a learner" <<<"$said"
 check "  (3 -> 3 members)" grep -q "etcd: 3 -> 3 members" <<<"$said"
 timed "pulumi up: kha-node-3 leaves, kha-node-5 takes its etcd role" pl up --yes --skip-preview > "$E2E_STATE/cp-remove.log" 2>&1 ||
-  { tail -80 "$E2E_STATE/cp-remove.log"; exit 1; }
+  { failed_run "$E2E_STATE/cp-remove.log"; exit 1; }
 removed_at=$(grep -n "removing etcd member kha-node-3" "$E2E_STATE/cp-remove.log" | head -n1 | cut -d: -f1)
 drained_at=$(grep -n "drained kha-node-3\|deleted the Node kha-node-3" "$E2E_STATE/cp-remove.log" | head -n1 | cut -d: -f1)
 check "kha-node-3's etcd member was removed (line ${removed_at:-none}) before it was drained (line ${drained_at:-none})" \
@@ -144,7 +144,7 @@ set_hosts "- { name: kha-node-1, address: 10.77.0.11, $CP_ETCD" "- { name: kha-n
 timed "wipe kha-node-1 (fresh disk, new host key)" bash "$LAB" wipe-host kha-node-1 >/dev/null
 check "kha-node-1 holds nothing of the cluster" host_reset kha-node-1
 timed "pulumi up rejoining kha-node-1" pl up --yes --skip-preview > "$E2E_STATE/cp-rejoin.log" 2>&1 ||
-  { tail -80 "$E2E_STATE/cp-rejoin.log"; exit 1; }
+  { failed_run "$E2E_STATE/cp-rejoin.log"; exit 1; }
 check "its etcd member was replaced (the data was gone)" grep -q "its data is gone: replacing member" "$E2E_STATE/cp-rejoin.log"
 check "it joined the running cluster instead of kubeadm init" grep -q "joining it as a control plane instead of kubeadm init" "$E2E_STATE/cp-rejoin.log"
 check "  and never ran kubeadm init" lacks "kubeadm-ha\[kubeadm-init\]: kubeadm init$" "$(cat "$E2E_STATE/cp-rejoin.log")"
@@ -153,7 +153,7 @@ judge "first control plane rejoined" kha-node-1 1 2 5
 check "the ConfigMap written at the start reads back" test "$(k get configmap drill-start -o jsonpath='{.data.written}')" = at-the-start
 check "so do the writes of every step" test "$(k get configmap -o name | grep -c '^configmap/write-')" -ge 4
 
-timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/cp-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/cp-destroy.log"; exit 1; }
+timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/cp-destroy.log" 2>&1 || { failed_run "$E2E_STATE/cp-destroy.log"; exit 1; }
 for i in 1 2 4 5; do check "kha-node-$i reset" host_reset "kha-node-$i"; done
 e2e_stack_rm
 E2E_STACK=""

@@ -65,7 +65,7 @@ up_killed_during() {
   # shellcheck disable=SC2086 # (one PID per word)
   kill -KILL "$pid" $tree 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  [[ -n "$seen" ]] || { say "never saw '$process' on $host before the up ended"; tail -40 "$log"; return 1; }
+  [[ -n "$seen" ]] || { say "never saw '$process' on $host before the up ended"; failed_run "$log"; return 1; }
   say "killed pulumi ($pid and the $(wc -w <<<"$tree") processes it started) while '$process' ran on $host"
   if running_on "$host" "$process"; then say "  '$process' still runs on $host after the kill"; else say "  '$process' ended with the SSH session"; fi
 }
@@ -76,13 +76,13 @@ up_killed_during() {
 recover() {
   local label=$1 log=$2
   if ! timed "$label" pl up --yes --skip-preview >"$log" 2>&1; then
-    grep -q "currently locked" "$log" || { tail -80 "$log"; return 1; }
+    grep -q "currently locked" "$log" || { failed_run "$log"; return 1; }
     say "  the killed run's lock still holds the stack: pulumi cancel, then up again"
     pl cancel --yes >"$log.cancel" 2>&1 || { cat "$log.cancel"; return 1; }
-    timed "$label (after pulumi cancel)" pl up --yes --skip-preview >"$log" 2>&1 || { tail -80 "$log"; return 1; }
+    timed "$label (after pulumi cancel)" pl up --yes --skip-preview >"$log" 2>&1 || { failed_run "$log"; return 1; }
   fi
   say "  interrupted operations the up reported: $(grep -c "interrupted while" "$log" || true)"
-  pl refresh --clear-pending-creates --yes --skip-preview >"$log.refresh" 2>&1 || { tail -40 "$log.refresh"; return 1; }
+  pl refresh --clear-pending-creates --yes --skip-preview >"$log.refresh" 2>&1 || { failed_run "$log.refresh"; return 1; }
 }
 pending_operations() { (cd "$REPO" && pulumi stack export --stack "$E2E_STACK") | node -e '
   const d = JSON.parse(require("fs").readFileSync(0, "utf8")).deployment;
@@ -134,7 +134,7 @@ say "planned changes for a snapshot on demand:"; printf '%s\n' "$plan" | sed 's/
 only_snapshot() { [[ "$(head -n1 <<<"$plan")" == "update e2e-day2-etcd-snapshot" ]] && ! tail -n +2 <<<"$plan" | grep -qv ' e2e-day2-etcd-snapshot-copy$'; }
 check "the preview runs only the snapshot step (and its copy to this machine)" only_snapshot
 timed "pulumi up taking a snapshot on demand" pl up --yes --skip-preview >"$E2E_STATE/day2-snapshot.log" 2>&1 ||
-  { tail -60 "$E2E_STATE/day2-snapshot.log"; exit 1; }
+  { failed_run "$E2E_STATE/day2-snapshot.log"; exit 1; }
 snapshot=$(on_host kha-node-1 'ls /var/lib/kubeadm-ha/etcd-snapshots/*-drill-1.db' | tail -n1)
 check "the snapshot is on kha-node-1 with its checksum ($snapshot)" on_host kha-node-1 "cd /var/lib/kubeadm-ha/etcd-snapshots && sha256sum -c --quiet '$(basename "$snapshot").sha256'"
 backups="$REPO/dev/lab/.work/e2e-day2-etcd-backups"
@@ -178,7 +178,7 @@ ids=$(etcd_members endpoint status --write-out=json | grep -Eo '"cluster_id":[0-
 check "one etcd cluster ID on the 3 restored members" test "$ids" = 1
 check "5 nodes Ready after the restore (bounded 3 min)" wait_until "5 nodes Ready" 60 3 ready_count 5
 timed "pulumi up after the restore" pl up --yes --skip-preview >"$E2E_STATE/day2-after-restore.log" 2>&1 ||
-  { tail -60 "$E2E_STATE/day2-after-restore.log"; exit 1; }
+  { failed_run "$E2E_STATE/day2-after-restore.log"; exit 1; }
 check "  which changed nothing" no_changes "$E2E_STATE/day2-after-restore.log"
 check "the ConfigMap written before the join drill still reads back" reads_back before-join-drill
 
@@ -213,7 +213,7 @@ proxy_probe kha-node-4 1800 &
 probe_pid=$!
 (cd "$REPO" && pulumi config set --path 'kubeadm-ha:pki.earlyRenewalHours' 9000 --stack "$E2E_STACK")
 timed "pulumi up renewing every certificate (earlyRenewalHours 9000 > validityHours 8760)" pl up --yes --skip-preview \
-  >"$E2E_STATE/day2-renew.log" 2>&1 || { touch "$WORK/probe-stop"; tail -80 "$E2E_STATE/day2-renew.log"; exit 1; }
+  >"$E2E_STATE/day2-renew.log" 2>&1 || { touch "$WORK/probe-stop"; failed_run "$E2E_STATE/day2-renew.log"; exit 1; }
 touch "$WORK/probe-stop"
 wait "$probe_pid" || true
 read -r probe_ok probe_failed <"$WORK/probe-result"
@@ -231,11 +231,11 @@ check "5 nodes Ready after the renewal" wait_until "5 nodes Ready" 60 3 ready_co
 check "kubectl writes succeed with the renewed admin credential" write_configmap after-renewal
 (cd "$REPO" && pulumi config rm --path 'kubeadm-ha:pki.earlyRenewalHours' --stack "$E2E_STACK")
 timed "pulumi up with the usual renewal window again" pl up --yes --skip-preview >"$E2E_STATE/day2-renew-back.log" 2>&1 ||
-  { tail -60 "$E2E_STATE/day2-renew-back.log"; exit 1; }
+  { failed_run "$E2E_STATE/day2-renew-back.log"; exit 1; }
 # (the certificates' own settings change in the state; no host step runs)
 check "  renews nothing more: no host step ran" lacks "command:remote:Command .*updat" "$(cat "$E2E_STATE/day2-renew-back.log")"
 
-timed "pulumi destroy" pl destroy --yes --skip-preview >"$E2E_STATE/day2-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/day2-destroy.log"; exit 1; }
+timed "pulumi destroy" pl destroy --yes --skip-preview >"$E2E_STATE/day2-destroy.log" 2>&1 || { failed_run "$E2E_STATE/day2-destroy.log"; exit 1; }
 e2e_stack_rm
 E2E_STACK=""
 e2e_finish

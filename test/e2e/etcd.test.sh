@@ -35,7 +35,7 @@ no_etcd_on() { on_host "$1" '[ ! -e /etc/systemd/system/etcd.service ] && [ ! -e
 
 # ---- stacked ------------------------------------------------------------------------------------
 e2e_stack e2e-stacked
-timed "stacked: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/stacked-up.log" 2>&1 || { tail -60 "$E2E_STATE/stacked-up.log"; exit 1; }
+timed "stacked: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/stacked-up.log" 2>&1 || { failed_run "$E2E_STATE/stacked-up.log"; exit 1; }
 e2e_client_certs kha-node-1
 EPS="https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379"
 check "all 3 members healthy over TLS with the generated client cert" all_healthy "$EPS"
@@ -62,7 +62,7 @@ timed "start kha-node-2" bash "$LAB" start-host kha-node-2 >/dev/null
 check "the stopped member rejoins (healthy within 60 s)" wait_until "kha-node-2 healthy" 30 2 etcdctl_at https://10.77.0.12:2379 endpoint health
 check "and has the write made while it was down" wait_until "kha-node-2 caught up" 15 2 bash -c "[[ \"\$($(declare -f etcdctl_at); $(declare -p LAB E2E_ETCDCTL E2E_CERTS); etcdctl_at https://10.77.0.12:2379 get /kubeadm-ha/during-outage --print-value-only --consistency=s)\" == yes ]]"
 
-timed "stacked: pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/stacked-destroy.log" 2>&1 || { tail -40 "$E2E_STATE/stacked-destroy.log"; exit 1; }
+timed "stacked: pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/stacked-destroy.log" 2>&1 || { failed_run "$E2E_STATE/stacked-destroy.log"; exit 1; }
 for i in 1 2 3; do check "destroy removed etcd unit, data, certs, binaries and kubeadm-ha files on kha-node-$i" etcd_gone "kha-node-$i"; done
 e2e_stack_rm
 rm -rf "$E2E_CERTS"
@@ -70,13 +70,13 @@ E2E_STACK=""
 
 # ---- external -----------------------------------------------------------------------------------
 e2e_stack e2e-external
-timed "external: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/external-up.log" 2>&1 || { tail -60 "$E2E_STATE/external-up.log"; exit 1; }
+timed "external: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/external-up.log" 2>&1 || { failed_run "$E2E_STATE/external-up.log"; exit 1; }
 e2e_client_certs kha-node-1
 check "all 3 dedicated members healthy over TLS" all_healthy "$EPS"
 check "put works" etcdctl_at "$EPS" put /kubeadm-ha/e2e external-ok
 check "get returns the value" bash -c "[[ \"\$($(declare -f etcdctl_at); $(declare -p LAB E2E_ETCDCTL E2E_CERTS); etcdctl_at '$EPS' get /kubeadm-ha/e2e --print-value-only)\" == external-ok ]]"
 for i in 4 5; do check "no etcd on control-plane host kha-node-$i" no_etcd_on "kha-node-$i"; done
-timed "external: pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/external-destroy.log" 2>&1 || { tail -40 "$E2E_STATE/external-destroy.log"; exit 1; }
+timed "external: pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/external-destroy.log" 2>&1 || { failed_run "$E2E_STATE/external-destroy.log"; exit 1; }
 for i in 1 2 3; do check "destroy removed etcd from kha-node-$i" etcd_gone "kha-node-$i"; done
 e2e_stack_rm
 E2E_STACK=""

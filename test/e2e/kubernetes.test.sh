@@ -64,7 +64,7 @@ timed "lab boot (6 hosts)" bash "$LAB" up 6 >/dev/null
 # ---- 1. from bare hosts to all Ready -------------------------------------------------------------
 e2e_stack e2e-k8s
 up_start=$SECONDS
-timed "pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/k8s-up.log" 2>&1 || { tail -80 "$E2E_STATE/k8s-up.log"; exit 1; }
+timed "pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/k8s-up.log" 2>&1 || { failed_run "$E2E_STATE/k8s-up.log"; exit 1; }
 (cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
 check "kubeconfig output reaches the API" k get --raw /readyz
 # read at once, no waiting: the kubernetes plugin returned only after the DaemonSet rolled out
@@ -230,7 +230,7 @@ printf '%s\n' "$changed" | sed 's/^/    /'
 check "the plan creates resources" grep -q "^create " <<< "$changed"
 check "every planned change belongs to kha-node-6" bash -c "! grep -v 'kha-node-6' <<< \"\$1\" | grep -q ." _ "$changed"
 add_start=$SECONDS
-timed "pulumi up adding kha-node-6" pl up --yes --skip-preview > "$E2E_STATE/k8s-add.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-add.log"; exit 1; }
+timed "pulumi up adding kha-node-6" pl up --yes --skip-preview > "$E2E_STATE/k8s-add.log" 2>&1 || { failed_run "$E2E_STATE/k8s-add.log"; exit 1; }
 check "kha-node-6 Ready" wait_until "kha-node-6 Ready" 60 3 node_ready kha-node-6
 E2E_TIMINGS+=("add-one-worker step to Ready: $((SECONDS - add_start)) s")
 
@@ -238,13 +238,13 @@ E2E_TIMINGS+=("add-one-worker step to Ready: $((SECONDS - add_start)) s")
 old_sum=$(k -n kubeadm-ha-ingress get daemonset service-loadbalancer -o json | node -e '
   console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).spec.template.metadata.annotations["kubeadm-ha/config-sha256"])')
 sed -i 's#^      - { host: echo.lab.test, service: echo, namespace: default, port: 80 }#&\n      - { host: echo2.lab.test, service: echo, namespace: default, port: 80 }#' "$REPO/Pulumi.$E2E_STACK.yaml"
-pl preview --diff > "$WORK/route-preview.log" 2>&1 || { tail -40 "$WORK/route-preview.log"; }
+pl preview --diff > "$WORK/route-preview.log" 2>&1 || { failed_run "$WORK/route-preview.log"; }
 check "the preview shows the HAProxy ConfigMap as an update" grep -Eq '~ kubernetes:core/v1:ConfigMap: \(update\)' "$WORK/route-preview.log"
 check "the preview diff shows the new route in haproxy.cfg" grep -Eq '^ *[+~-].*echo2\.lab\.test' "$WORK/route-preview.log"
 check "the preview rolls the DaemonSet (config checksum)" grep -Eq '~ kubernetes:apps/v1:DaemonSet: \(update\)' "$WORK/route-preview.log"
 check "the preview replaces nothing" bash -c "! grep -Eq 'replace' '$WORK/route-preview.log'"
 check "the preview touches no host" bash -c "! grep -Eq 'command:remote:Command: \(update\)|command:remote:Command: \(replace\)' '$WORK/route-preview.log'"
-timed "pulumi up with a new route" pl up --yes --skip-preview > "$E2E_STATE/k8s-route.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-route.log"; exit 1; }
+timed "pulumi up with a new route" pl up --yes --skip-preview > "$E2E_STATE/k8s-route.log" 2>&1 || { failed_run "$E2E_STATE/k8s-route.log"; exit 1; }
 lb_status=$(ds_status)
 check "the up returned with the new config rolled out (desired/ready/updated: $lb_status)" lb_rolled_out "$lb_status"
 # every pod that is not on its way out runs the new template (its config checksum), at once
@@ -283,7 +283,7 @@ no_step_ran() { ! grep -Eq '[a-z]+:[A-Za-z0-9/]+:[A-Za-z]+ .* (creating|updating
 check "  before any resource changed" no_step_ran
 (cd "$REPO" && pulumi config set --path 'kubeadm-ha:hosts[4].hostKey' "$new_key" --stack "$E2E_STACK")
 timed "pulumi up with the new key pinned in config" pl up --yes --skip-preview > "$E2E_STATE/k8s-hostkey-fixed.log" 2>&1 ||
-  { tail -60 "$E2E_STATE/k8s-hostkey-fixed.log"; exit 1; }
+  { failed_run "$E2E_STATE/k8s-hostkey-fixed.log"; exit 1; }
 check "kha-node-5 still Ready" node_ready kha-node-5
 bash "$LAB" known-hosts # the lab's own ssh (host checks below) trusts the new key too
 
@@ -302,7 +302,7 @@ removed=$(node -e '
   console.log(steps.map((s) => s.op + " " + s.urn.split("::").pop()).join("\n"));' "$WORK/remove-worker.json")
 check "the plan deletes kha-node-6's resources" grep -q "^delete .*kha-node-6" <<< "$removed"
 check "and changes nothing else" bash -c "! grep -v 'kha-node-6' <<< \"\$1\" | grep -q ." _ "$removed"
-timed "pulumi up without kha-node-6" pl up --yes --skip-preview > "$E2E_STATE/k8s-remove.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-remove.log"; exit 1; }
+timed "pulumi up without kha-node-6" pl up --yes --skip-preview > "$E2E_STATE/k8s-remove.log" 2>&1 || { failed_run "$E2E_STATE/k8s-remove.log"; exit 1; }
 check "the up drained kha-node-6 before its reset" grep -q "drained kha-node-6" "$E2E_STATE/k8s-remove.log"
 node_gone() { ! k get node kha-node-6 >/dev/null 2>&1; }
 check "the Node kha-node-6 is gone" node_gone
@@ -310,7 +310,7 @@ check "kha-node-6's host is reset" host_reset kha-node-6
 check "echo is available on the nodes left" k rollout status deployment/echo --timeout=180s
 
 # ---- 7. destroy resets every host -------------------------------------------------------------------
-timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-destroy.log"; exit 1; }
+timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-destroy.log" 2>&1 || { failed_run "$E2E_STATE/k8s-destroy.log"; exit 1; }
 for i in 1 2 3 4 5; do check "kha-node-$i reset" host_reset "kha-node-$i"; done
 e2e_stack_rm
 E2E_STACK=""
@@ -318,7 +318,7 @@ E2E_STACK=""
 # ---- external etcd variant ----------------------------------------------------------------------------
 e2e_stack e2e-k8s-external
 ext_start=$SECONDS
-timed "external etcd: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/k8s-ext-up.log" 2>&1 || { tail -80 "$E2E_STATE/k8s-ext-up.log"; exit 1; }
+timed "external etcd: pulumi up from bare hosts" pl up --yes --skip-preview > "$E2E_STATE/k8s-ext-up.log" 2>&1 || { failed_run "$E2E_STATE/k8s-ext-up.log"; exit 1; }
 (cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
 check "external: 3 nodes Ready" wait_until "3 nodes Ready" 100 3 nodes_ready 3
 E2E_TIMINGS+=("external etcd: bare hosts to all Ready: $((SECONDS - ext_start)) s")
@@ -326,7 +326,7 @@ for i in 4 5; do check "external: no etcd on control plane kha-node-$i" on_host 
 # the whole cluster gone (every host stopped): destroy must still complete, forgetting what it
 # cannot reach (Kubernetes objects through deleteUnreachable, host resets skipped with a warning)
 for i in 1 2 3 4 5 6; do bash "$LAB" stop-host "kha-node-$i" >/dev/null; done
-timed "external etcd: pulumi destroy with every host gone" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-ext-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/k8s-ext-destroy.log"; exit 1; }
+timed "external etcd: pulumi destroy with every host gone" pl destroy --yes --skip-preview > "$E2E_STATE/k8s-ext-destroy.log" 2>&1 || { failed_run "$E2E_STATE/k8s-ext-destroy.log"; exit 1; }
 check "external: destroy forgot the unreachable cluster's objects" grep -q "deleteUnreachable" "$E2E_STATE/k8s-ext-destroy.log"
 check "external: destroy skipped the unreachable hosts" grep -qi "unreachable" "$E2E_STATE/k8s-ext-destroy.log"
 check "external: nothing left in the state" test "$(cd "$REPO" && pulumi stack export --stack "$E2E_STACK" | jq '[.deployment.resources[]? | select(.type != "pulumi:pulumi:Stack")] | length')" = 0

@@ -38,6 +38,20 @@ timed() {
   return $status
 }
 
+# failed_run LOG: what a failed pulumi run said, for the CI log: the diagnostics (each failed
+# resource's error and its host script's last words), then the tally. The tail of the log alone is
+# the stack's outputs, which say nothing of the failure. (A run that ended before it printed a
+# diagnostics section gets its last 60 lines.)
+failed_run() {
+  local log=$1
+  if grep -q '^Diagnostics:' "$log"; then
+    sed -n '/^Diagnostics:/,/^\(Outputs\|Resources\):/p' "$log" | head -n 200
+    grep -A8 '^Resources:' "$log" || true
+  else
+    tail -n 60 "$log"
+  fi
+}
+
 e2e_finish() {
   say "timings:"
   local t

@@ -50,7 +50,7 @@ step() {
   shift
   with_etcd "$@"
   timed "$label: pulumi up" pl up --yes --skip-preview > "$E2E_STATE/membership-$label.log" 2>&1 ||
-    { tail -60 "$E2E_STATE/membership-$label.log"; exit 1; }
+    { failed_run "$E2E_STATE/membership-$label.log"; exit 1; }
   (cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") > "$WORK/admin.conf"
   eps=$(for i in 1 "$@"; do printf 'https://10.77.0.1%s:2379,' "$i"; done)
   eps=${eps%,}
@@ -80,7 +80,7 @@ for i in 4 5; do
 done
 check "the ConfigMap written at the start reads back" test "$(k get configmap drill-start -o jsonpath='{.data.written}')" = at-the-start
 
-timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/membership-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/membership-destroy.log"; exit 1; }
+timed "pulumi destroy" pl destroy --yes --skip-preview > "$E2E_STATE/membership-destroy.log" 2>&1 || { failed_run "$E2E_STATE/membership-destroy.log"; exit 1; }
 e2e_stack_rm
 E2E_STACK=""
 e2e_finish

@@ -32,7 +32,7 @@ reads_back() { [[ "$(k get configmap "$1" -o jsonpath='{.data.written}' 2>/dev/n
 lacks() { ! grep -q "$1" <<<"$2"; }
 
 timed "pulumi up from bare hosts on $OLD (3 control planes with etcd + 2 workers)" pl up --yes --skip-preview \
-  >"$E2E_STATE/upgrade-up.log" 2>&1 || { tail -80 "$E2E_STATE/upgrade-up.log"; exit 1; }
+  >"$E2E_STATE/upgrade-up.log" 2>&1 || { failed_run "$E2E_STATE/upgrade-up.log"; exit 1; }
 (cd "$REPO" && pulumi stack output kubeconfig --show-secrets --stack "$E2E_STACK") >"$WORK/admin.conf"
 check "5 nodes Ready on $OLD (bounded 3 min)" wait_until "5 nodes Ready" 60 3 ready_count 5
 check "the stack says it runs $OLD" test "$(cd "$REPO" && pulumi stack output kubernetesVersion --stack "$E2E_STACK")" = "$OLD"
@@ -44,7 +44,7 @@ snapshots_before=$(on_host kha-node-1 'ls /var/lib/kubeadm-ha/etcd-snapshots/*.d
 
 # ---- the one config line, and the preview's plan ----------------------------------------------------
 (cd "$REPO" && pulumi config set kubeadm-ha:kubernetesVersion "$NEW" --stack "$E2E_STACK")
-timed "pulumi preview of the upgrade" pl preview >"$E2E_STATE/upgrade-preview.log" 2>&1 || { tail -60 "$E2E_STATE/upgrade-preview.log"; exit 1; }
+timed "pulumi preview of the upgrade" pl preview >"$E2E_STATE/upgrade-preview.log" 2>&1 || { failed_run "$E2E_STATE/upgrade-preview.log"; exit 1; }
 plan=$(sed -n "/Kubernetes $OLD -> $NEW, in this order:/,/kha-node-5:/p" "$E2E_STATE/upgrade-preview.log")
 say "the preview's plan:"; printf '%s\n' "$plan" | sed 's/^/    /'
 in_order() { grep -q "etcd snapshot" <<<"$plan" && [[ "$(grep -o 'kha-node-[1-5]: [a-z]*' <<<"$plan" | cut -d: -f1 | tr '\n' ' ')" == "kha-node-1 kha-node-2 kha-node-3 kha-node-4 kha-node-5 " ]]; }
@@ -57,7 +57,7 @@ sed 's#server: https://.*#server: https://localhost:6443#' "$WORK/admin.conf" | 
 proxy_probe kha-node-4 2400 &
 probe_pid=$!
 timed "pulumi up upgrading $OLD -> $NEW" pl up --yes --skip-preview >"$E2E_STATE/upgrade-upgrade.log" 2>&1 ||
-  { touch "$WORK/probe-stop"; tail -120 "$E2E_STATE/upgrade-upgrade.log"; exit 1; }
+  { touch "$WORK/probe-stop"; failed_run "$E2E_STATE/upgrade-upgrade.log"; exit 1; }
 touch "$WORK/probe-stop"
 wait "$probe_pid" || true
 read -r probe_ok probe_failed <"$WORK/probe-result"
@@ -92,7 +92,7 @@ done
 check "the stack says it runs $NEW" test "$(cd "$REPO" && pulumi stack output kubernetesVersion --stack "$E2E_STACK")" = "$NEW"
 
 # ---- the next up; a skipped minor -------------------------------------------------------------------------
-timed "pulumi up after the upgrade" pl up --yes --skip-preview >"$E2E_STATE/upgrade-after.log" 2>&1 || { tail -60 "$E2E_STATE/upgrade-after.log"; exit 1; }
+timed "pulumi up after the upgrade" pl up --yes --skip-preview >"$E2E_STATE/upgrade-after.log" 2>&1 || { failed_run "$E2E_STATE/upgrade-after.log"; exit 1; }
 check "  runs nothing on the hosts (it only drops the upgrade's own steps)" lacks "command:remote:Command .*\(creat\|updat\)" "$(cat "$E2E_STATE/upgrade-after.log")"
 (cd "$REPO" && pulumi config set kubeadm-ha:kubernetesVersion 1.37.2 --stack "$E2E_STACK")
 skip=$(pl preview 2>&1 || true)
@@ -100,7 +100,7 @@ check "1.35.4 -> 1.37.2 is refused before anything runs, with the path" grep -q 
 check "  the fix names each step" grep -q "$NEW -> 1.36.x -> 1.37.2" <<<"$skip"
 (cd "$REPO" && pulumi config set kubeadm-ha:kubernetesVersion "$NEW" --stack "$E2E_STACK")
 
-timed "pulumi destroy" pl destroy --yes --skip-preview >"$E2E_STATE/upgrade-destroy.log" 2>&1 || { tail -60 "$E2E_STATE/upgrade-destroy.log"; exit 1; }
+timed "pulumi destroy" pl destroy --yes --skip-preview >"$E2E_STATE/upgrade-destroy.log" 2>&1 || { failed_run "$E2E_STATE/upgrade-destroy.log"; exit 1; }
 e2e_stack_rm
 E2E_STACK=""
 e2e_finish
