@@ -38,6 +38,8 @@ export const HOST_PATHS = {
   kubernetesDir: "/etc/kubernetes",
   /** the kubelet's static pods (kubeadm writes them) */
   manifestsDir: "/etc/kubernetes/manifests",
+  /** the kubelet's container logs, one directory per pod (what a failed apiserver restart shows) */
+  podLogsDir: "/var/log/pods",
   pkiDir: "/etc/kubernetes/pki",
   etcdPkiDir: "/etc/kubernetes/pki/etcd",
   /** apiserver configs of the security defaults (render/hardening.ts), one directory each: each is

@@ -88,16 +88,22 @@ kubelet_serving_converge() {
   log "kubelet config: serverTLSBootstrap $want (hardening.kubeletServingCerts), kubelet restarted"
 }
 
-# wait_for DESCRIPTION TRIES DELAY COMMAND...: bounded retry loop.
+# retry TRIES DELAY COMMAND...: bounded retry loop; fails when COMMAND never succeeded.
+retry() {
+  local tries=$1 delay=$2 i
+  shift 2
+  for ((i = 1; i <= tries; i++)); do
+    if "$@"; then return 0; fi
+    ((i == tries)) || sleep "$delay"
+  done
+  return 1
+}
+
+# wait_for DESCRIPTION TRIES DELAY COMMAND...: retry, and die naming what never happened.
 wait_for() {
   local what=$1 tries=$2 delay=$3
   shift 3
-  local i
-  for ((i = 1; i <= tries; i++)); do
-    if "$@"; then return 0; fi
-    sleep "$delay"
-  done
-  die "timed out waiting for $what ($tries x ${delay}s)"
+  retry "$tries" "$delay" "$@" || die "timed out waiting for $what ($tries x ${delay}s)"
 }
 
 # regenerate_control_plane CONFIG [RESTART]: kubeadm rewrites this control plane's static pod
@@ -115,9 +121,29 @@ regenerate_control_plane() {
     log "certificates renewed: restarting the apiserver"
     stop_static_pod kube-apiserver
   fi
-  wait_for "the kubelet to restart the apiserver with its new manifest, ready" "${KHA_APISERVER_RESTART_TRIES:-90}" 2 \
-    apiserver_restarted "$before_id"
+  if ! retry "${KHA_APISERVER_RESTART_TRIES:-90}" 2 apiserver_restarted "$before_id"; then
+    apiserver_state "$before_id" >&2
+    die "timed out waiting for the kubelet to restart the apiserver with its new manifest, ready (${KHA_APISERVER_RESTART_TRIES:-90} x 2s)"
+  fi
   log "the apiserver restarted and is ready"
+}
+
+# apiserver_state PID_BEFORE: what an operator looks at first when this control plane's apiserver
+# did not come back: its process, the checks /readyz fails, the end of its container's log and the
+# kubelet's last words about it (no secrets in any of them)
+apiserver_state() {
+  local now logs
+  now=$(apiserver_pid)
+  log "apiserver process before the change: ${1:-none}, now: ${now:-none}"
+  log "its /readyz checks that fail:"
+  kubectl --kubeconfig "$KHA_ADMIN_CONF" --request-timeout=5s get --raw '/readyz?verbose' 2>&1 | grep -v '^\[+\]' | tail -n 15 | sed 's/^/  /' || true
+  logs=$(find "$KHA_POD_LOGS_DIR" -path '*kube-apiserver*' -name '*.log' -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)
+  if [[ -n "$logs" ]]; then
+    log "the end of $logs:"
+    tail -n 15 "$logs" | cut -c1-400 | sed 's/^/  /'
+  fi
+  log "the kubelet on kube-apiserver, last 3 minutes:"
+  journalctl -u kubelet --since -3min --no-pager -q 2>/dev/null | grep -i 'kube-apiserver' | tail -n 10 | cut -c1-400 | sed 's/^/  /' || true
 }
 
 # component_pid NAME: the process id of the running NAME (a control-plane component), empty when

@@ -79,6 +79,7 @@ const STUBS: Record<string, string> = {
     "esac",
   ].join("\n"),
   // (STUB_SSH_STDOUT_FILE: what the remote program prints, e.g. a tar of a snapshot)
+  journalctl: 'printf "%b" "${STUB_JOURNAL:-}"',
   ssh: 'cat > "$STUB_DIR/ssh.stdin"; if [ -n "${STUB_SSH_STDERR:-}" ]; then echo "$STUB_SSH_STDERR" >&2; fi; if [ -n "${STUB_SSH_STDOUT_FILE:-}" ] && [ "${STUB_SSH_EXIT:-0}" = 0 ]; then cat "$STUB_SSH_STDOUT_FILE"; fi; exit "${STUB_SSH_EXIT:-0}"',
 };
 

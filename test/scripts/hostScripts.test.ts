@@ -745,9 +745,21 @@ describe("kubeadm scripts", () => {
     runs("4242", "kube-apiserver");
     const env = { KHA_CONTROL_PLANE: "true", KHA_APISERVER_RESTART_TRIES: "1" };
     // the kubelet never restarts it: the step fails, saying what it waited for
-    const stuck = box.run("kubeadm-join.sh", { ...env, STUB_APISERVER_RESTARTS: "0" });
+    box.write(
+      "var/log/pods/kube-system_kube-apiserver-n1_0001/kube-apiserver/0.log",
+      "I1207 starting\nE1207 etcd client: connection refused\n",
+    );
+    const stuck = box.run("kubeadm-join.sh", {
+      ...env,
+      STUB_APISERVER_RESTARTS: "0",
+      STUB_JOURNAL: "kubelet: Killing container kube-apiserver\\nkubelet: unrelated\\n",
+    });
     expect(stuck.status).not.toBe(0);
     expect(stuck.stderr).toContain("timed out waiting for the kubelet to restart the apiserver with its new manifest, ready");
+    // and shows what an operator looks at first: the process, the end of its log, the kubelet's words
+    expect(stuck.stderr).toContain("apiserver process before the change: 4242, now: 4242");
+    expect(stuck.stderr).toContain("  E1207 etcd client: connection refused");
+    expect(stuck.stderr).toContain("  kubelet: Killing container kube-apiserver");
     // (a failed apply is tried again: its settings are not recorded as applied)
     const restarted = box.run("kubeadm-join.sh", env);
     expect(restarted.status).toBe(0);
