@@ -65,6 +65,10 @@ export const HOST_PATHS = {
   etcdUnitFile: "/etc/systemd/system/etcd.service",
   kubeletUnitFile: "/etc/systemd/system/kubelet.service",
   kubeletDropinDir: "/etc/systemd/system/kubelet.service.d",
+  /** KubeletConfiguration drop-ins the kubelet merges over kubeadm's config.yaml (--config-dir) */
+  kubeletConfigDropinDir: "/etc/kubernetes/kubelet.conf.d",
+  /** the `kubelet` stack settings (render/host.ts renderKubeletSettings), on every node */
+  kubeletSettings: "/etc/kubernetes/kubelet.conf.d/50-kubeadm-ha.conf",
   proxyUnitFile: "/etc/systemd/system/kubeadm-ha-apiserver-proxy.service",
   podNetworkServiceFile: "/etc/systemd/system/kubeadm-ha-pod-network.service",
   podNetworkTimerFile: "/etc/systemd/system/kubeadm-ha-pod-network.timer",

@@ -4,7 +4,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
-import type { ArtifactsConfig } from "../config/types";
+import type { ArtifactsConfig, KubeletConfig } from "../config/types";
 import type { ClusterNode } from "../providers/node";
 import { artifactsDigest, copyArtifacts, imagesForRoles, localBinaries, localImages } from "./artifacts";
 import {
@@ -12,6 +12,7 @@ import {
   renderContainerdConfig,
   renderCrictlConfig,
   renderKubeletKubeadmDropin,
+  renderKubeletSettings,
   renderKubeletUnit,
   renderModules,
   renderSysctls,
@@ -24,6 +25,8 @@ export interface HostPrepArgs extends PerNodeArgs {
   nodes: ClusterNode[];
   kubernetesVersion: string;
   artifacts: ArtifactsConfig;
+  /** eviction and image GC thresholds (stack config `kubelet`) */
+  kubelet: KubeletConfig;
   /** false: only the base preparation (an etcd-only roll-out, `stopAfter: etcd`) */
   kubernetes?: boolean;
   /**
@@ -100,6 +103,7 @@ export class HostPrep extends pulumi.ComponentResource {
               { path: HOST_PATHS.crictlConf, content: renderCrictlConfig() },
               { path: HOST_PATHS.kubeletUnitFile, content: renderKubeletUnit() },
               { path: `${HOST_PATHS.kubeletDropinDir}/10-kubeadm.conf`, content: renderKubeletKubeadmDropin() },
+              { path: HOST_PATHS.kubeletSettings, content: renderKubeletSettings(args.kubelet) },
             ],
             dependsOn: [base, ...copies],
           },

@@ -58,6 +58,7 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           nodes: ctx.nodes.all,
           kubernetesVersion: ctx.spec.kubernetesVersion,
           artifacts: ctx.spec.artifacts,
+          kubelet: ctx.spec.kubelet,
           kubernetes: ctx.reaches("control-plane"),
           versionRecorded: ctx.runningKubernetesVersion !== undefined,
           resetOnDestroy: ctx.spec.resetOnDestroy,

@@ -21,6 +21,7 @@ import { checkNetworks, readApiEndpoint } from "./validators/network";
 import { DNS_LABEL, KINDS } from "./validators/patterns";
 import { readServiceLoadBalancer } from "./validators/serviceLoadBalancer";
 import { readAddons } from "./validators/addons";
+import { readKubelet } from "./validators/kubelet";
 
 /** The stack config keys a ClusterSpec is read from. */
 export const CLUSTER_SPEC_KEYS = [
@@ -43,6 +44,7 @@ export const CLUSTER_SPEC_KEYS = [
   "etcdSnapshots",
   "upgrade",
   "allowCgroupV1",
+  "kubelet",
   "hardening",
   "ignorePreflightErrors",
   "stopAfter",
@@ -92,6 +94,7 @@ export function readClusterSpec(r: Reader, raw: Raw, machines: MachinesView): Om
     etcdSnapshots: readEtcdSnapshots(r, raw.etcdSnapshots),
     upgrade: readUpgrade(r, raw.upgrade),
     allowCgroupV1: r.bool(raw.allowCgroupV1, "allowCgroupV1", false),
+    kubelet: readKubelet(r, raw.kubelet),
     hardening: readHardening(r, raw.hardening, kubernetesVersion),
     ignorePreflightErrors: readPreflight(r, raw.ignorePreflightErrors),
     stopAfter: r.oneOf(raw.stopAfter, "stopAfter", PHASES, PHASES[PHASES.length - 1]),
@@ -130,6 +133,7 @@ export function clusterSpecOf(config: ClusterConfig): ClusterSpec {
     etcdSnapshots: config.etcdSnapshots,
     upgrade: config.upgrade,
     allowCgroupV1: config.allowCgroupV1,
+    kubelet: config.kubelet,
     hardening: config.hardening,
     ignorePreflightErrors: config.ignorePreflightErrors,
     stopAfter: config.stopAfter,

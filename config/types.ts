@@ -94,6 +94,16 @@ export interface AddonsConfig {
   metricsServer: { enabled: boolean; image: string };
 }
 
+/** `kubelet` (config/validators/kubelet.ts): node-level kubelet settings, on every node */
+export interface KubeletConfig {
+  /** eviction signal -> threshold (10%, 500Mi); signals left out keep the kubelet's defaults */
+  evictionHard: Record<string, string>;
+  /** disk use (percent) of the image filesystem above which the kubelet deletes unused images */
+  imageGCHighThresholdPercent: number;
+  /** ... down to this */
+  imageGCLowThresholdPercent: number;
+}
+
 export interface ServiceLoadBalancerConfig {
   enabled: boolean;
   httpNodePort: number;
@@ -214,6 +224,7 @@ export interface ClusterSpec {
   upgrade: UpgradeConfig;
   /** kubelet 1.35+ refuses hosts on cgroup v1 unless told otherwise (KubeletConfiguration failCgroupV1: false) */
   allowCgroupV1: boolean;
+  kubelet: KubeletConfig;
   hardening: HardeningConfig;
   /** kubeadm preflight checks to ignore (SystemVerification by default: many hosts lack kernel config) */
   ignorePreflightErrors: string[];

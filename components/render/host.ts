@@ -1,5 +1,7 @@
 // Host preparation files: sysctls, kernel modules, containerd config, kubelet unit (pure).
 
+import { stringify } from "yaml";
+import type { KubeletConfig } from "../../config/types";
 import { HOST_PATHS, HOST_VALUES } from "../hostLayout";
 import { bareToken } from "./guard";
 
@@ -89,11 +91,29 @@ export function renderKubeletKubeadmDropin(): string {
     "# managed by kubeadm-ha",
     "[Service]",
     `Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=${HOST_PATHS.kubernetesDir}/bootstrap-kubelet.conf --kubeconfig=${HOST_PATHS.kubeletConf}"`,
-    `Environment="KUBELET_CONFIG_ARGS=--config=${HOST_PATHS.kubeletDir}/config.yaml"`,
+    // kubeadm writes config.yaml when a node joins; the drop-ins over it carry what may change later
+    `Environment="KUBELET_CONFIG_ARGS=--config=${HOST_PATHS.kubeletDir}/config.yaml --config-dir=${HOST_PATHS.kubeletConfigDropinDir}"`,
     "EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env",
     "EnvironmentFile=-/etc/default/kubelet",
     "ExecStart=",
     `ExecStart=${HOST_PATHS.binDir}/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS`,
     "",
   ].join("\n");
+}
+
+/**
+ * The `kubelet` stack settings as a KubeletConfiguration drop-in (--config-dir): the kubelet merges
+ * it over the config.yaml kubeadm wrote when the node joined (a JSON merge patch: eviction signals
+ * not named keep their defaults), so a changed setting reaches running nodes, not only new ones.
+ */
+export function renderKubeletSettings(kubelet: KubeletConfig): string {
+  const doc: Record<string, unknown> = {
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    imageGCHighThresholdPercent: kubelet.imageGCHighThresholdPercent,
+    imageGCLowThresholdPercent: kubelet.imageGCLowThresholdPercent,
+  };
+  const signals = Object.keys(kubelet.evictionHard).sort();
+  if (signals.length > 0) doc.evictionHard = Object.fromEntries(signals.map((s) => [s, kubelet.evictionHard[s]]));
+  return `# managed by kubeadm-ha (stack config: kubelet)\n${stringify(doc, { lineWidth: 0 })}`;
 }

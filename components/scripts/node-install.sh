@@ -6,7 +6,8 @@
 # Environment: KHA_KUBERNETES_VERSION, KHA_VERSION_RECORDED (true: the program knows the
 # version the cluster runs, so a new one is a planned rolling upgrade), KHA_K8S_URL (base URL of the release binaries; empty when air-gapped),
 # KHA_INSTALL_PACKAGES (true: apt-get install missing OS packages), KHA_ROOT (tests).
-# Files already written by put-files: containerd config, crictl config, kubelet unit + drop-in.
+# Files already written by put-files: containerd config, crictl config, kubelet unit + drop-in,
+# the kubelet settings drop-in.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -67,7 +68,10 @@ for tar in "$KHA_ARTIFACTS_DIR"/images/*.tar; do
   sum=$(sha256sum "$tar" | cut -d' ' -f1)
   marker="$KHA_STATE_DIR/images/$sum"
   [[ -f "$marker" ]] && continue
-  ctr -n k8s.io images import "$tar" >/dev/null
+  refs=$(ctr -n k8s.io images import "$tar" | awk '$1 == "unpacking" { print $2 }')
+  # pinned: the kubelet's image GC leaves them alone (containerd 1.7 and later honour the label;
+  # an air-gapped node could not pull a deleted one back)
+  for ref in $refs; do ctr -n k8s.io images label "$ref" io.cri-containerd.pinned=pinned >/dev/null; done
   install -d -m 0755 "$(dirname "$marker")"
   basename "$tar" > "$marker"
   log "imported $(basename "$tar")"
@@ -75,4 +79,15 @@ done
 
 systemctl daemon-reload
 systemctl enable kubelet.service >/dev/null 2>&1
+# The kubelet's unit and settings (stack config `kubelet`, its drop-in under --config-dir): a
+# running kubelet restarts to read changed ones; its pods keep running. Recorded once it restarted,
+# so a failed restart is tried again. (A kubelet not yet started reads them when kubeadm starts it.)
+kubelet_files=("$KHA_KUBELET_UNIT_FILE" "$KHA_KUBELET_DROPIN_DIR/10-kubeadm.conf" "$KHA_KUBELET_SETTINGS")
+if config_pending kubelet-settings "${kubelet_files[@]}"; then
+  if systemctl is-active -q kubelet; then
+    systemctl restart kubelet
+    log "kubelet restarted with its changed settings"
+  fi
+  config_record kubelet-settings "${kubelet_files[@]}"
+fi
 log "Kubernetes node components installed"

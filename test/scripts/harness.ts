@@ -43,7 +43,10 @@ const STUBS: Record<string, string> = {
     'pid=${*: -1}; c=$(cat "$KHA_PROC/$pid/comm" 2>/dev/null); rm -rf "${KHA_PROC:?}/$pid"',
     'if [ -n "$c" ] && [ -z "${STUB_NO_RESTART:-}" ]; then mkdir -p "$KHA_PROC/$((pid + 1000))"; echo "$c" > "$KHA_PROC/$((pid + 1000))/comm"; fi',
   ].join("\n"),
-  ctr: 'case "$*" in *"images ls -q"*) printf "%s\\n" ${STUB_IMAGES:-};; esac',
+  ctr: [
+    'case "$*" in *"images ls -q"*) printf "%s\\n" ${STUB_IMAGES:-};; esac',
+    'case "$*" in *"images import "*) echo "unpacking registry.k8s.io/pause:3.10.1 (sha256:0123)...done";; esac',
+  ].join("\n"),
   // a fake etcd cluster (stubs/etcdctl.sh says how it behaves)
   etcdctl: fs.readFileSync(path.join(__dirname, "stubs", "etcdctl.sh"), "utf8"),
   kubeadm: [

@@ -101,10 +101,29 @@ describe("node-install.sh", () => {
     expect(restarts("containerd.service")).toHaveLength(1);
     expect(box.calls().filter((c) => c.startsWith("ctr -n k8s.io images import"))).toHaveLength(1);
     expect(box.calls()).toContain("systemctl enable kubelet.service");
+    // each image the tar held is pinned against the kubelet's image GC
+    expect(box.calls()).toContain("ctr -n k8s.io images label registry.k8s.io/pause:3.10.1 io.cri-containerd.pinned=pinned");
     const second = box.run("node-install.sh", { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false" });
     expect(second.status).toBe(0);
     expect(restarts("containerd.service")).toHaveLength(1);
     expect(box.calls().filter((c) => c.startsWith("ctr -n k8s.io images import"))).toHaveLength(1);
+  });
+
+  it("restarts a running kubelet once when its settings drop-in changes; a kubelet not yet started reads it when kubeadm starts it", () => {
+    const env = { KHA_K8S_URL: "", KHA_INSTALL_PACKAGES: "false" };
+    const settings = "etc/kubernetes/kubelet.conf.d/50-kubeadm-ha.conf";
+    box.write(settings, "imageGCHighThresholdPercent: 85\n");
+    expect(box.run("node-install.sh", env).status).toBe(0);
+    expect(restarts("kubelet")).toEqual([]);
+    fs.writeFileSync(path.join(box.stubDir, "active-kubelet"), "");
+    expect(box.run("node-install.sh", env).stdout).not.toContain("kubelet restarted");
+    box.write(settings, "imageGCHighThresholdPercent: 95\n");
+    const changed = box.run("node-install.sh", env);
+    expect(changed.status).toBe(0);
+    expect(changed.stdout).toContain("kubelet restarted with its changed settings");
+    expect(restarts("kubelet")).toHaveLength(1);
+    expect(box.run("node-install.sh", env).status).toBe(0);
+    expect(restarts("kubelet")).toHaveLength(1);
   });
 
   it("refuses new binaries under a running kubelet of another version when the program planned no upgrade, changing nothing", () => {
