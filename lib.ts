@@ -14,7 +14,10 @@ export { ServiceLoadBalancer, type ServiceLoadBalancerArgs } from "./components/
 export { MetricsServer, type MetricsServerArgs } from "./components/metricsServer";
 export { nodesWithRole, sshConnection } from "./providers/node";
 export type { ClusterNode, NodeRole, ConnectionArgs } from "./providers/node";
-export { createInfrastructure, AwsInfrastructure, BareMetalInfrastructure, DigitalOceanInfrastructure } from "./providers";
+export { createInfrastructure } from "./providers";
+export { AwsInfrastructure } from "./providers/aws";
+export { BareMetalInfrastructure } from "./providers/baremetal";
+export { DigitalOceanInfrastructure } from "./providers/digitalocean";
 export type { Infrastructure } from "./providers";
 export { validateConfig } from "./config/validate";
 export { clusterSpec, clusterSpecOf } from "./config/clusterSpec";

@@ -2,7 +2,7 @@
 // address, else its private one) in the cloud's DNS (DigitalOcean domains or a Route 53 zone).
 // A provider's job: the components never learn which cloud made a node. Bare metal has none.
 
-import * as aws from "@pulumi/aws";
+import type * as awsModule from "@pulumi/aws";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config/types";
@@ -35,7 +35,10 @@ export function loadBalancerDnsRecords(args: LoadBalancerDnsArgs): pulumi.Custom
           ),
       );
     case "aws": {
-      const provider = new aws.Provider(`${name}-dns-aws`, { region: config.aws?.region as aws.Region }, { parent });
+      // (loaded by AWS stacks only: see providers/index.ts)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const aws = require("@pulumi/aws") as typeof awsModule;
+      const provider = new aws.Provider(`${name}-dns-aws`, { region: config.aws?.region as awsModule.Region }, { parent });
       const hostedZone = aws.route53.getZoneOutput({ name: zone }, { parent, provider });
       return nodes.map(
         (node) =>
