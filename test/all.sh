@@ -2,7 +2,7 @@
 # The whole test run (README's test command; .ci/run calls it after installing packages and
 # node modules). Each stage runs even when an earlier one failed; the last line is the tally.
 #
-#   bash test/all.sh            every stage but the opt-in day2
+#   bash test/all.sh            every stage but the opt-in day2 and conformance
 #   KHA_STAGES="unit scripts" bash test/all.sh   only those stages
 #
 # Stages: types (tsc), lint (ESLint + Prettier), shellcheck, unit (jest: config, providers, components, rendering, host
@@ -73,6 +73,9 @@ run_stage e2e run_each test/e2e/etcd.test.sh test/e2e/kubernetes.test.sh test/e2
 # opt-in (KHA_STAGES=day2, or add it to the list): interrupted runs, snapshot and restore, renewal,
 # and the rolling upgrade (which builds a second Kubernetes version); about 20 minutes warm
 run_stage day2 run_each test/e2e/daytwo.test.sh test/e2e/upgrade.test.sh
+# opt-in (KHA_STAGES=conformance): Kubernetes' own [Conformance] tests on the dev topology
+# (test/e2e/conformance.test.sh; docs/CONFORMANCE.md has its time and skip list)
+run_stage conformance run_each test/e2e/conformance.test.sh
 
 echo
 if ((failed > 0)); then echo "failed stages: ${failures[*]}"; fi

@@ -2,6 +2,11 @@
 # Builds the Kubernetes server and node binaries from the k8s.io/kubernetes Go module:
 #   k8s.sh VERSION OUTDIR [COMMAND...]     (default: kubeadm kubelet kubectl kube-apiserver
 #                                           kube-controller-manager kube-scheduler kube-proxy)
+#   KHA_K8S_E2E=true k8s.sh VERSION OUTDIR  the conformance suite instead: OUTDIR/e2e.test
+#                                           (`go test -c k8s.io/kubernetes/test/e2e`) and
+#                                           OUTDIR/ginkgo at the version kubernetes' go.mod pins,
+#                                           OUTDIR/agnhost, OUTDIR/nnp and OUTDIR/sample-apiserver
+#                                           (binaries of the suite's test images)
 # k8s.io/kubernetes replaces its k8s.io/* modules with ./staging directories, so `go install
 # pkg@version` refuses it. Instead a throwaway wrapper module (mktemp -d) requires
 # k8s.io/kubernetes vVERSION and replaces every staging module with its published v0.MINOR.PATCH
@@ -81,10 +86,35 @@ main() {
   local ldflags="-s -w" p
   for p in "${pairs[@]}"; do ldflags+=" -X $pkg.$p -X $cpkg.$p"; done
 
+  mkdir -p "$out"
+  if [[ "${KHA_K8S_E2E:-}" == true ]]; then
+    local ginkgo
+    ginkgo="$(awk '$1 == "github.com/onsi/ginkgo/v2" { print $2; exit }' "$gomod")"
+    [[ -n "$ginkgo" ]] || die "kubernetes' go.mod pins no github.com/onsi/ginkgo/v2"
+    log "go test -c k8s.io/kubernetes/test/e2e and ginkgo $ginkgo (v$version, $(go env GOVERSION))"
+    (
+      cd "$WRAPPER"
+      # the suite's test-only dependencies enter the wrapper's build list here
+      GOFLAGS=-mod=mod go get "github.com/onsi/ginkgo/v2@$ginkgo" >/dev/null
+      GOFLAGS=-mod=mod go build -trimpath -o "$out/ginkgo" github.com/onsi/ginkgo/v2/ginkgo
+      GOFLAGS=-mod=mod go test -c -trimpath -tags selinux,notest,grpcnotrace -ldflags "$ldflags" -o "$out/e2e.test" k8s.io/kubernetes/test/e2e
+      # the suite's Swiss-army test image binary and the no-new-privileges probe (static)
+      GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost
+      GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$out/nnp" k8s.io/kubernetes/test/images/nonewprivs
+      # the aggregation test's sample apiserver, from its staging module at this release (upstream's
+      # image builds an older tag; the API it serves is the same wardle.example.com/v1alpha1).
+      # After the suite: its requirements must not change the suite's build list.
+      GOFLAGS=-mod=mod go get "k8s.io/sample-apiserver@$staging_ver" >/dev/null
+      GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out/sample-apiserver" k8s.io/sample-apiserver
+    )
+    "$out/agnhost" --help >/dev/null 2>&1 || die "the built agnhost does not run"
+    "$out/e2e.test" --help >/dev/null 2>&1 || die "the built e2e.test does not run"
+    log "built e2e.test and ginkgo $("$out/ginkgo" version 2>/dev/null | awk '{print $NF}') into $out"
+    return 0
+  fi
   local -a pkgs=()
   local c
   for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-  mkdir -p "$out"
   log "go build ${cmds[*]} (v$version, $(go env GOVERSION))"
   (cd "$WRAPPER" && go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$ldflags" -o "$out/" "${pkgs[@]}")
 
