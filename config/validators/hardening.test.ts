@@ -1,17 +1,9 @@
 import { clusterSpec } from "../clusterSpec";
-import { ConfigError, Raw } from "../reader";
+import { clusterSpecIssues } from "../../test/unit/clusterSpecIssues";
 import { validateConfig } from "../validate";
 import { hardeningWarnings } from "./hardening";
 
-function issues(raw: Raw): { key: string; message: string; fix: string }[] {
-  try {
-    clusterSpec(raw);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues;
-    throw e;
-  }
-  return [];
-}
+const issues = clusterSpecIssues;
 
 describe("hardening: the security defaults", () => {
   it("are all on by default, with a week of audit log in 5 files of 100 MB", () => {

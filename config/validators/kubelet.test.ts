@@ -1,17 +1,9 @@
 import { parse } from "yaml";
 import { renderKubeletSettings } from "../../components/render/host";
 import { clusterSpec } from "../clusterSpec";
-import { ConfigError, Raw } from "../reader";
+import { clusterSpecIssues } from "../../test/unit/clusterSpecIssues";
 
-function issues(raw: Raw): { key: string; message: string; fix: string }[] {
-  try {
-    clusterSpec(raw);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues;
-    throw e;
-  }
-  return [];
-}
+const issues = clusterSpecIssues;
 
 describe("kubelet: eviction and image GC thresholds on every node", () => {
   it("default to the kubelet's own: no eviction signal overridden, image GC at 85% down to 80%", () => {
