@@ -48,7 +48,7 @@ CONF_DIR="$(tail -n 1 "$WORK/conformance-dir")"
 [[ -x "$CONF_DIR/bin/e2e.test" && -x "$CONF_DIR/bin/ginkgo" ]] || { say "FAIL: no suite in $CONF_DIR"; exit 1; }
 
 hosts=(kha-node-1 kha-node-2 kha-node-3 kha-node-4 kha-node-5)
-[[ "$STACK" != e2e-conf-external ]] || hosts+=(kha-node-6)
+[[ "$STACK" != e2e-conf-external ]] || hosts+=(kha-node-6 kha-node-7)
 timed "lab boot (${#hosts[@]} hosts)" bash "$LAB" up "${#hosts[@]}" >/dev/null
 
 e2e_stack "$STACK"
