@@ -37,6 +37,19 @@ describe("program.js picks the compiled program only when it is fresh", () => {
     expect(loaded.stdout.trim()).toBe("dist");
   });
 
+  it("formats stacks with V8's own formatter when it runs dist/, not source-map-support's", () => {
+    // Pulumi's runner registers source-map-support before loading the program; every resource and
+    // tracked promise then pays for a mapped stack trace (program.js says what that costs)
+    node("--stamp");
+    const formatter = (load: string) =>
+      spawnSync(process.execPath, ["-r", "source-map-support/register", "-e", `${load}; console.log(typeof Error.prepareStackTrace)`], {
+        encoding: "utf8",
+        cwd: path.join(__dirname, "..", ".."),
+      }).stdout.trim();
+    expect(formatter("")).toBe("function"); // what the runner leaves
+    expect(formatter(`require(${JSON.stringify(path.join(dir, "program.js"))})`)).toBe("undefined");
+  });
+
   it("is stale after any program source changes, is added or removed; tests do not count", () => {
     node("--stamp");
     fs.writeFileSync(path.join(dir, "components", "a.test.ts"), "// edited test\n");
