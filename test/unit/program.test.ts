@@ -50,6 +50,16 @@ describe("program.js picks the compiled program only when it is fresh", () => {
     expect(formatter(`require(${JSON.stringify(path.join(dir, "program.js"))})`)).toBe("undefined");
   });
 
+  it("keeps V8's compiled code of the modules it loads in node_modules/.cache (Node.js's compile cache)", () => {
+    node("--stamp");
+    const loaded = spawnSync(
+      process.execPath,
+      ["-e", `require(${JSON.stringify(path.join(dir, "program.js"))}); console.log(require("module").getCompileCacheDir())`],
+      { encoding: "utf8", env: { ...process.env, NODE_COMPILE_CACHE: "" } },
+    );
+    expect(path.dirname(loaded.stdout.trim())).toBe(path.join(dir, "node_modules", ".cache", "kubeadm-ha-compile"));
+  });
+
   it("is stale after any program source changes, is added or removed; tests do not count", () => {
     node("--stamp");
     fs.writeFileSync(path.join(dir, "components", "a.test.ts"), "// edited test\n");
