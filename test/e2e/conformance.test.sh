@@ -47,8 +47,8 @@ timed "conformance suite and images (build or reuse)" build_suite
 CONF_DIR="$(tail -n 1 "$WORK/conformance-dir")"
 [[ -x "$CONF_DIR/bin/e2e.test" && -x "$CONF_DIR/bin/ginkgo" ]] || { say "FAIL: no suite in $CONF_DIR"; exit 1; }
 
-hosts=(kha-node-1 kha-node-2 kha-node-3 kha-node-4 kha-node-5)
-[[ "$STACK" != e2e-conf-external ]] || hosts+=(kha-node-6 kha-node-7)
+# the stack's hosts, from its file (kha-node-1 .. N: the lab boots the first N)
+mapfile -t hosts < <(grep -Eo 'name: kha-node-[0-9]+' "$E2E_DIR/stacks/$STACK.yaml" | cut -d' ' -f2)
 timed "lab boot (${#hosts[@]} hosts)" bash "$LAB" up "${#hosts[@]}" >/dev/null
 
 e2e_stack "$STACK"
