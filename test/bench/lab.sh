@@ -100,6 +100,8 @@ ours() { # ours N_WORKERS EVENT_LOG: pulumi up (of the stack bench_stack made), 
 }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+# quiet CMD...: CMD's output only when it fails
+quiet() { "$@" >"$WORK/quiet.log" 2>&1 || { tail -60 "$WORK/quiet.log"; return 1; }; }
 ts() { (cd "$REPO" && npx --no-install ts-node --transpile-only "$@"); }
 : >"$WORK/profile.txt"
 # the JSON (and the table) after every measure: a later failure keeps what was measured
@@ -138,7 +140,6 @@ say "letting the new cluster settle for ${KHA_BENCH_SETTLE:-60} s before the no-
 sleep "${KHA_BENCH_SETTLE:-60}"
 # (the hosts share this machine's clock)
 since=$(date '+%Y-%m-%d %H:%M:%S')
-quiet() { "$@" >"$WORK/quiet.log" 2>&1 || { tail -60 "$WORK/quiet.log"; return 1; }; }
 for i in 1 2 3; do measure "kubeadm-ha no-op up" quiet pl up --yes --skip-preview; done
 until_ts=$(date '+%Y-%m-%d %H:%M:%S')
 sleep 1
