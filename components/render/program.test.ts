@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LOCK_WAIT_SECONDS, renderBundle, renderStepProgram, shellQuote } from "./program";
+import { gunzipSync } from "fflate";
+import { compressedLines, LOCK_WAIT_SECONDS, programBundle, renderBundle, renderStepProgram, shellQuote } from "./program";
 
 describe("step programs", () => {
   it("quotes anything for the shell", () => {
@@ -23,6 +24,25 @@ describe("step programs", () => {
     ).toThrow(/twice/);
   });
 
+  it("compresses the same text to the same bytes, which gzip on the host reads back", () => {
+    const text = fs.readFileSync(path.join(__dirname, "..", "scripts", "lib.sh"), "utf8");
+    const lines = compressedLines(text);
+    expect(compressedLines(text)).toBe(lines); // no time or name in the header: no diff on an unchanged step
+    expect(lines.split("\n").every((l) => l.length <= 76)).toBe(true);
+    expect(lines.length).toBeLessThan(Buffer.from(text).toString("base64").length / 2); // what it replaced
+    const gz = Buffer.from(lines.replace(/\n/g, ""), "base64");
+    expect(Buffer.from(gunzipSync(gz)).toString("utf8")).toBe(text);
+    expect(execFileSync("gzip", ["-dc"], { input: gz, encoding: "utf8" })).toBe(text);
+  });
+
+  it("carries the bundle compressed, and gives it back", () => {
+    const files = [{ path: "/etc/x.conf", content: "secret-ish\n", mode: "0600" }];
+    const program = renderStepProgram({ title: "t", putFilesScript: "#!/bin/bash\n", files, run: "/x", env: {} });
+    expect(program).not.toContain(Buffer.from("secret-ish\n").toString("base64"));
+    expect(programBundle(program)).toBe(renderBundle(files));
+    expect(() => programBundle("echo hi\n")).toThrow(/not a kubeadm-ha step program/);
+  });
+
   it("ends with the script run, parameters sorted and quoted, stdin closed", () => {
     const program = renderStepProgram({
       title: "t",
@@ -38,7 +58,10 @@ describe("step programs", () => {
   });
 });
 
-/** A program's absolute host paths moved under a test directory. */
+/**
+ * A program's absolute host paths moved under a test directory: those in its own lines here, the
+ * bundle's through put-files.sh's KHA_ROOT (run the program with KHA_ROOT=dir).
+ */
 function rebase(program: string, dir: string): string {
   return program.replace(/\/opt\/kubeadm-ha/g, `${dir}/opt/kubeadm-ha`).replace(/\/run\/kubeadm-ha\.lock/g, `${dir}/host.lock`);
 }
@@ -60,12 +83,13 @@ describe("step programs run for real", () => {
         });
         fs.writeFileSync(path.join(dir, `p${i}`), rebase(program, dir));
       }
-      const runAll = Array.from({ length: count }, (_, i) => `bash -s < ${dir}/p${i} > ${dir}/log${i} 2>&1 &`).join("\n");
+      const runAll = Array.from({ length: count }, (_, i) => `KHA_ROOT=${dir} bash -s < ${dir}/p${i} > ${dir}/log${i} 2>&1 &`).join("\n");
       execFileSync("bash", ["-c", `${runAll}\nwait`], { encoding: "utf8" });
       for (let i = 0; i < count; i++) {
         expect(fs.readFileSync(path.join(dir, `out${i}`), "utf8")).toBe(`ran-${i}\n`);
       }
-      expect(fs.readdirSync(path.join(dir, "opt/kubeadm-ha/scripts")).filter((f) => f.startsWith(".put-files"))).toEqual([]);
+      // no step leaves its put-files.sh copy or its decompressed bundle (which holds keys) behind
+      expect(fs.readdirSync(path.join(dir, "opt/kubeadm-ha/scripts")).filter((f) => f.startsWith("."))).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -87,14 +111,17 @@ describe("step programs run for real", () => {
     try {
       step("slow", `echo slow-start >> ${dir}/order; sleep 2; echo slow-end >> ${dir}/order\n`);
       step("next", `echo next >> ${dir}/order\n`);
-      execFileSync("bash", ["-c", `bash -s < ${dir}/slow & sleep 0.5; bash -s < ${dir}/next 2> ${dir}/next.err; wait`]);
+      execFileSync("bash", [
+        "-c",
+        `export KHA_ROOT=${dir}; bash -s < ${dir}/slow & sleep 0.5; bash -s < ${dir}/next 2> ${dir}/next.err; wait`,
+      ]);
       expect(fs.readFileSync(path.join(dir, "order"), "utf8")).toBe("slow-start\nslow-end\nnext\n");
       expect(fs.readFileSync(path.join(dir, "next.err"), "utf8")).toContain("another kubeadm-ha step is running on this host; waiting");
       // a lock held past the bound (shortened here) fails the step, naming the lock
       fs.writeFileSync(path.join(dir, "next"), fs.readFileSync(path.join(dir, "next"), "utf8").replace(`-w ${LOCK_WAIT_SECONDS}`, "-w 1"));
       const held = spawnSync(
         "bash",
-        ["-c", `flock ${dir}/host.lock sleep 3 & sleep 0.5; bash -s < ${dir}/next; status=$?; wait; exit $status`],
+        ["-c", `export KHA_ROOT=${dir}; flock ${dir}/host.lock sleep 3 & sleep 0.5; bash -s < ${dir}/next; status=$?; wait; exit $status`],
         {
           encoding: "utf8",
         },

@@ -56,4 +56,25 @@ describe("summary", () => {
     expect(ms.find((m) => m.name.startsWith("baseline"))).toMatchObject({ n: 3, min: 100, median: 110, max: 120 });
     expect(ratios(ms)).toEqual({ "kubeadm-ha / plain kubeadm script, 3+2 from bare hosts (medians)": 0.73 });
   });
+
+  it("compares the 3+10 runs with each other and with 3+2, and says how busy the machine was", () => {
+    const ms = measures(
+      [
+        "baseline 3+2 from bare hosts	100",
+        "kubeadm-ha 3+2 from bare hosts	90",
+        "baseline 3+10 from bare hosts	250",
+        "kubeadm-ha 3+10 from bare hosts	200",
+        "kubeadm-ha 3+10 from bare hosts: CPU s on the hosts	240",
+        "kubeadm-ha 3+10 from bare hosts: CPU s outside the hosts	120",
+        "",
+      ].join("\n"),
+    );
+    expect(ratios(ms, 2)).toEqual({
+      "kubeadm-ha / plain kubeadm script, 3+2 from bare hosts (medians)": 0.9,
+      "kubeadm-ha 3+10 / 3+2 from bare hosts": 2.22,
+      "plain kubeadm script 3+10 / 3+2 from bare hosts": 2.5,
+      "kubeadm-ha / plain kubeadm script, 3+10 from bare hosts": 0.8,
+      "kubeadm-ha 3+10: CPU used / CPU the 2 cores had (medians)": 0.9,
+    });
+  });
 });

@@ -107,25 +107,57 @@ ts() { (cd "$REPO" && npx --no-install ts-node --transpile-only "$@"); }
 # the JSON (and the table) after every measure: a later failure keeps what was measured
 summarize() { ts "$BENCH_DIR/summary.ts" "$RESULTS" "$WORK/profile.txt" "$(git -C "$REPO" rev-parse --short HEAD)" "$OUT_DIR/bench-$stamp.json" >/dev/null; }
 
-# measure NAME CMD...: wall time of CMD into the results
+# cpu_seconds: "MACHINE HOSTS", CPU seconds used so far by the whole machine (/proc/stat: user,
+# nice, system, irq, softirq, steal) and by the lab hosts running now (each host's own cgroup, which
+# dev/lab/lab.sh makes and lists in run/NAME.cgroups; its counter starts when the host boots).
+# The difference over a run is everything outside the hosts: the engine, its plugins, the program
+# (or the plain script's ssh and scp).
+cpu_seconds() {
+  local hz machine hosts=0 list dir usage
+  hz=$(getconf CLK_TCK)
+  machine=$(awk -v hz="$hz" '$1 == "cpu" { printf "%.1f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat)
+  for list in "$REPO"/dev/lab/.work/run/*.cgroups; do
+    [[ -f "$list" ]] || continue
+    while read -r dir; do
+      if [[ -f "$dir/cpuacct.usage" ]]; then # cgroup v1: nanoseconds
+        usage=$(cat "$dir/cpuacct.usage") && hosts=$((hosts + usage / 1000000))
+      elif [[ -f "$dir/cpu.stat" ]]; then # cgroup v2: microseconds
+        usage=$(awk '$1 == "usage_usec" { print $2 }' "$dir/cpu.stat") && hosts=$((hosts + usage / 1000))
+      fi
+    done <"$list"
+  done
+  echo "$machine $(awk -v ms="$hosts" 'BEGIN { printf "%.1f", ms / 1000 }')"
+}
+
+# measure NAME CMD...: wall time of CMD into the results; with KHA_BENCH_CPU=true (the runs from
+# bare hosts) also the CPU seconds used on the hosts and outside them while it ran
 measure() {
-  local name=$1 start
+  local name=$1 start cpu_before cpu_after
   shift
+  cpu_before=$(cpu_seconds)
   start=$(date +%s.%N)
   "$@"
   local took
   took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  cpu_after=$(cpu_seconds)
   record "$name" "$took"
   say "$name: $took s"
+  if [[ "${KHA_BENCH_CPU:-false}" == true ]]; then
+    read -r m0 h0 <<<"$cpu_before"
+    read -r m1 h1 <<<"$cpu_after"
+    record "$name: CPU s on the hosts" "$(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.1f", b - a }')"
+    record "$name: CPU s outside the hosts" "$(awk -v a="$m0" -v b="$m1" -v c="$h0" -v d="$h1" 'BEGIN { printf "%.1f", (b - a) - (d - c) }')"
+    say "$name: CPU $(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.1f", b - a }') s on the hosts, $(awk -v a="$m0" -v b="$m1" -v c="$h0" -v d="$h1" 'BEGIN { printf "%.1f", (b - a) - (d - c) }') s outside them ($(nproc) cores)"
+  fi
   summarize
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
   fresh_hosts 5
-  measure "baseline 3+2 from bare hosts" baseline "1 2 3" "4 5"
+  KHA_BENCH_CPU=true measure "baseline 3+2 from bare hosts" baseline "1 2 3" "4 5"
   fresh_hosts 6
   bench_stack 2
-  measure "kubeadm-ha 3+2 from bare hosts" ours 2 "$WORK/events-$round.jsonl"
+  KHA_BENCH_CPU=true measure "kubeadm-ha 3+2 from bare hosts" ours 2 "$WORK/events-$round.jsonl"
   if ((round < ROUNDS)); then forget_stack; fi
 done
 
@@ -163,9 +195,12 @@ if [[ "$SCALE" == true ]]; then
     rc=0
     trap 'rc=$?; echo '"$inotify"' >/proc/sys/fs/inotify/max_user_instances; (exit $rc); e2e_kubernetes_cleanup' EXIT
   fi
+  # the plain script at the same size: what 10 workers cost it (it joins them one after another)
+  fresh_hosts 13
+  KHA_BENCH_CPU=true measure "baseline 3+10 from bare hosts" baseline "1 2 3" "4 5 6 7 8 9 10 11 12 13"
   fresh_hosts 13
   bench_stack 10
-  measure "kubeadm-ha 3+10 from bare hosts" ours 10 "$WORK/events-scale.jsonl"
+  KHA_BENCH_CPU=true measure "kubeadm-ha 3+10 from bare hosts" ours 10 "$WORK/events-scale.jsonl"
   measure "kubeadm-ha destroy 3+10" quiet pl destroy --yes --skip-preview
   forget_stack
 fi

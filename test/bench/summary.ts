@@ -30,7 +30,7 @@ export function measures(tsv: string): Measure[] {
   return [...runs].map(([name, xs]) => ({ name, n: xs.length, min: Math.min(...xs), median: median(xs), max: Math.max(...xs), runs: xs }));
 }
 
-export function ratios(ms: Measure[]): Record<string, number> {
+export function ratios(ms: Measure[], cores = os.cpus().length): Record<string, number> {
   const med = (name: string) => ms.find((m) => m.name === name)?.median;
   const out: Record<string, number> = {};
   const ratio = (label: string, a?: number, b?: number) => {
@@ -42,6 +42,23 @@ export function ratios(ms: Measure[]): Record<string, number> {
     med("baseline 3+2 from bare hosts"),
   );
   ratio("kubeadm-ha 3+10 / 3+2 from bare hosts", med("kubeadm-ha 3+10 from bare hosts"), med("kubeadm-ha 3+2 from bare hosts"));
+  ratio("plain kubeadm script 3+10 / 3+2 from bare hosts", med("baseline 3+10 from bare hosts"), med("baseline 3+2 from bare hosts"));
+  ratio(
+    "kubeadm-ha / plain kubeadm script, 3+10 from bare hosts",
+    med("kubeadm-ha 3+10 from bare hosts"),
+    med("baseline 3+10 from bare hosts"),
+  );
+  // How busy the machine was: CPU seconds used (on the hosts and outside them) over what its cores
+  // could give in the wall time. Near 1, the run is bound by this machine's CPU, not by waiting.
+  for (const run of ["baseline 3+2", "kubeadm-ha 3+2", "baseline 3+10", "kubeadm-ha 3+10"]) {
+    const name = `${run} from bare hosts`;
+    const hosts = med(`${name}: CPU s on the hosts`);
+    const outside = med(`${name}: CPU s outside the hosts`);
+    const wall = med(name);
+    if (hosts !== undefined && outside !== undefined && wall !== undefined) {
+      ratio(`${run}: CPU used / CPU the ${cores} cores had (medians)`, hosts + outside, wall * cores);
+    }
+  }
   return out;
 }
 

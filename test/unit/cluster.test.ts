@@ -29,6 +29,7 @@ import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
 import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
+import { programBundle } from "../../components/render/program";
 import { snapshotTaken } from "../../components/etcd";
 import { TEST_HOST_KEY } from "./hostKey";
 
@@ -78,7 +79,7 @@ async function build(raw: Raw, stack = "test", runningKubernetesVersion?: string
 
 /** The file a remote step writes, decoded from the bundle in its stdin program. */
 function bundleFile(stdin: string, path: string): string | undefined {
-  const bundle = stdin.split("\n");
+  const bundle = programBundle(stdin).split("\n");
   const start = bundle.findIndex((line) => line.startsWith("file ") && line.endsWith(` ${path}`));
   if (start < 0) return undefined;
   const end = bundle.indexOf("end", start);
@@ -271,8 +272,7 @@ describe("secrets", () => {
   it("delivers keys only where they belong: no CA key on etcd-only or worker nodes", async () => {
     await build(external());
     const keyFiles = (name: string) => {
-      const stdin = String(step(name).inputs.stdin);
-      return stdin
+      return programBundle(String(step(name).inputs.stdin))
         .split("\n")
         .filter((l) => l.startsWith("file 0600 "))
         .map((l) => l.split(" ")[2]);

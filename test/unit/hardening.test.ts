@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { clusterSpec } from "../../config/clusterSpec";
 import type { Raw } from "../../config/reader";
 import { Cluster } from "../../components/cluster";
+import { programBundle } from "../../components/render/program";
 import type { ClusterNode } from "../../providers/node";
 
 function node(i: number, roles: ClusterNode["roles"]): ClusterNode {
@@ -47,7 +48,7 @@ function step(name: string) {
 
 /** mode and content of a file in a step's bundle */
 function bundleFile(stdin: string, path: string): { mode: string; content: string } | undefined {
-  const lines = stdin.split("\n");
+  const lines = programBundle(stdin).split("\n");
   const start = lines.findIndex((l) => l.startsWith("file ") && l.endsWith(` ${path}`));
   if (start < 0) return undefined;
   const end = lines.indexOf("end", start);

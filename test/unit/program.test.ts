@@ -3,6 +3,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
+import * as Module from "module";
 import * as path from "path";
 
 const PROGRAM = path.join(__dirname, "..", "..", "program.js");
@@ -54,9 +55,15 @@ describe("program.js picks the compiled program only when it is fresh", () => {
     node("--stamp");
     const loaded = spawnSync(
       process.execPath,
-      ["-e", `require(${JSON.stringify(path.join(dir, "program.js"))}); console.log(require("module").getCompileCacheDir())`],
+      ["-e", `require(${JSON.stringify(path.join(dir, "program.js"))}); console.log(require("module").getCompileCacheDir?.() ?? "")`],
       { encoding: "utf8", env: { ...process.env, NODE_COMPILE_CACHE: "" } },
     );
+    if (typeof (Module as { enableCompileCache?: unknown }).enableCompileCache !== "function") {
+      // Node.js before 22.1 has no compile cache: the program loads all the same (the repository's
+      // own Node.js, dev/engine/env.sh, has one)
+      expect(loaded.status).toBe(0);
+      return;
+    }
     expect(path.dirname(loaded.stdout.trim())).toBe(path.join(dir, "node_modules", ".cache", "kubeadm-ha-compile"));
   });
 
