@@ -3,6 +3,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { renderStepProgram } from "./render/program";
 
 const CANDIDATES = [path.join(__dirname, "scripts"), path.join(__dirname, "..", "..", "components", "scripts")];
 
@@ -20,12 +21,15 @@ export function readScript(name: string): string {
 }
 
 /**
- * One digest of every host script: a new release of this package changes it, and with it the stdin
- * of every step, so every step runs once more on every host. The program compares it with the
- * previous deployment's to say so in the preview.
+ * One digest of every host script and of the form a step carries them in: a new release of this
+ * package changes it, and with it the stdin of every step, so every step runs once more on every
+ * host. The program compares it with the previous deployment's to say so in the preview. (A step
+ * program of fixed content stands for the form: a release that only changes how programs are
+ * rendered, compressed say, changes every step's stdin too.)
  */
 export function hostScriptsDigest(): string {
   const hash = crypto.createHash("sha256");
+  hash.update(renderStepProgram({ title: "form", putFilesScript: "#\n", files: [], run: "/form.sh", env: { KHA_FORM: "1" } }));
   for (const name of fs
     .readdirSync(SCRIPTS_SOURCE_DIR)
     .filter((f) => f.endsWith(".sh"))

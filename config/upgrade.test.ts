@@ -71,4 +71,19 @@ describe("hostScriptsNotice", () => {
     expect(hostScriptsDigest()).toMatch(/^[0-9a-f]{16}$/);
     expect(hostScriptsDigest()).toBe(hostScriptsDigest());
   });
+
+  it("the digest changes with the form steps carry the scripts in, not only with the scripts", () => {
+    const real = hostScriptsDigest();
+    let other = "";
+    jest.isolateModules(() => {
+      jest.doMock("../components/render/program", () => ({
+        ...jest.requireActual("../components/render/program"),
+        renderStepProgram: () => "another form\n",
+      }));
+      other = (require("../components/scripts") as typeof import("../components/scripts")).hostScriptsDigest();
+    });
+    jest.dontMock("../components/render/program");
+    expect(other).toMatch(/^[0-9a-f]{16}$/);
+    expect(other).not.toBe(real);
+  });
 });
