@@ -118,13 +118,18 @@ cpu_seconds() {
   machine=$(awk -v hz="$hz" '$1 == "cpu" { printf "%.1f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat)
   for list in "$REPO"/dev/lab/.work/run/*.cgroups; do
     [[ -f "$list" ]] || continue
+    # one counter per host: cgroup v1's cpuacct (nanoseconds) where there is one, else cgroup v2's
+    # cpu.stat (microseconds; a hybrid machine has both, counting the same CPU)
+    usage=""
     while read -r dir; do
-      if [[ -f "$dir/cpuacct.usage" ]]; then # cgroup v1: nanoseconds
-        usage=$(cat "$dir/cpuacct.usage") && hosts=$((hosts + usage / 1000000))
-      elif [[ -f "$dir/cpu.stat" ]]; then # cgroup v2: microseconds
-        usage=$(awk '$1 == "usage_usec" { print $2 }' "$dir/cpu.stat") && hosts=$((hosts + usage / 1000))
-      fi
+      [[ -f "$dir/cpuacct.usage" ]] && usage=$(($(cat "$dir/cpuacct.usage") / 1000000))
     done <"$list"
+    if [[ -z "$usage" ]]; then
+      while read -r dir; do
+        [[ -f "$dir/cpu.stat" ]] && usage=$(awk '$1 == "usage_usec" { print int($2 / 1000) }' "$dir/cpu.stat")
+      done <"$list"
+    fi
+    hosts=$((hosts + ${usage:-0}))
   done
   echo "$machine $(awk -v ms="$hosts" 'BEGIN { printf "%.1f", ms / 1000 }')"
 }
