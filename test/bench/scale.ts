@@ -32,7 +32,15 @@ function hosts(n: number) {
   }));
 }
 
-async function evaluate(n: number): Promise<{ resources: number; ms: number }> {
+interface Row {
+  n: number;
+  resources: number;
+  ms: number;
+  /** bytes of every resource's inputs as JSON: the stack's state holds them, and commands' outputs repeat them */
+  inputBytes: number;
+}
+
+async function evaluate(n: number): Promise<Omit<Row, "n">> {
   setupMocks(`bench-${n}`);
   resetRecorded();
   const start = process.hrtime.bigint();
@@ -44,17 +52,19 @@ async function evaluate(n: number): Promise<{ resources: number; ms: number }> {
   await resolve(cluster.kubeconfig!);
   await settle();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  return { resources: recorded.length, ms };
+  const inputBytes = recorded.reduce((sum, r) => sum + JSON.stringify(r.inputs ?? {}).length, 0);
+  return { resources: recorded.length, ms, inputBytes };
 }
 
 async function main(): Promise<void> {
   await evaluate(3); // warm-up: module loading and JIT are not part of any size
-  const rows: { n: number; resources: number; ms: number }[] = [];
+  const rows: Row[] = [];
   for (const n of SIZES) rows.push({ n, ...(await evaluate(n)) });
-  console.log("nodes  resources  resources/node  eval ms  ms/node");
+  console.log("nodes  resources  resources/node  eval ms  ms/node  inputs KB  inputs KB/node");
   for (const r of rows) {
+    const kb = r.inputBytes / 1024;
     console.log(
-      `${String(r.n).padStart(5)}  ${String(r.resources).padStart(9)}  ${(r.resources / r.n).toFixed(1).padStart(14)}  ${r.ms.toFixed(0).padStart(7)}  ${(r.ms / r.n).toFixed(1).padStart(7)}`,
+      `${String(r.n).padStart(5)}  ${String(r.resources).padStart(9)}  ${(r.resources / r.n).toFixed(1).padStart(14)}  ${r.ms.toFixed(0).padStart(7)}  ${(r.ms / r.n).toFixed(1).padStart(7)}  ${kb.toFixed(0).padStart(9)}  ${(kb / r.n).toFixed(1).padStart(14)}`,
     );
   }
   const [small, large] = [rows[0], rows[rows.length - 1]];
