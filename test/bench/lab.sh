@@ -4,12 +4,14 @@
 # hosts (every host's disk thrown away and booted fresh before every run) to every node Ready,
 # alternating, KHA_BENCH_ROUNDS rounds (default 3). Then, on the last round's cluster once it
 # settled (KHA_BENCH_SETTLE, 60 s): a no-op `pulumi up` (time, and SSH logins counted in every
-# host's sshd journal), adding one worker, and `pulumi destroy`. With KHA_BENCH_SCALE=true (default), also 3 control planes + 10 workers from
-# bare hosts. Prints min/median/max of each measure, the ratio of medians, the critical path of
+# host's sshd journal), adding one worker, and `pulumi destroy`. With KHA_BENCH_SCALE=true
+# (default), also 3 control planes + 10 workers from bare hosts, by the plain script and by
+# kubeadm-ha. Every run from bare hosts also records the CPU seconds used on the lab hosts and
+# outside them. Prints min/median/max of each measure, the ratios of medians, the critical path of
 # the last `pulumi up` from bare hosts, and writes it all as JSON to dev/lab/.work/bench/.
 # Reports figures; it fails only when a run fails.
 #
-#   bash test/bench/lab.sh                      (needs root; about 20 min, plus 5 for the scale run)
+#   bash test/bench/lab.sh                      (needs root; about 20 min, plus 10 for the 3 + 10 runs)
 #   KHA_BENCH_ROUNDS=1 KHA_BENCH_SCALE=false bash test/bench/lab.sh
 #   KHA_BENCH_ROUNDS=0 bash test/bench/lab.sh   (the scale run alone)
 # 13 hosts need more inotify instances than the kernel's default 128 per user (every host's root is
