@@ -377,6 +377,38 @@ host_count() {
   echo "$n"
 }
 
+# ---- inotify -----------------------------------------------------------------------------------
+# Every host's systemd, journald, containerd, kubelet and pods open inotify instances, and all of
+# them count against root on this machine (every host's root is this machine's root): 5 running
+# Kubernetes hosts held 126. At the kernel's default limit, 128 per user, a sixth host's pods, or a
+# restarted host's kubelet, fail to start ("too many open files") and never get Ready. The lab
+# raises the limit before it boots hosts (never lowers it), records the value it found, and puts it
+# back when it goes down.
+INOTIFY_INSTANCES=/proc/sys/fs/inotify/max_user_instances
+inotify_record() { echo "$LAB_RUN_DIR/inotify-max-user-instances.orig"; }
+
+ensure_inotify() { # ensure_inotify HOSTS
+  local need=$((128 + 64 * $1)) current
+  current="$(cat "$INOTIFY_INSTANCES")"
+  ((current >= need)) && return 0
+  mkdir -p "$LAB_RUN_DIR"
+  [[ -f "$(inotify_record)" ]] || echo "$current" >"$(inotify_record)"
+  echo "$need" >"$INOTIFY_INSTANCES"
+  log "raised fs.inotify.max_user_instances from $current to $need for $1 hosts (lab.sh down puts it back)"
+}
+
+restore_inotify() {
+  local record value
+  record="$(inotify_record)"
+  [[ -f "$record" ]] || return 0
+  value="$(cat "$record")"
+  if [[ "$value" =~ ^[0-9]+$ ]]; then
+    echo "$value" >"$INOTIFY_INSTANCES"
+    log "fs.inotify.max_user_instances back to $value"
+  fi
+  rm -f "$record"
+}
+
 # ---- commands ----------------------------------------------------------------------------------
 
 cmd_rootfs() { "$LAB_DIR/rootfs.sh"; }
@@ -390,6 +422,7 @@ cmd_up() {
   ensure_ssh_key
   ensure_netns
   total="$(host_count "$n")"
+  ensure_inotify "$total"
   t0=$(now_ms)
   for ((i = 1; i <= n; i++)); do start_host "$i" "$total"; done
   write_known_hosts
@@ -458,6 +491,7 @@ cmd_start_host() {
   [[ -d "$(host_dir "$name")/upper" ]] || die "$name has never been up; use 'lab.sh up'"
   netns_exists || die "the lab is down; use 'lab.sh up'"
   refuse_foreign_lab
+  ensure_inotify "$(host_count "$idx")"
   t0=$(now_ms)
   start_host "$idx" "$(host_count "$idx")"
   write_known_hosts
@@ -478,6 +512,7 @@ cmd_wipe_host() {
   refuse_foreign_lab
   stop_host "$name"
   rm -rf "$d/upper" "$d/work" "$d/containerd"
+  ensure_inotify "$(host_count "$idx")"
   t0=$(now_ms)
   start_host "$idx" "$(host_count "$idx")"
   write_known_hosts
@@ -539,6 +574,7 @@ cmd_down() {
   for name in "${hosts[@]}"; do stop_host "$name" signaled; done
   sweep_strays
   delete_netns
+  restore_inotify
   rm -f "$LAB_RUN_DIR"/*.pid "$LAB_RUN_DIR"/*.leader
   log "lab down"
 }

@@ -14,9 +14,8 @@
 #   bash test/bench/lab.sh                      (needs root; about 20 min, plus 10 for the 3 + 10 runs)
 #   KHA_BENCH_ROUNDS=1 KHA_BENCH_SCALE=false bash test/bench/lab.sh
 #   KHA_BENCH_ROUNDS=0 bash test/bench/lab.sh   (the scale run alone)
-# 13 hosts need more inotify instances than the kernel's default 128 per user (every host's root is
-# this machine's root): the scale run raises fs.inotify.max_user_instances for its duration, says
-# so, and puts the old value back.
+# 13 hosts need more inotify instances than the kernel's default 128 per user: dev/lab/lab.sh up
+# raises fs.inotify.max_user_instances for them (and lab.sh down puts it back).
 set -euo pipefail
 # shellcheck source=test/e2e/lib.sh
 source "$(dirname "$0")/../e2e/lib.sh"
@@ -195,13 +194,6 @@ forget_stack
 fi
 
 if [[ "$SCALE" == true ]]; then
-  inotify=$(cat /proc/sys/fs/inotify/max_user_instances)
-  if ((inotify < 1024)); then
-    say "raising fs.inotify.max_user_instances from $inotify to 1024 for 13 hosts (put back at the end)"
-    echo 1024 >/proc/sys/fs/inotify/max_user_instances
-    rc=0
-    trap 'rc=$?; echo '"$inotify"' >/proc/sys/fs/inotify/max_user_instances; (exit $rc); e2e_kubernetes_cleanup' EXIT
-  fi
   # the plain script at the same size: what 10 workers cost it (it joins them one after another)
   fresh_hosts 13
   KHA_BENCH_CPU=true measure "baseline 3+10 from bare hosts" baseline "1 2 3" "4 5 6 7 8 9 10 11 12 13"

@@ -48,8 +48,11 @@ if [[ -n "$(foreign_lab_procs)" ]]; then
   "$LAB" down
 fi
 timed "rootfs (cached after 1st)" "$LAB" rootfs
+inotify_before="$(cat /proc/sys/fs/inotify/max_user_instances)"
 timed "up $N (boot)" "$LAB" up "$N"
 timed "up $N again (idempotent)" "$LAB" up "$N"
+check "inotify instances allowed for $N hosts (at least 128 + 64 per host, never lowered)" \
+  test "$(cat /proc/sys/fs/inotify/max_user_instances)" -ge "$((inotify_before > 128 + 64 * N ? inotify_before : 128 + 64 * N))"
 
 echo "== hosts"
 for ((i = 1; i <= N; i++)); do
@@ -116,6 +119,7 @@ check "no lab processes" test -z "$(lab_nspawn_procs)"
 check "no processes left in the lab namespace" bash -c "! ip netns pids '$LAB_NETNS' 2>/dev/null | grep -q ."
 check "no veth leftovers in the root namespace" bash -c "! ip -o link show | grep -E 'vb-$LAB_HOST_PREFIX|ve-$LAB_HOST_PREFIX'"
 check "no lab cgroups left" bash -c "! find /sys/fs/cgroup -maxdepth 6 -type d -name kha-lab 2>/dev/null | grep -q ."
+check "the inotify limit is back to what it was ($inotify_before)" test "$(cat /proc/sys/fs/inotify/max_user_instances)" = "$inotify_before"
 
 printf 'time %-28s %6d ms\n' "total" "$(($(now_ms) - T_START))"
 if ((fails > 0)); then
