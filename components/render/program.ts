@@ -28,22 +28,16 @@ export function shellQuote(value: string): string {
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
-function base64Lines(content: string): string {
+/** base64 of the text (UTF-8) or bytes, in lines of 76 characters for a heredoc */
+function base64Lines(content: string | Uint8Array): string {
   return (
-    Buffer.from(content, "utf8")
-      .toString("base64")
-      .match(/.{1,76}/g) ?? []
+    (typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content)).toString("base64").match(/.{1,76}/g) ?? []
   ).join("\n");
 }
 
 /** gzip (level 9, no name, time 0: deterministic) of the text, as base64 lines for a heredoc */
 export function compressedLines(content: string): string {
-  const gz = gzipSync(Buffer.from(content, "utf8"), { level: 9, mtime: 0 });
-  return (
-    Buffer.from(gz)
-      .toString("base64")
-      .match(/.{1,76}/g) ?? []
-  ).join("\n");
+  return base64Lines(gzipSync(Buffer.from(content, "utf8"), { level: 9, mtime: 0 }));
 }
 
 /**

@@ -385,28 +385,27 @@ host_count() {
 # raises the limit before it boots hosts (never lowers it), records the value it found, and puts it
 # back when it goes down.
 INOTIFY_INSTANCES=/proc/sys/fs/inotify/max_user_instances
-inotify_record() { echo "$LAB_RUN_DIR/inotify-max-user-instances.orig"; }
+INOTIFY_RECORD="$LAB_RUN_DIR/inotify-max-user-instances.orig"
 
 ensure_inotify() { # ensure_inotify HOSTS
   local need=$((128 + 64 * $1)) current
   current="$(cat "$INOTIFY_INSTANCES")"
   ((current >= need)) && return 0
   mkdir -p "$LAB_RUN_DIR"
-  [[ -f "$(inotify_record)" ]] || echo "$current" >"$(inotify_record)"
+  [[ -f "$INOTIFY_RECORD" ]] || echo "$current" >"$INOTIFY_RECORD"
   echo "$need" >"$INOTIFY_INSTANCES"
   log "raised fs.inotify.max_user_instances from $current to $need for $1 hosts (lab.sh down puts it back)"
 }
 
 restore_inotify() {
-  local record value
-  record="$(inotify_record)"
-  [[ -f "$record" ]] || return 0
-  value="$(cat "$record")"
+  local value
+  [[ -f "$INOTIFY_RECORD" ]] || return 0
+  value="$(cat "$INOTIFY_RECORD")"
   if [[ "$value" =~ ^[0-9]+$ ]]; then
     echo "$value" >"$INOTIFY_INSTANCES"
     log "fs.inotify.max_user_instances back to $value"
   fi
-  rm -f "$record"
+  rm -f "$INOTIFY_RECORD"
 }
 
 # ---- commands ----------------------------------------------------------------------------------
@@ -485,15 +484,16 @@ cmd_stop_host() {
 cmd_start_host() {
   [[ $# -eq 1 ]] || die "usage: lab.sh start-host HOST"
   need_root
-  local name idx t0
+  local name idx t0 total
   name="$(resolve_host "$1")"
   idx="$(host_index "$name")"
   [[ -d "$(host_dir "$name")/upper" ]] || die "$name has never been up; use 'lab.sh up'"
   netns_exists || die "the lab is down; use 'lab.sh up'"
   refuse_foreign_lab
-  ensure_inotify "$(host_count "$idx")"
+  total="$(host_count "$idx")"
+  ensure_inotify "$total"
   t0=$(now_ms)
-  start_host "$idx" "$(host_count "$idx")"
+  start_host "$idx" "$total"
   write_known_hosts
   wait_hosts "$t0" "$idx" || die "$name did not come up"
 }
@@ -503,7 +503,7 @@ cmd_start_host() {
 # follows (a reinstall's new key is what an operator pins).
 cmd_wipe_host() {
   [[ $# -eq 1 ]] || die "usage: lab.sh wipe-host HOST"
-  local name idx d t0
+  local name idx d t0 total
   name="$(resolve_host "$1")"
   idx="$(host_index "$name")"
   d="$(host_dir "$name")"
@@ -512,9 +512,10 @@ cmd_wipe_host() {
   refuse_foreign_lab
   stop_host "$name"
   rm -rf "$d/upper" "$d/work" "$d/containerd"
-  ensure_inotify "$(host_count "$idx")"
+  total="$(host_count "$idx")"
+  ensure_inotify "$total"
   t0=$(now_ms)
-  start_host "$idx" "$(host_count "$idx")"
+  start_host "$idx" "$total"
   write_known_hosts
   wait_hosts "$t0" "$idx" || die "$name did not come up"
   log "$name wiped: a fresh disk and a new host key"

@@ -114,23 +114,19 @@ summarize() { ts "$BENCH_DIR/summary.ts" "$RESULTS" "$WORK/profile.txt" "$(git -
 # The difference over a run is everything outside the hosts: the engine, its plugins, the program
 # (or the plain script's ssh and scp).
 cpu_seconds() {
-  local hz machine hosts=0 list dir usage
+  local hz machine hosts=0 list dir v1 v2
   hz=$(getconf CLK_TCK)
   machine=$(awk -v hz="$hz" '$1 == "cpu" { printf "%.1f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat)
   for list in "$REPO"/dev/lab/.work/run/*.cgroups; do
     [[ -f "$list" ]] || continue
     # one counter per host: cgroup v1's cpuacct (nanoseconds) where there is one, else cgroup v2's
     # cpu.stat (microseconds; a hybrid machine has both, counting the same CPU)
-    usage=""
+    v1="" v2=""
     while read -r dir; do
-      [[ -f "$dir/cpuacct.usage" ]] && usage=$(($(cat "$dir/cpuacct.usage") / 1000000))
+      if [[ -f "$dir/cpuacct.usage" ]]; then v1=$(($(cat "$dir/cpuacct.usage") / 1000000)); fi
+      if [[ -f "$dir/cpu.stat" ]]; then v2=$(awk '$1 == "usage_usec" { print int($2 / 1000) }' "$dir/cpu.stat"); fi
     done <"$list"
-    if [[ -z "$usage" ]]; then
-      while read -r dir; do
-        [[ -f "$dir/cpu.stat" ]] && usage=$(awk '$1 == "usage_usec" { print int($2 / 1000) }' "$dir/cpu.stat")
-      done <"$list"
-    fi
-    hosts=$((hosts + ${usage:-0}))
+    hosts=$((hosts + ${v1:-${v2:-0}}))
   done
   echo "$machine $(awk -v ms="$hosts" 'BEGIN { printf "%.1f", ms / 1000 }')"
 }
@@ -149,11 +145,13 @@ measure() {
   record "$name" "$took"
   say "$name: $took s"
   if [[ "${KHA_BENCH_CPU:-false}" == true ]]; then
-    read -r m0 h0 <<<"$cpu_before"
-    read -r m1 h1 <<<"$cpu_after"
-    record "$name: CPU s on the hosts" "$(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.1f", b - a }')"
-    record "$name: CPU s outside the hosts" "$(awk -v a="$m0" -v b="$m1" -v c="$h0" -v d="$h1" 'BEGIN { printf "%.1f", (b - a) - (d - c) }')"
-    say "$name: CPU $(awk -v a="$h0" -v b="$h1" 'BEGIN { printf "%.1f", b - a }') s on the hosts, $(awk -v a="$m0" -v b="$m1" -v c="$h0" -v d="$h1" 'BEGIN { printf "%.1f", (b - a) - (d - c) }') s outside them ($(nproc) cores)"
+    local on outside
+    read -r on outside < <(awk -v before="$cpu_before" -v after="$cpu_after" 'BEGIN {
+      split(before, b, " "); split(after, a, " ")
+      printf "%.1f %.1f\n", a[2] - b[2], (a[1] - b[1]) - (a[2] - b[2]) }')
+    record "$name: CPU s on the hosts" "$on"
+    record "$name: CPU s outside the hosts" "$outside"
+    say "$name: CPU $on s on the hosts, $outside s outside them ($(nproc) cores)"
   fi
   summarize
 }
