@@ -37,14 +37,11 @@ export function stepProgram(title: string, args: Omit<StepArgs, "node" | "depend
   const files = pulumi.all((args.files ?? []).map((f) => pulumi.all([f.path, f.content, f.mode ?? "0644"])));
   const env = pulumi.all(args.env ?? {});
   return pulumi.all([files, env]).apply(([fileList, envValues]) => {
-    const bundle: BundleFile[] = [
-      ...scripts.map((s) => ({ path: `${HOST_PATHS.scriptsDir}/${s}`, content: readScript(s), mode: "0755" })),
-      ...fileList.map(([path, content, mode]) => ({ path, content, mode })),
-    ];
     return renderStepProgram({
       title,
       putFilesScript: readScript("put-files.sh"),
-      files: bundle,
+      scripts: scripts.map((s) => ({ path: `${HOST_PATHS.scriptsDir}/${s}`, content: readScript(s), mode: "0755" })),
+      files: fileList.map(([path, content, mode]): BundleFile => ({ path, content, mode })),
       run: `${HOST_PATHS.scriptsDir}/${args.script}`,
       env: envValues as Record<string, string>,
       lock: args.lock,

@@ -43,6 +43,28 @@ describe("step programs", () => {
     expect(() => programBundle("echo hi\n")).toThrow(/not a kubeadm-ha step program/);
   });
 
+  it("carries the host scripts as their own part, the same text in every step that runs them", () => {
+    const scripts = [{ path: "/opt/kubeadm-ha/scripts/a.sh", content: "echo a\n", mode: "0755" }];
+    const step = (key: string) =>
+      renderStepProgram({
+        title: key,
+        putFilesScript: "#!/bin/bash\n",
+        scripts,
+        files: [{ path: "/etc/key", content: `${key}\n`, mode: "0600" }],
+        run: "/opt/kubeadm-ha/scripts/a.sh",
+        env: {},
+      });
+    const [one, two] = [step("one"), step("two")];
+    expect(programBundle(one)).toBe(renderBundle([...scripts, { path: "/etc/key", content: "one\n", mode: "0600" }]));
+    const scriptsPart = (program: string) => program.split("base64 -d <<'KHA_EOF' | gzip -dc\n")[1];
+    expect(scriptsPart(one)).toBe(scriptsPart(two));
+    expect(one).not.toBe(two);
+    // a path in both parts would be written twice, the scripts' copy lost
+    expect(() =>
+      renderStepProgram({ title: "t", putFilesScript: "", scripts, files: [{ ...scripts[0], content: "x" }], run: "/x", env: {} }),
+    ).toThrow(/twice/);
+  });
+
   it("ends with the script run, parameters sorted and quoted, stdin closed", () => {
     const program = renderStepProgram({
       title: "t",
@@ -77,7 +99,15 @@ describe("step programs run for real", () => {
         const program = renderStepProgram({
           title: `t${i}`,
           putFilesScript: putFiles,
-          files: [{ path: `/opt/kubeadm-ha/scripts/step${i}.sh`, content: `echo ran-${i} > ${dir}/out${i}\n`, mode: "0755" }],
+          // the scripts part and the step's own part both land
+          scripts: [{ path: "/opt/kubeadm-ha/scripts/shared.sh", content: `echo ran-\n`, mode: "0755" }],
+          files: [
+            {
+              path: `/opt/kubeadm-ha/scripts/step${i}.sh`,
+              content: `echo "$(bash ${dir}/opt/kubeadm-ha/scripts/shared.sh)${i}" > ${dir}/out${i}\n`,
+              mode: "0755",
+            },
+          ],
           run: `/opt/kubeadm-ha/scripts/step${i}.sh`,
           env: {},
         });

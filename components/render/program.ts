@@ -10,6 +10,12 @@
 // uncompressed, a 3 + 10 cluster's state was 11.7 MB and writing it was most of the engine's CPU.
 // Compression is fflate's (pure JavaScript, pinned): the same input gives the same bytes on every
 // machine and Node.js version (Node's zlib may not), so an unchanged step never shows a diff.
+//
+// The bundle is two gzip streams: the host scripts, which are the same in every step that runs
+// the same script (and compressed once per distinct set, here), then the step's own files. Each
+// step compressing every script anew was most of a large program's evaluation, and not linear:
+// 300 nodes' steps allocated gigabytes of compressor buffers and the garbage collector marked
+// the whole (growing) heap again and again.
 
 import { gunzipSync, gzipSync } from "fflate";
 import { HOST_PATHS } from "../hostLayout";
@@ -45,27 +51,82 @@ export function compressedLines(content: string): string {
  * reading a step's files out of a stack's state (`pulumi stack export`).
  */
 export function programBundle(program: string): string {
-  const blocks = program.split("<<'KHA_EOF' | gzip -dc > \"$kha_bundle\"\n");
-  if (blocks.length !== 2) throw new Error("not a kubeadm-ha step program (no bundle)");
-  const encoded = blocks[1].slice(0, blocks[1].indexOf("\nKHA_EOF\n"));
-  return Buffer.from(gunzipSync(Buffer.from(encoded.replace(/\n/g, ""), "base64"))).toString("utf8");
+  const start = program.indexOf(BUNDLE_OPEN);
+  const end = program.indexOf(BUNDLE_CLOSE, start);
+  if (start < 0 || end < 0) throw new Error("not a kubeadm-ha step program (no bundle)");
+  return program
+    .slice(start + BUNDLE_OPEN.length, end)
+    .split(`${MEMBER_OPEN}\n`)
+    .slice(1)
+    .map((member) => {
+      const encoded = member.slice(0, member.indexOf("\nKHA_EOF\n"));
+      return Buffer.from(gunzipSync(Buffer.from(encoded.replace(/\n/g, ""), "base64"))).toString("utf8");
+    })
+    .join("");
+}
+
+function checkBundleFiles(files: BundleFile[]): void {
+  const seen = new Set<string>();
+  for (const file of files) {
+    if (!file.path.startsWith("/") || file.path.includes("..") || /\s/.test(file.path)) {
+      throw new Error(`bundle path must be absolute without spaces or '..': ${file.path}`);
+    }
+    if (!/^0?[0-7]{3}$/.test(file.mode)) throw new Error(`bad mode ${file.mode} for ${file.path}`);
+    if (seen.has(file.path)) throw new Error(`bundle has ${file.path} twice`);
+    seen.add(file.path);
+  }
 }
 
 export function renderBundle(files: BundleFile[]): string {
-  const seen = new Set<string>();
+  checkBundleFiles(files);
   return files
     .map((file) => {
-      if (!file.path.startsWith("/") || file.path.includes("..") || /\s/.test(file.path)) {
-        throw new Error(`bundle path must be absolute without spaces or '..': ${file.path}`);
-      }
-      if (!/^0?[0-7]{3}$/.test(file.mode)) throw new Error(`bad mode ${file.mode} for ${file.path}`);
-      if (seen.has(file.path)) throw new Error(`bundle has ${file.path} twice`);
-      seen.add(file.path);
       const body = base64Lines(file.content);
       return `file ${file.mode} ${file.path}\n${body}${body ? "\n" : ""}end\n`;
     })
     .join("");
 }
+
+// Compressed once per distinct content: the scripts part of bundles and put-files.sh. A set is
+// known by its paths, modes and a number per distinct content: the scripts' texts are the same
+// string objects in every step (readScript's cache), so looking them up does not hash 80 KB of
+// text per step. Both maps hold what the package's scripts are, nothing per node.
+const contentIds = new Map<string, number>();
+const compressedParts = new Map<string, string>();
+
+function compressedOnce(files: BundleFile[]): string {
+  const key = files
+    .map((file) => {
+      let id = contentIds.get(file.content);
+      if (id === undefined) {
+        id = contentIds.size;
+        contentIds.set(file.content, id);
+      }
+      return `${file.mode} ${file.path} ${id}`;
+    })
+    .join("\n");
+  let lines = compressedParts.get(key);
+  if (lines === undefined) {
+    lines = compressedLines(renderBundle(files));
+    compressedParts.set(key, lines);
+  }
+  return lines;
+}
+
+const compressedTexts = new Map<string, string>();
+
+function compressedTextOnce(text: string): string {
+  let lines = compressedTexts.get(text);
+  if (lines === undefined) {
+    lines = compressedLines(text);
+    compressedTexts.set(text, lines);
+  }
+  return lines;
+}
+
+const BUNDLE_OPEN = "{ # the bundle: the host scripts, then the step's own files\n";
+const MEMBER_OPEN = "base64 -d <<'KHA_EOF' | gzip -dc";
+const BUNDLE_CLOSE = '} > "$kha_bundle"\n';
 
 /** How long a step waits for another step on its host (render: the host lock). */
 export const LOCK_WAIT_SECONDS = 1200;
@@ -74,6 +135,9 @@ export interface StepProgram {
   /** a label for logs, e.g. "etcd-install on cp-1" */
   title: string;
   putFilesScript: string;
+  /** the host scripts the step carries: the same in many steps, so compressed once per distinct set */
+  scripts?: BundleFile[];
+  /** the step's own files (configs, certificates, keys) */
   files: BundleFile[];
   /** absolute path of the script to run once files are in place */
   run: string;
@@ -90,6 +154,8 @@ export function renderStepProgram(step: StepProgram): string {
       return `${name}=${shellQuote(value)}`;
     });
   const lock = step.lock ?? HOST_PATHS.hostLock;
+  const scripts = step.scripts ?? [];
+  checkBundleFiles([...scripts, ...step.files]); // a path in both parts would be written twice
   return [
     `# kubeadm-ha: ${step.title.replace(/\n/g, " ")}`,
     "set -euo pipefail",
@@ -108,12 +174,18 @@ export function renderStepProgram(step: StepProgram): string {
     `kha_bundle=$(mktemp ${HOST_PATHS.scriptsDir}/.bundle.XXXXXX)`,
     `trap 'rm -f "$kha_put" "$kha_bundle"' EXIT`,
     `base64 -d <<'KHA_EOF' | gzip -dc > "$kha_put"`,
-    compressedLines(step.putFilesScript),
+    compressedTextOnce(step.putFilesScript),
     "KHA_EOF",
     `mv -f "$kha_put" ${HOST_PATHS.scriptsDir}/put-files.sh`,
-    `base64 -d <<'KHA_EOF' | gzip -dc > "$kha_bundle"`,
-    compressedLines(renderBundle(step.files)),
+    BUNDLE_OPEN.trimEnd(),
+    MEMBER_OPEN,
+    compressedOnce(scripts),
     "KHA_EOF",
+    MEMBER_OPEN,
+    // half the steps (the resets, the token steps) carry no files of their own
+    step.files.length ? compressedLines(renderBundle(step.files)) : compressedTextOnce(""),
+    "KHA_EOF",
+    BUNDLE_CLOSE.trimEnd(),
     `bash ${HOST_PATHS.scriptsDir}/put-files.sh < "$kha_bundle"`,
     `rm -f "$kha_bundle"`,
     `${[...assignments, "bash", step.run].join(" ")} </dev/null`,
