@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { gunzipSync } from "fflate";
-import { compressedLines, LOCK_WAIT_SECONDS, programBundle, renderBundle, renderStepProgram, shellQuote } from "./program";
+import { compressedLines, LOCK_WAIT_SECONDS, parseBundle, programBundle, renderBundle, renderStepProgram, shellQuote } from "./program";
 
 describe("step programs", () => {
   it("quotes anything for the shell", () => {
@@ -11,9 +11,17 @@ describe("step programs", () => {
     expect(shellQuote("a\nb $x")).toBe("'a\nb $x'");
   });
 
-  it("encodes files as base64 in the bundle", () => {
-    const bundle = renderBundle([{ path: "/etc/x.conf", content: "hello\n", mode: "0640" }]);
-    expect(bundle).toBe(`file 0640 /etc/x.conf\n${Buffer.from("hello\n").toString("base64")}\nend\n`);
+  it("carries text as its lines in the bundle, and anything with a NUL byte as base64", () => {
+    expect(renderBundle([{ path: "/etc/x.conf", content: "hello\nend\n", mode: "0640" }])).toBe(
+      "text 0640 /etc/x.conf\n|hello\n|end\nend\n",
+    );
+    expect(renderBundle([{ path: "/x", content: "no newline", mode: "0644" }])).toBe("text 0644 /x -n\n|no newline\nend\n");
+    expect(renderBundle([{ path: "/x", content: "", mode: "0644" }])).toBe("text 0644 /x\nend\n");
+    expect(renderBundle([{ path: "/x", content: "a\0b", mode: "0644" }])).toBe(
+      `file 0644 /x\n${Buffer.from("a\0b").toString("base64")}\nend\n`,
+    );
+    const files = ["", "\n", "x", "a\nb\n\n", "|end\nend", "nul\0"].map((content, i) => ({ path: `/f${i}`, content, mode: "0600" }));
+    expect(parseBundle(renderBundle(files))).toEqual(files);
     expect(() => renderBundle([{ path: "etc/x", content: "", mode: "0644" }])).toThrow(/absolute/);
     expect(() => renderBundle([{ path: "/etc/../x", content: "", mode: "0644" }])).toThrow(/absolute/);
     expect(() =>
@@ -38,7 +46,7 @@ describe("step programs", () => {
   it("carries the bundle compressed, and gives it back", () => {
     const files = [{ path: "/etc/x.conf", content: "secret-ish\n", mode: "0600" }];
     const program = renderStepProgram({ title: "t", putFilesScript: "#!/bin/bash\n", files, run: "/x", env: {} });
-    expect(program).not.toContain(Buffer.from("secret-ish\n").toString("base64"));
+    expect(program).not.toContain("secret-ish");
     expect(programBundle(program)).toBe(renderBundle(files));
     expect(() => programBundle("echo hi\n")).toThrow(/not a kubeadm-ha step program/);
   });

@@ -65,6 +65,29 @@ export function programBundle(program: string): string {
     .join("");
 }
 
+/** The files of a bundle (renderBundle's output): for tests, and for reading a step's files out of a state. */
+export function parseBundle(bundle: string): BundleFile[] {
+  const files: BundleFile[] = [];
+  const lines = bundle.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === "") continue;
+    const [kind, mode, path, flag] = lines[i].split(" ");
+    const end = lines.indexOf("end", i + 1);
+    if ((kind !== "text" && kind !== "file") || end < 0) throw new Error(`not a bundle at line ${i + 1}`);
+    const body = lines.slice(i + 1, end);
+    const content =
+      kind === "file"
+        ? Buffer.from(body.join(""), "base64").toString("utf8")
+        : body
+            .map((line) => `${line.slice(1)}\n`)
+            .join("")
+            .slice(0, flag === "-n" ? -1 : undefined);
+    files.push({ path, mode, content });
+    i = end;
+  }
+  return files;
+}
+
 function checkBundleFiles(files: BundleFile[]): void {
   const seen = new Set<string>();
   for (const file of files) {
@@ -77,12 +100,24 @@ function checkBundleFiles(files: BundleFile[]): void {
   }
 }
 
+/**
+ * put-files.sh's input. Text (every file kubeadm-ha writes) travels as its lines, each after a
+ * '|': gzip finds the repeats of text, and of base64 hardly any (a repeat lands at another offset
+ * in base64's 3-byte groups, and comes out as other characters). Content with a NUL byte, which
+ * bash cannot hold, travels as base64.
+ */
 export function renderBundle(files: BundleFile[]): string {
   checkBundleFiles(files);
   return files
     .map((file) => {
-      const body = base64Lines(file.content);
-      return `file ${file.mode} ${file.path}\n${body}${body ? "\n" : ""}end\n`;
+      if (file.content.includes("\0")) {
+        const body = base64Lines(file.content);
+        return `file ${file.mode} ${file.path}\n${body}${body ? "\n" : ""}end\n`;
+      }
+      const lines = file.content.split("\n");
+      const finalNewline = lines[lines.length - 1] === "";
+      if (finalNewline) lines.pop();
+      return `text ${file.mode} ${file.path}${finalNewline ? "" : " -n"}\n${lines.map((line) => `|${line}\n`).join("")}end\n`;
     })
     .join("");
 }

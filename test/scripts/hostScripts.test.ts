@@ -54,13 +54,45 @@ describe("put-files.sh", () => {
     expect(box.run("put-files.sh", {}, bundle).stdout).toContain("changed /etc/etcd.env");
   });
 
+  it("writes back exactly the bytes it was given, text or not", () => {
+    const contents = [
+      "",
+      "\n",
+      "x",
+      "x\n\n",
+      "end\n|bar\nfile 0644 /y\n",
+      "crlf\r\n",
+      "  indented\ttab \\ $HOME `x`\n",
+      "nul\0byte",
+      "\u00e9t\u00e9\n",
+    ];
+    const files = contents.map((content, i) => ({ path: `/etc/f${i}`, content, mode: "0644" }));
+    const run = box.run("put-files.sh", {}, renderBundle(files));
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    for (const [i, content] of contents.entries()) {
+      expect(fs.readFileSync(path.join(box.root, `etc/f${i}`))).toEqual(Buffer.from(content, "utf8"));
+    }
+    expect(box.run("put-files.sh", {}, renderBundle(files)).stdout).not.toMatch(/^changed /m);
+  });
+
+  it("refuses a text line without its '|' and a flag on anything but text", () => {
+    const loose = box.run("put-files.sh", {}, "text 0644 /etc/x\n|ok\nloose\nend\n");
+    expect(loose.status).toBe(2);
+    expect(loose.stderr).toMatch(/a line of \/etc\/x without its '\|'/);
+    expect(box.run("put-files.sh", {}, "file 0644 /etc/x -n\nend\n").status).toBe(2);
+    expect(box.exists("etc/x")).toBe(false);
+  });
+
   it("refuses relative paths, '..' and a truncated bundle", () => {
     expect(box.run("put-files.sh", {}, "file 0644 etc/x\nend\n").status).toBe(2);
     expect(box.run("put-files.sh", {}, "file 0644 /etc/../x\nend\n").status).toBe(2);
-    const cut = box.run("put-files.sh", {}, "file 0644 /etc/x\naGVsbG8=\n");
-    expect(cut.status).toBe(2);
-    expect(cut.stderr).toMatch(/ended inside \/etc\/x/);
-    expect(box.exists("etc/x")).toBe(false);
+    for (const cutBundle of ["file 0644 /etc/x\naGVsbG8=\n", "text 0644 /etc/x\n|hello\n"]) {
+      const cut = box.run("put-files.sh", {}, cutBundle);
+      expect(cut.status).toBe(2);
+      expect(cut.stderr).toMatch(/ended inside \/etc\/x/);
+      expect(box.exists("etc/x")).toBe(false);
+    }
   });
 });
 

@@ -29,7 +29,7 @@ import { validateConfig } from "../../config/validate";
 import { createInfrastructure } from "../../providers";
 import { clusterSpecOf } from "../../config/clusterSpec";
 import { Cluster } from "../../components/cluster";
-import { programBundle } from "../../components/render/program";
+import { parseBundle, programBundle } from "../../components/render/program";
 import { snapshotTaken } from "../../components/etcd";
 import { TEST_HOST_KEY } from "./hostKey";
 
@@ -79,11 +79,7 @@ async function build(raw: Raw, stack = "test", runningKubernetesVersion?: string
 
 /** The file a remote step writes, decoded from the bundle in its stdin program. */
 function bundleFile(stdin: string, path: string): string | undefined {
-  const bundle = programBundle(stdin).split("\n");
-  const start = bundle.findIndex((line) => line.startsWith("file ") && line.endsWith(` ${path}`));
-  if (start < 0) return undefined;
-  const end = bundle.indexOf("end", start);
-  return Buffer.from(bundle.slice(start + 1, end).join(""), "base64").toString("utf8");
+  return parseBundle(programBundle(stdin)).find((file) => file.path === path)?.content;
 }
 
 function step(name: string): Recorded {
@@ -272,10 +268,9 @@ describe("secrets", () => {
   it("delivers keys only where they belong: no CA key on etcd-only or worker nodes", async () => {
     await build(external());
     const keyFiles = (name: string) => {
-      return programBundle(String(step(name).inputs.stdin))
-        .split("\n")
-        .filter((l) => l.startsWith("file 0600 "))
-        .map((l) => l.split(" ")[2]);
+      return parseBundle(programBundle(String(step(name).inputs.stdin)))
+        .filter((file) => file.mode === "0600")
+        .map((file) => file.path);
     };
     expect(keyFiles("kubeadm-ha-etcd-node-1-install")).toEqual([
       "/etc/kubernetes/pki/etcd/server.key",

@@ -11,7 +11,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { clusterSpec } from "../../config/clusterSpec";
 import type { Raw } from "../../config/reader";
 import { Cluster } from "../../components/cluster";
-import { programBundle } from "../../components/render/program";
+import { parseBundle, programBundle } from "../../components/render/program";
 import type { ClusterNode } from "../../providers/node";
 
 function node(i: number, roles: ClusterNode["roles"]): ClusterNode {
@@ -48,11 +48,7 @@ function step(name: string) {
 
 /** mode and content of a file in a step's bundle */
 function bundleFile(stdin: string, path: string): { mode: string; content: string } | undefined {
-  const lines = programBundle(stdin).split("\n");
-  const start = lines.findIndex((l) => l.startsWith("file ") && l.endsWith(` ${path}`));
-  if (start < 0) return undefined;
-  const end = lines.indexOf("end", start);
-  return { mode: lines[start].split(" ")[1], content: Buffer.from(lines.slice(start + 1, end).join(""), "base64").toString("utf8") };
+  return parseBundle(programBundle(stdin)).find((file) => file.path === path);
 }
 
 const CONTROL_PLANE_STEPS = ["kha-cp-node-1-init", "kha-cp-node-2-join", "kha-cp-node-3-join"];
