@@ -174,14 +174,25 @@ fi
 
 bash "$(dirname "$0")/kubelet-csr-approver-install.sh"
 # The first kubelet asks for its serving certificate as soon as its Node exists; approve it now
-# rather than on the timer's first tick. Bounded and not fatal: the timer keeps trying.
+# rather than on the timer's first tick. Done once it is approved: kube-controller-manager signs it
+# and the kubelet fetches it on its own (waiting for the file here kept every join waiting too, and
+# ran the approver every second meanwhile). Bounded and not fatal: the timer keeps trying.
 if hardening_on KHA_KUBELET_SERVING_CERTS && [[ ! -e "$KHA_KUBELET_DIR/pki/kubelet-server-current.pem" ]]; then
+  serving=pending
   for ((try = 1; try <= ${KHA_APPROVE_TRIES:-60}; try++)); do
-    bash "$(dirname "$0")/kubelet-csr-approve.sh" || true
-    [[ ! -e "$KHA_KUBELET_DIR/pki/kubelet-server-current.pem" ]] || break
+    approvals=$(bash "$(dirname "$0")/kubelet-csr-approve.sh") || true
+    if [[ -n "$approvals" ]]; then echo "$approvals"; fi
+    if [[ -e "$KHA_KUBELET_DIR/pki/kubelet-server-current.pem" ]]; then
+      serving=present
+    elif grep -q "^kubeadm-ha\[kubelet-csr-approve\]: approved [^ ]* for $KHA_NODE_NAME:" <<<"$approvals"; then
+      serving=approved
+    fi
+    [[ "$serving" == pending ]] || break
     sleep 1
   done
-  [[ -e "$KHA_KUBELET_DIR/pki/kubelet-server-current.pem" ]] ||
-    log "the kubelet has no serving certificate yet; the approver's timer will approve it"
+  case "$serving" in
+    approved) log "the kubelet's serving certificate is approved; the kubelet fetches it once it is signed" ;;
+    pending) log "the kubelet has no serving certificate yet; the approver's timer will approve it" ;;
+  esac
 fi
 log "control plane ready"

@@ -1374,11 +1374,27 @@ describe("kubelet serving certificates: the approver and its install", () => {
     box.write("etc/kubeadm-ha/hardening.env", "KHA_KUBELET_SERVING_CERTS=true\n");
     serve([kubelet("cp-1", "DNS:cp-1,IP:10.77.0.11")], { "cp-1": ["10.77.0.11", "cp-1"] });
     fs.rmSync(path.join(box.root, ADMIN)); // kubeadm init writes it
-    const run = box.run("kubeadm-init.sh", { ...INIT_ENV, KHA_APPROVE_TRIES: "1" });
+    const run = box.run("kubeadm-init.sh", { ...INIT_ENV, KHA_APPROVE_TRIES: "3" });
     expect(run.status).toBe(0);
     expect(approved()).toEqual(["csr-cp-1"]);
     expect(box.calls()).toContain("systemctl enable --now kubeadm-ha-kubelet-csr-approver.timer");
-    expect(run.stdout).toContain("the approver's timer will approve it"); // the stub kubelet never gets its certificate
+    expect(run.stdout).toContain("approved csr-cp-1 for cp-1");
+    // approved is enough (the stub kubelet never gets its certificate): no second round, no wait
+    expect(box.calls().filter((c) => c.includes("get csr -o jsonpath"))).toHaveLength(1);
+    expect(run.stdout).toContain("the kubelet's serving certificate is approved");
+  });
+
+  it("kubeadm-init.sh leaves its kubelet's request to the timer when it never comes", () => {
+    box.write("etc/kubeadm-ha/kubeadm.yaml", "kind: InitConfiguration\n");
+    for (const unit of UNITS) box.write(unit, "[Unit]\n");
+    box.write("etc/kubeadm-ha/hardening.env", "KHA_KUBELET_SERVING_CERTS=true\n");
+    serve([], { "cp-1": ["10.77.0.11", "cp-1"] });
+    fs.rmSync(path.join(box.root, ADMIN));
+    const run = box.run("kubeadm-init.sh", { ...INIT_ENV, KHA_APPROVE_TRIES: "2" });
+    expect(run.status).toBe(0);
+    expect(approved()).toEqual([]);
+    expect(box.calls().filter((c) => c.includes("get csr -o jsonpath"))).toHaveLength(2);
+    expect(run.stdout).toContain("the approver's timer will approve it");
   });
 });
 
