@@ -108,6 +108,11 @@ function checkBundleFiles(files: BundleFile[]): void {
  */
 export function renderBundle(files: BundleFile[]): string {
   checkBundleFiles(files);
+  return bundleEntries(files);
+}
+
+/** renderBundle without the checks, for files already checked */
+function bundleEntries(files: BundleFile[]): string {
   return files
     .map((file) => {
       if (file.content.includes("\0")) {
@@ -125,11 +130,22 @@ export function renderBundle(files: BundleFile[]): string {
 // Compressed once per distinct content: the scripts part of bundles and put-files.sh. A set is
 // known by its paths, modes and a number per distinct content: the scripts' texts are the same
 // string objects in every step (readScript's cache), so looking them up does not hash 80 KB of
-// text per step. Both maps hold what the package's scripts are, nothing per node.
+// text per step. The maps hold what the package's scripts are, nothing per node.
 const contentIds = new Map<string, number>();
-const compressedParts = new Map<string, string>();
+const compressedTexts = new Map<string, string>(); // by the text itself
+const compressedSets = new Map<string, string>(); // by a set's key
 
-function compressedOnce(files: BundleFile[]): string {
+function compressedOnce(cache: Map<string, string>, key: string, text: () => string): string {
+  let lines = cache.get(key);
+  if (lines === undefined) {
+    lines = compressedLines(text());
+    cache.set(key, lines);
+  }
+  return lines;
+}
+
+/** the compressed part of checked files that many steps carry alike */
+function compressedFilesOnce(files: BundleFile[]): string {
   const key = files
     .map((file) => {
       let id = contentIds.get(file.content);
@@ -140,23 +156,7 @@ function compressedOnce(files: BundleFile[]): string {
       return `${file.mode} ${file.path} ${id}`;
     })
     .join("\n");
-  let lines = compressedParts.get(key);
-  if (lines === undefined) {
-    lines = compressedLines(renderBundle(files));
-    compressedParts.set(key, lines);
-  }
-  return lines;
-}
-
-const compressedTexts = new Map<string, string>();
-
-function compressedTextOnce(text: string): string {
-  let lines = compressedTexts.get(text);
-  if (lines === undefined) {
-    lines = compressedLines(text);
-    compressedTexts.set(text, lines);
-  }
-  return lines;
+  return compressedOnce(compressedSets, key, () => bundleEntries(files));
 }
 
 const BUNDLE_OPEN = "{ # the bundle: the host scripts, then the step's own files\n";
@@ -209,16 +209,16 @@ export function renderStepProgram(step: StepProgram): string {
     `kha_bundle=$(mktemp ${HOST_PATHS.scriptsDir}/.bundle.XXXXXX)`,
     `trap 'rm -f "$kha_put" "$kha_bundle"' EXIT`,
     `base64 -d <<'KHA_EOF' | gzip -dc > "$kha_put"`,
-    compressedTextOnce(step.putFilesScript),
+    compressedOnce(compressedTexts, step.putFilesScript, () => step.putFilesScript),
     "KHA_EOF",
     `mv -f "$kha_put" ${HOST_PATHS.scriptsDir}/put-files.sh`,
     BUNDLE_OPEN.trimEnd(),
     MEMBER_OPEN,
-    compressedOnce(scripts),
+    compressedFilesOnce(scripts),
     "KHA_EOF",
     MEMBER_OPEN,
     // half the steps (the resets, the token steps) carry no files of their own
-    step.files.length ? compressedLines(renderBundle(step.files)) : compressedTextOnce(""),
+    step.files.length ? compressedLines(bundleEntries(step.files)) : compressedFilesOnce([]),
     "KHA_EOF",
     BUNDLE_CLOSE.trimEnd(),
     `bash ${HOST_PATHS.scriptsDir}/put-files.sh < "$kha_bundle"`,

@@ -224,7 +224,8 @@ umount_root() {
   return 0
 }
 
-# Boot one host (asynchronously). $2: how many hosts /etc/hosts should list.
+# Boot one host (asynchronously). $2: how many hosts /etc/hosts should list (and the inotify limit
+# must hold).
 start_host() {
   local idx="$1" n="$2" name pid leader i
   name="$(host_name "$idx")"
@@ -232,6 +233,7 @@ start_host() {
     log "$name already running (pid $(pidfile_pid "$(host_pidfile "$name")"))"
     return 0
   fi
+  ensure_inotify "$n"
   rm -f "$(host_pidfile "$name")" "$(host_leaderfile "$name")"
   prepare_host_disk "$idx" "$n"
   mount_root "$name"
@@ -421,7 +423,6 @@ cmd_up() {
   ensure_ssh_key
   ensure_netns
   total="$(host_count "$n")"
-  ensure_inotify "$total"
   t0=$(now_ms)
   for ((i = 1; i <= n; i++)); do start_host "$i" "$total"; done
   write_known_hosts
@@ -484,16 +485,14 @@ cmd_stop_host() {
 cmd_start_host() {
   [[ $# -eq 1 ]] || die "usage: lab.sh start-host HOST"
   need_root
-  local name idx t0 total
+  local name idx t0
   name="$(resolve_host "$1")"
   idx="$(host_index "$name")"
   [[ -d "$(host_dir "$name")/upper" ]] || die "$name has never been up; use 'lab.sh up'"
   netns_exists || die "the lab is down; use 'lab.sh up'"
   refuse_foreign_lab
-  total="$(host_count "$idx")"
-  ensure_inotify "$total"
   t0=$(now_ms)
-  start_host "$idx" "$total"
+  start_host "$idx" "$(host_count "$idx")"
   write_known_hosts
   wait_hosts "$t0" "$idx" || die "$name did not come up"
 }
@@ -503,7 +502,7 @@ cmd_start_host() {
 # follows (a reinstall's new key is what an operator pins).
 cmd_wipe_host() {
   [[ $# -eq 1 ]] || die "usage: lab.sh wipe-host HOST"
-  local name idx d t0 total
+  local name idx d t0
   name="$(resolve_host "$1")"
   idx="$(host_index "$name")"
   d="$(host_dir "$name")"
@@ -512,10 +511,8 @@ cmd_wipe_host() {
   refuse_foreign_lab
   stop_host "$name"
   rm -rf "$d/upper" "$d/work" "$d/containerd"
-  total="$(host_count "$idx")"
-  ensure_inotify "$total"
   t0=$(now_ms)
-  start_host "$idx" "$total"
+  start_host "$idx" "$(host_count "$idx")"
   write_known_hosts
   wait_hosts "$t0" "$idx" || die "$name did not come up"
   log "$name wiped: a fresh disk and a new host key"
