@@ -66,17 +66,17 @@ function digestOf(file: string): string {
 }
 
 /**
- * The file as a Pulumi asset that carries its sha256. The engine takes an asset's `hash` when one is
- * sent (the state records the same field) and otherwise reads the whole file again for every
- * resource that copies it: the same binaries and image tars on every node, about 2 GB of reading
- * on each no-op `up` of five nodes. The Node SDK sends every own key of an asset object, so the
- * remembered digest goes along; an SDK that stopped sending it would only make the engine read the
- * files again (components/artifacts.test.ts checks what is sent).
+ * A directory as a Pulumi archive that carries the given hash (the digest of its files' contents).
+ * The engine takes an archive's `hash` when one is sent (the state records the same field) and
+ * otherwise reads every file in it again on every `up`: the same binaries and image tars for every
+ * node, about 2 GB of reading on each no-op `up` of five nodes. The Node SDK sends every own key
+ * of an archive object, so the hash goes along; an SDK that stopped sending it would only make the
+ * engine read the files again (components/artifacts.test.ts checks what is sent).
  */
-export function hashedFileAsset(file: string): pulumi.asset.FileAsset {
-  const asset = new pulumi.asset.FileAsset(file);
-  Object.defineProperty(asset, "hash", { value: digestOf(file), enumerable: true });
-  return asset;
+export function hashedArchive(dir: string, hash: string): pulumi.asset.FileArchive {
+  const archive = new pulumi.asset.FileArchive(dir);
+  Object.defineProperty(archive, "hash", { value: hash, enumerable: true });
+  return archive;
 }
 
 /**
@@ -90,27 +90,92 @@ export function artifactsDigest(items: LocalArtifact[]): string {
   return hash.digest("hex");
 }
 
+/**
+ * The directory a set of artifacts is copied from: under the digest cache's folder, named by the
+ * set (targets and local paths), holding a symbolic link per artifact at its target path
+ * (bin/kubelet -> the local file). The same set always gets the same directory, so the copy's
+ * inputs stay the same from one `up` to the next. Links are (re)made when missing or pointing
+ * elsewhere.
+ */
+export function stageArtifacts(items: LocalArtifact[], root = path.join(path.dirname(digestCachePath()), "stage")): string {
+  if (!pruned.has(root)) {
+    pruned.add(root);
+    pruneStages(root);
+  }
+  const key = crypto.createHash("sha256");
+  for (const item of items) key.update(`${item.target}=${path.resolve(item.source)}\n`);
+  const dir = path.join(root, key.digest("hex").slice(0, 24));
+  for (const item of items) {
+    const link = path.join(dir, item.target);
+    const source = path.resolve(item.source);
+    let current: string | undefined;
+    try {
+      current = fs.readlinkSync(link);
+    } catch {
+      current = undefined;
+    }
+    if (current === source) continue;
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(source, link);
+  }
+  return dir;
+}
+
+const pruned = new Set<string>();
+
+/** Drops staged directories with a link to a file that is gone (another artifacts folder, since deleted). */
+export function pruneStages(root: string): void {
+  let dirs: string[];
+  try {
+    dirs = fs.readdirSync(root);
+  } catch {
+    return;
+  }
+  const dangling = (dir: string): boolean =>
+    fs.readdirSync(dir, { withFileTypes: true }).some((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return dangling(p);
+      return e.isSymbolicLink() && !fs.existsSync(p);
+    });
+  for (const name of dirs) {
+    const dir = path.join(root, name);
+    if (dangling(dir)) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A node's artifacts as one copy: the staged directory (stageArtifacts) sent as one archive into
+ * HOST_PATHS.artifactsDir, carrying the digest of the files' contents as its hash (hashedArchive).
+ * One copy per node and not one per file: the engine runs 4 operations per CPU at once, and with
+ * 11 copies per node the etcd binaries and the first control plane's files waited behind every
+ * worker's image tars (in the lab's 3 + 2, `kubeadm init` started 12 s later than with no such
+ * limit); each resource also costs a state checkpoint and an SSH login. Any changed file copies
+ * the node's whole set again (rare: a new Kubernetes version changes most of them anyway).
+ */
 export function copyArtifacts(
   name: string,
   node: ClusterNode,
   items: LocalArtifact[],
   opts: pulumi.CustomResourceOptions,
 ): command.remote.CopyToRemote[] {
-  return items.map(
-    (item) =>
-      new command.remote.CopyToRemote(
-        `${name}-${item.target.replace(/[^A-Za-z0-9.-]/g, "-")}`,
-        {
-          connection: node.connection,
-          source: hashedFileAsset(item.source),
-          remotePath: `${HOST_PATHS.artifactsDir}/${item.target}`,
-          // A copy runs again only when its file changed, not when the connection did. A host given
-          // back reinstalled (a new host key) or a replaced VM (a new address) has none of it: copy anew.
-          triggers: [node.connection.host, node.connection.hostKey ?? ""],
-        },
-        opts,
-      ),
-  );
+  if (items.length === 0) return [];
+  // a trailing "/": the directory's contents land in remotePath (not remotePath/<its name>)
+  const source = hashedArchive(`${stageArtifacts(items)}/`, artifactsDigest(items));
+  return [
+    new command.remote.CopyToRemote(
+      `${name}-artifacts`,
+      {
+        connection: node.connection,
+        source,
+        remotePath: HOST_PATHS.artifactsDir,
+        // A copy runs again only when a file changed, not when the connection did. A host given
+        // back reinstalled (a new host key) or a replaced VM (a new address) has none of it: copy anew.
+        triggers: [node.connection.host, node.connection.hostKey ?? ""],
+      },
+      opts,
+    ),
+  ];
 }
 
 /** image tars only control planes run (kubeadm's names: kube-apiserver_v1.34.1.tar, ...) */

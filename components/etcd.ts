@@ -97,7 +97,12 @@ export class EtcdCluster extends pulumi.ComponentResource {
         .apply(([all, token]) => renderEtcdEnv({ member: all.find((a) => a.name === member.name)!, members: all, clusterToken: token }));
       const afterSnapshot = { ...args, after: { [member.name]: [...(args.after?.[member.name] ?? []), this.snapshot] } };
       this.installs[member.name] = nodeStep(`${name}-${member.name}`, member, "etcd-reset.sh", afterSnapshot, this, (dependsOn) => {
-        const copies = copyArtifacts(`${name}-${member.name}`, member, binaries, { parent: this, dependsOn });
+        // the binaries travel as soon as the host is prepared, beside the Kubernetes files, not after
+        // the snapshot and the reset: etcd's install is on the way to `kubeadm init`
+        const copies = copyArtifacts(`${name}-${member.name}`, member, binaries, {
+          parent: this,
+          dependsOn: args.after?.[member.name] ?? [],
+        });
         return runOnNode(
           `${name}-${member.name}-install`,
           {

@@ -272,8 +272,11 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           verifyKubelets: ctx.spec.hardening.kubeletServingCerts,
           validityHours: ctx.spec.pki.validityHours,
           earlyRenewalHours: ctx.spec.pki.earlyRenewalHours,
-          // where it can run: the workers (a cluster of control planes only: those)
-          dependsOn: apiObjectsAfter(ctx, ctx.nodes.workers.length > 0 ? ctx.nodes.workers : ctx.nodes.controlPlanes),
+          // once one node can run it: the first worker joined with its pod network (a cluster of
+          // control planes only: the first of those). Not every worker: its pod is scheduled as soon
+          // as any node is Ready, and waiting for the last join only put its 15 s start (two scrapes
+          // before it reports ready) at the end of every `up` from bare hosts.
+          dependsOn: apiObjectsAfter(ctx, (ctx.nodes.workers.length > 0 ? ctx.nodes.workers : ctx.nodes.controlPlanes).slice(0, 1)),
         },
         { parent: ctx.parent },
       ),

@@ -402,7 +402,22 @@ describe("kubeadm wiring", () => {
     try {
       const { config } = await build({ ...stacked(), artifacts: { source: "local", dir } });
       const copies = ofType("command:remote:CopyToRemote");
-      expect(copies.length).toBe(3 * 2 + 5 * 3); // etcd's 2 binaries on 3 members, Kubernetes' 3 on 5 nodes
+      // one copy per node and part: etcd's binaries on 3 members, Kubernetes' on 5 nodes
+      expect(copies.map((c) => c.name).sort()).toEqual(
+        [
+          ...[1, 2, 3].map((i) => `kubeadm-ha-etcd-node-${i}-artifacts`),
+          ...[1, 2, 3, 4, 5].map((i) => `kubeadm-ha-prep-node-${i}-artifacts`),
+        ].sort(),
+      );
+      const staged = async (name: string) => {
+        const dir = (await copies.find((c) => c.name === name)!.raw.source.path) as string;
+        return ["bin", "images"].flatMap((sub) =>
+          fs.existsSync(path.join(dir, sub)) ? fs.readdirSync(path.join(dir, sub)).map((f) => `${sub}/${f}`) : [],
+        );
+      };
+      expect(await staged("kubeadm-ha-etcd-node-1-artifacts")).toEqual(["bin/etcd", "bin/etcdctl"]);
+      expect(await staged("kubeadm-ha-prep-node-4-artifacts")).toEqual(["bin/kubeadm", "bin/kubectl", "bin/kubelet"]);
+      for (const c of copies) expect(c.inputs.remotePath).toBe("/opt/kubeadm-ha/artifacts");
       const keyOf = new Map(config.hosts.map((h) => [h.address, h.hostKey]));
       for (const c of copies) expect(c.inputs.triggers).toEqual([c.inputs.connection.host, keyOf.get(c.inputs.connection.host)]);
     } finally {
@@ -507,12 +522,12 @@ describe("the order from bare hosts", () => {
       fs.writeFileSync(path.join(dir, "images", tar), tar);
     try {
       await build({ ...stacked(), artifacts: { source: "local", dir } }, "test", null);
-      const copied = (node: string) =>
-        ofType("command:remote:CopyToRemote")
-          .filter((c) => c.name.includes(`-${node}-images-`))
-          .map((c) => c.name.replace(/.*-images-/, ""));
-      expect(copied("node-1")).toEqual(["kube-apiserver-v1.34.1.tar", "kube-proxy-v1.34.1.tar", "pause-3.10.1.tar"]);
-      expect(copied("node-4")).toEqual(["kube-proxy-v1.34.1.tar", "pause-3.10.1.tar"]);
+      const copied = async (node: string) => {
+        const copy = ofType("command:remote:CopyToRemote").find((c) => c.name === `kubeadm-ha-prep-${node}-artifacts`)!;
+        return fs.readdirSync(path.join((await copy.raw.source.path) as string, "images")).sort();
+      };
+      expect(await copied("node-1")).toEqual(["kube-apiserver_v1.34.1.tar", "kube-proxy_v1.34.1.tar", "pause_3.10.1.tar"]);
+      expect(await copied("node-4")).toEqual(["kube-proxy_v1.34.1.tar", "pause_3.10.1.tar"]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
