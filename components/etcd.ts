@@ -143,6 +143,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
       {
         node: first,
         script: "etcd-health.sh",
+        // it talks to etcd only: it need not wait for the host's own preparation (image imports)
+        lock: HOST_PATHS.etcdLock,
         helpers: ["lib.sh"],
         env: { KHA_ETCD_ENDPOINTS: endpointList, KHA_ETCD_MEMBERS: members },
         dependsOn: Object.values(this.installs),

@@ -48,7 +48,8 @@ function apiObjectsAfter(ctx: PhaseContext, nodes: ClusterNode[]): pulumi.Resour
 
 export const PHASE_LIST: readonly AnyClusterPhase[] = [
   {
-    // every node, in parallel; Kubernetes packages only when the roll-out reaches the control plane
+    // every node, in parallel (the installs: the first control plane's, then the others'); Kubernetes
+    // packages only when the roll-out reaches the control plane
     name: "host-prep",
     part: "hostPrep",
     create: (ctx) =>
@@ -62,6 +63,7 @@ export const PHASE_LIST: readonly AnyClusterPhase[] = [
           kubernetes: ctx.reaches("control-plane"),
           versionRecorded: ctx.runningKubernetesVersion !== undefined,
           resetOnDestroy: ctx.spec.resetOnDestroy,
+          first: ctx.nodes.controlPlanes[0]?.name,
         },
         { parent: ctx.parent },
       ),

@@ -499,11 +499,32 @@ describe("the order from bare hosts", () => {
       expect(registeredDependsOn.get(step)).not.toContain("kubeadm-ha-prep-node-1-install");
     }
     expect(step("kubeadm-ha-etcd-node-1-install").inputs.stdin).toContain("exec 9>>/run/kubeadm-ha-etcd.lock");
+    expect(step("kubeadm-ha-etcd-health").inputs.stdin).toContain("exec 9>>/run/kubeadm-ha-etcd.lock");
     expect(step("kubeadm-ha-prep-node-1-install").inputs.stdin).toContain("exec 9>>/run/kubeadm-ha.lock");
     // kubeadm init still waits for the node's binaries and images and for etcd's health gate
     expect(registeredDependsOn.get("kubeadm-ha-cp-node-1-init")).toEqual(
       expect.arrayContaining(["kubeadm-ha-prep-node-1-install", "kubeadm-ha-etcd-health"]),
     );
+  });
+
+  it("the first control plane's install runs first (kubeadm init waits for it); every other install waits for it, no copy does", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-artifacts-"));
+    fs.mkdirSync(path.join(dir, "bin"));
+    for (const bin of ["etcd", "etcdctl", "kubeadm", "kubelet", "kubectl"]) fs.writeFileSync(path.join(dir, "bin", bin), bin);
+    try {
+      await build({ ...stacked(), artifacts: { source: "local", dir } }, "test", null);
+      expect(registeredDependsOn.get("kubeadm-ha-prep-node-1-install")).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/-install$/)]),
+      );
+      for (const node of ["node-2", "node-3", "node-4", "node-5"]) {
+        expect(registeredDependsOn.get(`kubeadm-ha-prep-${node}-install`)).toContain("kubeadm-ha-prep-node-1-install");
+        expect(registeredDependsOn.get(`kubeadm-ha-prep-${node}-artifacts`)).toEqual(["kubeadm-ha-prep-" + node + "-base"]);
+      }
+      // etcd's binaries travel once the host is prepared, not after the snapshot and the member's reset
+      expect(registeredDependsOn.get("kubeadm-ha-etcd-node-2-artifacts")).toEqual(["kubeadm-ha-prep-node-2-base"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the service load balancer waits for the first control plane and its own nodes, not for the other control planes", async () => {
