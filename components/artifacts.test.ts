@@ -72,6 +72,16 @@ describe("stageArtifacts", () => {
     expect(fs.readlinkSync(path.join(staged, "bin/kubelet"))).toBe(kubelet);
   });
 
+  it("names the artifact, the folder and the fix when it cannot stage", () => {
+    const kubelet = path.join(dir, "kubelet");
+    fs.writeFileSync(kubelet, "kubelet binary");
+    const root = path.join(dir, "stage");
+    fs.writeFileSync(root, "a file where the folder should be");
+    expect(() => stageArtifacts([{ source: kubelet, target: "bin/kubelet" }], root)).toThrow(
+      /kubeadm-ha:artifacts: cannot stage bin\/kubelet .*XDG_CACHE_HOME or KHA_DIGEST_CACHE/,
+    );
+  });
+
   it("prunes staged directories whose files are gone, and keeps the others", () => {
     const kept = path.join(dir, "kept");
     const gone = path.join(dir, "gone");

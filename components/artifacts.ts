@@ -115,9 +115,16 @@ export function stageArtifacts(items: LocalArtifact[], root = path.join(path.dir
       current = undefined;
     }
     if (current === source) continue;
-    fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.rmSync(link, { force: true });
-    fs.symlinkSync(source, link);
+    try {
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(source, link);
+    } catch (e) {
+      throw new Error(
+        `kubeadm-ha:artifacts: cannot stage ${item.target} for its copy in ${dir}: ${(e as Error).message} ` +
+          "(fix: make that folder writable, or point XDG_CACHE_HOME or KHA_DIGEST_CACHE at a writable place)",
+      );
+    }
   }
   return dir;
 }
