@@ -123,6 +123,7 @@ export function stageArtifacts(items: LocalArtifact[], root = path.join(path.dir
       throw new Error(
         `kubeadm-ha:artifacts: cannot stage ${item.target} for its copy in ${dir}: ${(e as Error).message} ` +
           "(fix: make that folder writable, or point XDG_CACHE_HOME or KHA_DIGEST_CACHE at a writable place)",
+        { cause: e },
       );
     }
   }
