@@ -115,19 +115,27 @@ export function stageArtifacts(items: LocalArtifact[], root = path.join(path.dir
       current = undefined;
     }
     if (current === source) continue;
-    try {
-      fs.mkdirSync(path.dirname(link), { recursive: true });
-      fs.rmSync(link, { force: true });
-      fs.symlinkSync(source, link);
-    } catch (e) {
+    const failure = makeLink(source, link);
+    if (failure) {
       throw new Error(
-        `kubeadm-ha:artifacts: cannot stage ${item.target} for its copy in ${dir}: ${(e as Error).message} ` +
+        `kubeadm-ha:artifacts: cannot stage ${item.target} for its copy in ${dir}: ${failure.message} ` +
           "(fix: make that folder writable, or point XDG_CACHE_HOME or KHA_DIGEST_CACHE at a writable place)",
-        { cause: e },
       );
     }
   }
   return dir;
+}
+
+/** (re)makes a symbolic link; the error when it cannot */
+function makeLink(source: string, link: string): Error | undefined {
+  try {
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(source, link);
+    return undefined;
+  } catch (e) {
+    return e as Error;
+  }
 }
 
 const pruned = new Set<string>();
