@@ -90,6 +90,9 @@ export function artifactsDigest(items: LocalArtifact[]): string {
   return hash.digest("hex");
 }
 
+/** the stage roots already pruned in this run (once each) */
+const pruned = new Set<string>();
+
 /**
  * The directory a set of artifacts is copied from: under the digest cache's folder, named by the
  * set (targets and local paths), holding a symbolic link per artifact at its target path
@@ -102,12 +105,12 @@ export function stageArtifacts(items: LocalArtifact[], root = path.join(path.dir
     pruned.add(root);
     pruneStages(root);
   }
+  const resolved = items.map((item) => ({ target: item.target, source: path.resolve(item.source) }));
   const key = crypto.createHash("sha256");
-  for (const item of items) key.update(`${item.target}=${path.resolve(item.source)}\n`);
+  for (const { target, source } of resolved) key.update(`${target}=${source}\n`);
   const dir = path.join(root, key.digest("hex").slice(0, 24));
-  for (const item of items) {
-    const link = path.join(dir, item.target);
-    const source = path.resolve(item.source);
+  for (const { target, source } of resolved) {
+    const link = path.join(dir, target);
     let current: string | undefined;
     try {
       current = fs.readlinkSync(link);
@@ -118,7 +121,7 @@ export function stageArtifacts(items: LocalArtifact[], root = path.join(path.dir
     const failure = makeLink(source, link);
     if (failure) {
       throw new Error(
-        `kubeadm-ha:artifacts: cannot stage ${item.target} for its copy in ${dir}: ${failure.message} ` +
+        `kubeadm-ha:artifacts: cannot stage ${target} for its copy in ${dir}: ${failure.message} ` +
           "(fix: make that folder writable, or point XDG_CACHE_HOME or KHA_DIGEST_CACHE at a writable place)",
       );
     }
@@ -137,8 +140,6 @@ function makeLink(source: string, link: string): Error | undefined {
     return e as Error;
   }
 }
-
-const pruned = new Set<string>();
 
 /** Drops staged directories with a link to a file that is gone (another artifacts folder, since deleted). */
 export function pruneStages(root: string): void {

@@ -77,6 +77,22 @@ async function build(raw: Raw, stack = "test", runningKubernetesVersion?: string
   return { config, cluster };
 }
 
+/**
+ * Runs `fn` with a local artifacts folder (the binaries, and the image tars named), removed after.
+ */
+async function withLocalArtifacts(images: string[], fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-artifacts-"));
+  fs.mkdirSync(path.join(dir, "bin"));
+  for (const bin of ["etcd", "etcdctl", "kubeadm", "kubelet", "kubectl"]) fs.writeFileSync(path.join(dir, "bin", bin), bin);
+  if (images.length > 0) fs.mkdirSync(path.join(dir, "images"));
+  for (const tar of images) fs.writeFileSync(path.join(dir, "images", tar), tar);
+  try {
+    await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The file a remote step writes, decoded from the bundle in its stdin program. */
 function bundleFile(stdin: string, path: string): string | undefined {
   return parseBundle(programBundle(stdin)).find((file) => file.path === path)?.content;
@@ -396,10 +412,7 @@ describe("kubeadm wiring", () => {
   });
 
   it("copies air-gapped artifacts anew to a host given back reinstalled (new host key) or at a new address", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-artifacts-"));
-    fs.mkdirSync(path.join(dir, "bin"));
-    for (const bin of ["etcd", "etcdctl", "kubeadm", "kubelet", "kubectl"]) fs.writeFileSync(path.join(dir, "bin", bin), bin);
-    try {
+    await withLocalArtifacts([], async (dir) => {
       const { config } = await build({ ...stacked(), artifacts: { source: "local", dir } });
       const copies = ofType("command:remote:CopyToRemote");
       // one copy per node and part: etcd's binaries on 3 members, Kubernetes' on 5 nodes
@@ -420,9 +433,7 @@ describe("kubeadm wiring", () => {
       for (const c of copies) expect(c.inputs.remotePath).toBe("/opt/kubeadm-ha/artifacts");
       const keyOf = new Map(config.hosts.map((h) => [h.address, h.hostKey]));
       for (const c of copies) expect(c.inputs.triggers).toEqual([c.inputs.connection.host, keyOf.get(c.inputs.connection.host)]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("pins each node's own host key on every remote step and every reset", async () => {
@@ -508,10 +519,7 @@ describe("the order from bare hosts", () => {
   });
 
   it("the first control plane's install runs first (kubeadm init waits for it); every other install waits for it, no copy does", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-artifacts-"));
-    fs.mkdirSync(path.join(dir, "bin"));
-    for (const bin of ["etcd", "etcdctl", "kubeadm", "kubelet", "kubectl"]) fs.writeFileSync(path.join(dir, "bin", bin), bin);
-    try {
+    await withLocalArtifacts([], async (dir) => {
       await build({ ...stacked(), artifacts: { source: "local", dir } }, "test", null);
       expect(registeredDependsOn.get("kubeadm-ha-prep-node-1-install")).not.toEqual(
         expect.arrayContaining([expect.stringMatching(/-install$/)]),
@@ -522,9 +530,7 @@ describe("the order from bare hosts", () => {
       }
       // etcd's binaries travel once the host is prepared, not after the snapshot and the member's reset
       expect(registeredDependsOn.get("kubeadm-ha-etcd-node-2-artifacts")).toEqual(["kubeadm-ha-prep-node-2-base"]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("the service load balancer waits for the first control plane and its own nodes, not for the other control planes", async () => {
@@ -535,13 +541,7 @@ describe("the order from bare hosts", () => {
   });
 
   it("workers get every image but the control planes'", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kha-artifacts-"));
-    fs.mkdirSync(path.join(dir, "bin"));
-    fs.mkdirSync(path.join(dir, "images"));
-    for (const bin of ["etcd", "etcdctl", "kubeadm", "kubelet", "kubectl"]) fs.writeFileSync(path.join(dir, "bin", bin), bin);
-    for (const tar of ["kube-apiserver_v1.34.1.tar", "kube-proxy_v1.34.1.tar", "pause_3.10.1.tar"])
-      fs.writeFileSync(path.join(dir, "images", tar), tar);
-    try {
+    await withLocalArtifacts(["kube-apiserver_v1.34.1.tar", "kube-proxy_v1.34.1.tar", "pause_3.10.1.tar"], async (dir) => {
       await build({ ...stacked(), artifacts: { source: "local", dir } }, "test", null);
       const copied = async (node: string) => {
         const copy = ofType("command:remote:CopyToRemote").find((c) => c.name === `kubeadm-ha-prep-${node}-artifacts`)!;
@@ -549,9 +549,7 @@ describe("the order from bare hosts", () => {
       };
       expect(await copied("node-1")).toEqual(["kube-apiserver_v1.34.1.tar", "kube-proxy_v1.34.1.tar", "pause_3.10.1.tar"]);
       expect(await copied("node-4")).toEqual(["kube-proxy_v1.34.1.tar", "pause_3.10.1.tar"]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
